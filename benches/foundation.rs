@@ -1,0 +1,2 @@
+//! Foundation benchmarks.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Offline collection from kubectl-style dumps: `DIR/<cluster>/**`.

@@ -1,0 +1,10 @@
+//! Sources → observations. Every collector redacts at read time, before anything is hashed or
+//! stored, and writes to a [`crate::model::RecordSink`]; none of them knows the store.
+//!
+//! - [`kube_dump`]: kubectl-style dumps on disk (`DIR/<cluster>/**`), including audit logs;
+//! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
+//! - [`redact`]: reduces private keys, bearer tokens and kubeconfigs to non-secret facts.
+
+pub mod kube_dump;
+pub mod redact;
+pub mod selection;

@@ -1,0 +1,2 @@
+//! meshproof command-line entry point.
+fn main() {}

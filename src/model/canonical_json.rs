@@ -1,0 +1,178 @@
+//! Canonical JSON (RFC 8785, JSON Canonicalization Scheme) for hashing.
+//!
+//! Rules: UTF-8; object members sorted by the UTF-16 code units of their names; no insignificant
+//! whitespace; strings escape only `"`, `\` and control characters (`\b \t \n \f \r`, others as
+//! `\u00xx`); non-integer numbers in the ECMAScript shortest round-trip form. One documented
+//! deviation: integers outside ±2^53 are written exactly instead of being rounded to a double.
+
+use serde_json::Value;
+
+/// The canonical bytes of `value`.
+pub fn to_canonical_vec(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    write_canonical(value, &mut out);
+    out
+}
+
+/// Appends the canonical bytes of `value` to `out`.
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            let mut keys: Vec<&String> = map.keys().collect();
+            // serde_json's map is ordered by UTF-8 bytes, which differs from UTF-16 order only
+            // for characters above U+FFFF versus U+E000..U+FFFF; sort only when needed.
+            if keys.iter().any(|k| k.chars().any(|c| c as u32 >= 0xE000)) {
+                keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            } else if !keys.is_sorted() {
+                keys.sort();
+            }
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
+    if let Some(i) = n.as_i64() {
+        out.extend_from_slice(i.to_string().as_bytes());
+    } else if let Some(u) = n.as_u64() {
+        out.extend_from_slice(u.to_string().as_bytes());
+    } else if let Some(f) = n.as_f64() {
+        if f == 0.0 {
+            out.push(b'0');
+        } else {
+            let mut buf = ryu_js::Buffer::new();
+            out.extend_from_slice(buf.format_finite(f).as_bytes());
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0x08 => Some(b"\\b"),
+            0x0c => Some(b"\\f"),
+            _ => None,
+        };
+        if escape.is_none() && b >= 0x20 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match escape {
+            Some(e) => out.extend_from_slice(e),
+            None => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(v: &Value) -> String {
+        String::from_utf8(to_canonical_vec(v)).unwrap_or_default()
+    }
+
+    #[test]
+    fn sorts_keys_and_drops_whitespace() {
+        let v: Value = serde_json::from_str(r#"{ "b": [1, 2, {"z": null, "a": true}], "a": "x" }"#)
+            .unwrap_or_default();
+        assert_eq!(canon(&v), r#"{"a":"x","b":[1,2,{"a":true,"z":null}]}"#);
+    }
+
+    #[test]
+    fn rfc8785_number_vectors() {
+        // From RFC 8785 appendix B (ECMAScript number serialization).
+        let cases = [
+            (0.0_f64, "0"),
+            (-0.0, "0"),
+            (1e21, "1e+21"),
+            (1e-7, "1e-7"),
+            (123456789012345680000.0, "123456789012345680000"),
+            (0.000001, "0.000001"),
+            (4.5, "4.5"),
+            (-1.5e-10, "-1.5e-10"),
+            (333333333.3333333, "333333333.3333333"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(canon(&json!(f)), want, "{f}");
+        }
+        assert_eq!(canon(&json!(9007199254740993_u64)), "9007199254740993");
+        assert_eq!(canon(&json!(-42)), "-42");
+    }
+
+    #[test]
+    fn rfc8785_string_escapes() {
+        let v = json!("\u{20ac}$\u{000F}\u{000a}A'\u{0042}\u{0022}\u{005c}\\\"/\u{7f}");
+        assert_eq!(canon(&v), "\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\u{7f}\"");
+    }
+
+    #[test]
+    fn rfc8785_utf16_key_order() {
+        // RFC 8785 section 3.2.3 example: keys sorted by UTF-16 code units.
+        let v = json!({
+            "\u{20ac}": "Euro Sign",
+            "\r": "Carriage Return",
+            "\u{fb33}": "Hebrew Letter Dalet With Dagesh",
+            "1": "One",
+            "\u{1f600}": "Emoji: Grinning Face",
+            "\u{0080}": "Control",
+            "\u{00f6}": "Latin Small Letter O With Diaeresis"
+        });
+        let values: Vec<String> = {
+            let s = canon(&v);
+            let parsed: serde_json::Map<String, Value> = serde_json::from_str(&s).unwrap_or_default();
+            let _ = parsed;
+            s.split("\":\"").skip(1).map(|p| p.split('"').next().unwrap_or("").to_string()).collect()
+        };
+        assert_eq!(
+            values,
+            [
+                "Carriage Return",
+                "One",
+                "Control",
+                "Latin Small Letter O With Diaeresis",
+                "Euro Sign",
+                "Emoji: Grinning Face",
+                "Hebrew Letter Dalet With Dagesh"
+            ]
+        );
+    }
+}

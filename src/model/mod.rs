@@ -1,0 +1,16 @@
+//! Shared nouns without I/O: digests, timestamps, canonical JSON, observations and records.
+//!
+//! Everything here is pure: no files, no clock, no network. Collectors produce
+//! [`Observation`]s into a [`RecordSink`]; the store turns them into [`EvidenceRecord`]s.
+
+mod canonical_json;
+mod digest;
+mod observation;
+mod record;
+mod time;
+
+pub use canonical_json::{to_canonical_vec, write_canonical};
+pub use digest::{Digest, DigestParseError, sha256};
+pub use observation::{Observation, RecordSink, SinkError, kinds};
+pub use record::{EvidenceRecord, RecordHeader};
+pub use time::{Timestamp, TimestampParseError};

@@ -1,0 +1,74 @@
+//! What collectors hand over: an [`Observation`] per piece of evidence, written to a [`RecordSink`].
+
+use serde_json::Value;
+
+/// Record kinds. A kind names the shape of a record's body (see `docs/evidence-format.md`).
+pub mod kinds {
+    /// A Kubernetes object, redacted (snapshot kind: part of a scan's state).
+    pub const K8S_OBJECT: &str = "k8s.object";
+    /// One API-server audit event (history kind: cumulative across scans).
+    pub const AUDIT_EVENT: &str = "audit.event";
+    /// Counted read noise of one audit log file (history kind).
+    pub const AUDIT_SUMMARY: &str = "audit.summary";
+    /// One git commit touching mesh manifests (history kind).
+    pub const GIT_COMMIT: &str = "git.commit";
+    /// Something could not be collected: cluster, resource or file, and why.
+    pub const COLLECTION_GAP: &str = "collection.gap";
+    /// What a collector read but did not keep (skipped kinds, duplicates), per source.
+    pub const COLLECTION_NOTE: &str = "collection.note";
+    /// First record of every scan.
+    pub const SCAN_STARTED: &str = "scan.started";
+    /// The scan's snapshot state relative to its base scan.
+    pub const SCAN_MANIFEST: &str = "scan.manifest";
+    /// Last data record of a complete scan.
+    pub const SCAN_FINISHED: &str = "scan.finished";
+    /// Signed Merkle checkpoint (C2SP tlog-checkpoint) over every earlier record.
+    pub const CHECKPOINT: &str = "checkpoint";
+
+    /// Snapshot kinds: a scan's view holds what that scan observed.
+    pub fn is_snapshot(kind: &str) -> bool {
+        kind == K8S_OBJECT
+    }
+
+    /// History kinds: facts about the past, kept across scans (latest version per subject).
+    pub fn is_history(kind: &str) -> bool {
+        matches!(kind, AUDIT_EVENT | AUDIT_SUMMARY | GIT_COMMIT)
+    }
+}
+
+/// One piece of evidence as a collector saw it, already redacted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Where it came from, e.g. `k8s/eu-central-1`, `audit/mgmt`, `git/gitops`.
+    pub source: String,
+    /// Record kind, one of [`kinds`].
+    pub kind: &'static str,
+    /// Stable key, e.g. `eu-central-1/istio-system/Secret/cacerts`.
+    pub subject: String,
+    /// The redacted body; it is canonicalized and hashed by the store.
+    pub body: Value,
+}
+
+/// A sink could not take an observation (the store failed underneath).
+#[derive(Debug, thiserror::Error)]
+#[error("evidence sink failed: {message}")]
+pub struct SinkError {
+    /// What failed.
+    pub message: String,
+    /// The underlying error.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Where collectors write. The store's scan writer implements it; tests may collect into a `Vec`.
+pub trait RecordSink {
+    /// Takes one observation.
+    fn observe(&mut self, observation: Observation) -> Result<(), SinkError>;
+}
+
+impl RecordSink for Vec<Observation> {
+    fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
+        self.push(observation);
+        Ok(())
+    }
+}
