@@ -27,3 +27,4 @@
 
 pub mod collect;
 pub mod model;
+pub mod store;

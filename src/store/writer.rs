@@ -1,0 +1,451 @@
+//! Appending one scan: [`ScanWriter`].
+//!
+//! A scan is written so that a crash at any point leaves a store that verifies:
+//! 1. `scan.started` is appended and committed on its own, so an interrupted scan stays visible;
+//! 2. observations are canonicalized and hashed as they arrive; bodies go to the content-addressed
+//!    `bodies` table in batches, record headers wait in memory;
+//! 3. [`ScanWriter::finish`] sorts the headers (source, kind, subject), appends them in batched
+//!    transactions, then appends `scan.manifest`, `scan.finished` and a signed `checkpoint` in one
+//!    final transaction, and writes the checkpoint note beside the store.
+//!
+//! Unchanged objects are not appended again: a snapshot record is written only when its subject is
+//! new or its body changed since the base scan (the last complete one); `scan.manifest` lists the
+//! subjects that disappeared and a digest of the whole state, so every scan's state can be
+//! rebuilt from the chain. History records (audit events, commits) are appended once per distinct
+//! body. A second writer waits for the lock file beside the store and gives up with
+//! [`Error::Locked`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use rusqlite::{OptionalExtension as _, Transaction, params};
+use serde_json::{Value, json};
+
+use super::merkle::Frontier;
+use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
+use crate::model::{
+    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
+};
+
+const BODY_BATCH_BYTES: usize = 32 << 20;
+const RECORD_BATCH: usize = 20_000;
+
+/// What one finished scan added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScanSummary {
+    /// Scan number.
+    pub scan: u64,
+    /// The scan it was compared with (last complete scan before it).
+    pub base: Option<u64>,
+    /// Records appended, including the scan's own bookkeeping records.
+    pub appended: u64,
+    /// Snapshot objects observed.
+    pub observed: u64,
+    /// Snapshot objects unchanged since the base scan (not appended again).
+    pub unchanged: u64,
+    /// Snapshot subjects of the base scan not observed any more.
+    pub removed: u64,
+    /// Collection gaps recorded.
+    pub gaps: u64,
+    /// Chain head after the scan.
+    pub head: Digest,
+    /// Tree size covered by the scan's checkpoint.
+    pub tree_size: u64,
+    /// Merkle root of the checkpoint.
+    pub root: Digest,
+}
+
+struct Pending {
+    source: String,
+    kind: &'static str,
+    subject: String,
+    body_hash: Digest,
+}
+
+/// Chain position: next sequence number, head hash and Merkle frontier.
+#[derive(Debug, Clone)]
+pub(crate) struct Chain {
+    pub(crate) next_seq: u64,
+    pub(crate) head: Digest,
+    pub(crate) frontier: Frontier,
+}
+
+/// Appends one scan to a [`Store`]. Dropping it without [`ScanWriter::finish`] leaves the scan
+/// incomplete (visible, with no `scan.finished`).
+pub struct ScanWriter<'a> {
+    store: &'a mut Store,
+    _lock: fs::File,
+    scan: u64,
+    base: Option<u64>,
+    collected_at: String,
+    chain: Chain,
+    base_state: HashMap<String, Digest>,
+    observed: HashMap<String, Digest>,
+    history: HashMap<(&'static str, String), Digest>,
+    pending: Vec<Pending>,
+    bodies: Vec<(Digest, Vec<u8>)>,
+    body_bytes: usize,
+    unchanged: u64,
+}
+
+impl std::fmt::Debug for ScanWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanWriter").field("scan", &self.scan).field("pending", &self.pending.len()).finish()
+    }
+}
+
+impl Store {
+    /// Starts a scan collected at `at`; `info` (sources, options) goes into `scan.started`.
+    /// Takes the writer lock for the scan's lifetime.
+    pub fn begin_scan(&mut self, at: Timestamp, info: Value) -> Result<ScanWriter<'_>> {
+        let lock = self.acquire_lock()?;
+        let chain = self.load_chain()?;
+        let scan: u64 = self
+            .conn
+            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| r.get(0))
+            .map_err(self.sql("cannot read scan numbers"))?;
+        let base: Option<u64> = self
+            .conn
+            .query_row("SELECT max(scan) FROM records WHERE kind = ?1", [kinds::SCAN_FINISHED], |r| r.get(0))
+            .map_err(self.sql("cannot find the last complete scan"))?;
+        let base_state = match base {
+            Some(b) => self.snapshot_state(b)?.into_iter().map(|(s, e)| (s, e.body_hash)).collect(),
+            None => HashMap::new(),
+        };
+        let mut writer = ScanWriter {
+            store: self,
+            _lock: lock,
+            scan,
+            base,
+            collected_at: at.to_rfc3339(),
+            chain,
+            base_state,
+            observed: HashMap::new(),
+            history: HashMap::new(),
+            pending: Vec::new(),
+            bodies: Vec::new(),
+            body_bytes: 0,
+            unchanged: 0,
+        };
+        let started = json!({
+            "format": super::FORMAT,
+            "scan": scan,
+            "base_scan": base,
+            "tool": "meshproof",
+            "version": env!("CARGO_PKG_VERSION"),
+            "info": info,
+        });
+        writer.append_now(vec![("meshproof".into(), kinds::SCAN_STARTED, format!("scan/{scan}"), started)])?;
+        Ok(writer)
+    }
+
+    fn acquire_lock(&self) -> Result<fs::File> {
+        let lock_path = sibling(&self.path, ".lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| Error::Io { what: "cannot open lock file", path: lock_path.clone(), source })?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < self.lock_timeout => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        path: self.path.clone(),
+                        lock: lock_path,
+                        waited: start.elapsed(),
+                    });
+                }
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(Error::Io { what: "cannot lock", path: lock_path, source });
+                }
+            }
+        }
+    }
+
+    pub(crate) fn load_chain(&self) -> Result<Chain> {
+        let last: Option<(u64, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(self.sql("cannot read chain head"))?;
+        let Some((seq, hash)) = last else {
+            return Ok(Chain { next_seq: 0, head: GENESIS, frontier: Frontier::default() });
+        };
+        let head = digest_col(hash, &self.path, seq, "hash")?;
+        let stored: Option<Frontier> =
+            self.meta("merkle_frontier")?.and_then(|text| serde_json::from_str(&text).ok());
+        let frontier = match stored {
+            Some(f) if f.size() == seq + 1 => f,
+            _ => self.rebuild_frontier()?,
+        };
+        Ok(Chain { next_seq: seq + 1, head, frontier })
+    }
+
+    fn rebuild_frontier(&self) -> Result<Frontier> {
+        let mut frontier = Frontier::default();
+        let mut stmt = self.conn.prepare("SELECT seq, hash FROM records ORDER BY seq").map_err(self.sql("cannot read records"))?;
+        let mut rows = stmt.query([]).map_err(self.sql("cannot read records"))?;
+        while let Some(row) = rows.next().map_err(self.sql("cannot read records"))? {
+            let seq: u64 = row.get(0).map_err(self.sql("cannot read records"))?;
+            let hash: Vec<u8> = row.get(1).map_err(self.sql("cannot read records"))?;
+            frontier.push(&digest_col(hash, &self.path, seq, "hash")?);
+        }
+        Ok(frontier)
+    }
+}
+
+fn append_record(
+    tx: &Transaction<'_>,
+    chain: &mut Chain,
+    scan: u64,
+    collected_at: &str,
+    source: &str,
+    kind: &str,
+    subject: &str,
+    body_hash: Digest,
+) -> rusqlite::Result<()> {
+    let header = RecordHeader {
+        seq: chain.next_seq,
+        scan,
+        collected_at: collected_at.to_string(),
+        source: source.to_string(),
+        kind: kind.to_string(),
+        subject: subject.to_string(),
+        body_hash,
+    };
+    let hash = header.chain_hash(&chain.head);
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    stmt.execute(params![
+        header.seq,
+        scan,
+        collected_at,
+        source,
+        kind,
+        subject,
+        &body_hash.0[..],
+        &chain.head.0[..],
+        &hash.0[..]
+    ])?;
+    chain.head = hash;
+    chain.frontier.push(&hash);
+    chain.next_seq += 1;
+    Ok(())
+}
+
+fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)")?
+        .execute(params![&hash.0[..], data])?;
+    Ok(())
+}
+
+fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
+    let frontier = serde_json::to_string(&chain.frontier).unwrap_or_default();
+    let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?;
+    stmt.execute(params!["head_seq", chain.next_seq.saturating_sub(1).to_string()])?;
+    stmt.execute(params!["head_hash", chain.head.to_hex()])?;
+    stmt.execute(params!["merkle_frontier", frontier])?;
+    Ok(())
+}
+
+/// Digest of a snapshot state: SHA-256 over `subject \t body-hash-hex \n` lines in subject order.
+pub fn state_digest<'a>(entries: impl Iterator<Item = (&'a String, &'a Digest)>) -> Digest {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for (subject, hash) in entries {
+        h.update(subject.as_bytes());
+        h.update(b"\t");
+        h.update(hash.to_hex().as_bytes());
+        h.update(b"\n");
+    }
+    Digest(h.finalize().into())
+}
+
+impl ScanWriter<'_> {
+    /// This scan's number.
+    pub fn scan(&self) -> u64 {
+        self.scan
+    }
+
+    fn sql_err(&self, what: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        self.store.sql(what)
+    }
+
+    /// Appends records right away, in one transaction (used for the scan's bookkeeping records).
+    fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
+        let path = self.store.path.clone();
+        let sql = |what| sqlite(&path, what);
+        let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+        for (source, kind, subject, body) in records {
+            let bytes = to_canonical_vec(&body);
+            let hash = sha256(&bytes);
+            insert_body(&tx, &hash, &bytes).map_err(sql("cannot store body"))?;
+            append_record(&tx, &mut self.chain, self.scan, &self.collected_at, &source, kind, &subject, hash)
+                .map_err(sql("cannot append record"))?;
+        }
+        save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
+        tx.commit().map_err(sql("cannot commit"))
+    }
+
+    fn flush_bodies(&mut self) -> Result<()> {
+        if self.bodies.is_empty() {
+            return Ok(());
+        }
+        let bodies = std::mem::take(&mut self.bodies);
+        self.body_bytes = 0;
+        let path = self.store.path.clone();
+        let tx = self.store.conn.transaction().map_err(sqlite(&path, "cannot begin transaction"))?;
+        for (hash, data) in &bodies {
+            insert_body(&tx, hash, data).map_err(sqlite(&path, "cannot store body"))?;
+        }
+        tx.commit().map_err(sqlite(&path, "cannot commit bodies"))
+    }
+
+    fn latest_history_hash(&self, kind: &str, subject: &str) -> Result<Option<Digest>> {
+        let row: Option<(u64, Vec<u8>)> = self
+            .store
+            .conn
+            .prepare_cached("SELECT seq, body_hash FROM records WHERE kind = ?1 AND subject = ?2 ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row(params![kind, subject], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(self.sql_err("cannot look up history record"))?;
+        row.map(|(seq, h)| digest_col(h, &self.store.path, seq, "body_hash")).transpose()
+    }
+
+    /// Takes one observation: canonicalizes and hashes its body, and queues it unless it is an
+    /// unchanged snapshot object or an already stored history record.
+    pub fn add(&mut self, obs: Observation) -> Result<()> {
+        let bytes = to_canonical_vec(&obs.body);
+        let hash = sha256(&bytes);
+        if kinds::is_snapshot(obs.kind) {
+            if self.observed.contains_key(&obs.subject) {
+                // The collector reports conflicting duplicates itself; keep the first.
+                return Ok(());
+            }
+            self.observed.insert(obs.subject.clone(), hash);
+            if self.base_state.get(&obs.subject) == Some(&hash) {
+                self.unchanged += 1;
+                return Ok(());
+            }
+        } else if kinds::is_history(obs.kind) {
+            let key = (obs.kind, obs.subject.clone());
+            let known = match self.history.get(&key) {
+                Some(h) => Some(*h),
+                None => self.latest_history_hash(obs.kind, &obs.subject)?,
+            };
+            if known == Some(hash) {
+                return Ok(());
+            }
+            self.history.insert(key, hash);
+        }
+        self.body_bytes += bytes.len();
+        self.bodies.push((hash, bytes));
+        self.pending.push(Pending { source: obs.source, kind: obs.kind, subject: obs.subject, body_hash: hash });
+        if self.body_bytes >= BODY_BATCH_BYTES {
+            self.flush_bodies()?;
+        }
+        Ok(())
+    }
+
+    /// Appends everything queued, the manifest, `scan.finished` and a signed checkpoint.
+    pub fn finish(mut self, signer: &Signer) -> Result<ScanSummary> {
+        self.flush_bodies()?;
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
+        let first_seq = self.chain.next_seq;
+        let gaps = pending.iter().filter(|p| p.kind == kinds::COLLECTION_GAP).count() as u64;
+        let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
+        for p in &pending {
+            *per_kind.entry(p.kind).or_default() += 1;
+        }
+        for batch in pending.chunks(RECORD_BATCH) {
+            let path = self.store.path.clone();
+            let sql = |what| sqlite(&path, what);
+            let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+            for p in batch {
+                append_record(&tx, &mut self.chain, self.scan, &self.collected_at, &p.source, p.kind, &p.subject, p.body_hash)
+                    .map_err(sql("cannot append record"))?;
+            }
+            save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
+            tx.commit().map_err(sql("cannot commit"))?;
+        }
+
+        let observed: BTreeMap<&String, &Digest> = self.observed.iter().collect();
+        let mut removed: Vec<&String> = self.base_state.keys().filter(|s| !self.observed.contains_key(*s)).collect();
+        removed.sort();
+        let manifest = json!({
+            "scan": self.scan,
+            "base_scan": self.base,
+            "observed": observed.len(),
+            "unchanged": self.unchanged,
+            "removed": removed,
+            "state": state_digest(observed.into_iter()).to_hex(),
+        });
+        let removed_count = removed.len() as u64;
+        let finished = json!({
+            "scan": self.scan,
+            "records": pending.len(),
+            "per_kind": per_kind,
+            "observed": self.observed.len(),
+            "unchanged": self.unchanged,
+            "removed": removed_count,
+            "gaps": gaps,
+        });
+        let scan = self.scan;
+        self.append_now(vec![
+            ("meshproof".into(), kinds::SCAN_MANIFEST, format!("scan/{scan}/manifest"), manifest),
+            ("meshproof".into(), kinds::SCAN_FINISHED, format!("scan/{scan}"), finished),
+        ])?;
+
+        let tree_size = self.chain.next_seq;
+        let root = self.chain.frontier.root();
+        let note = signer.sign_checkpoint(tree_size, &root);
+        let checkpoint = json!({
+            "origin": signer.verifier().name,
+            "tree_size": tree_size,
+            "root": root.to_hex(),
+            "key": signer.verifier().to_note_string(),
+            "note": note,
+        });
+        self.append_now(vec![("meshproof".into(), kinds::CHECKPOINT, format!("checkpoint/{tree_size}"), checkpoint)])?;
+        self.write_checkpoint_file(&note)?;
+        Ok(ScanSummary {
+            scan,
+            base: self.base,
+            appended: self.chain.next_seq - first_seq + 1,
+            observed: self.observed.len() as u64,
+            unchanged: self.unchanged,
+            removed: removed_count,
+            gaps,
+            head: self.chain.head,
+            tree_size,
+            root,
+        })
+    }
+
+    fn write_checkpoint_file(&self, note: &str) -> Result<()> {
+        let path = self.store.checkpoint_path();
+        let tmp = sibling(&path, ".tmp");
+        let io = |source| Error::Io { what: "cannot write checkpoint file", path: path.clone(), source };
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(note.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)
+    }
+}
+
+impl RecordSink for ScanWriter<'_> {
+    fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
+        self.add(observation)
+            .map_err(|e| SinkError { message: e.to_string(), source: Some(Box::new(e)) })
+    }
+}
