@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod collect;
 pub mod model;
 pub mod store;

@@ -1,1 +1,384 @@
 //! Offline collection from kubectl-style dumps: `DIR/<cluster>/**`.
+//!
+//! Each subdirectory of `DIR` is one cluster (its name is the cluster name). Every file below it,
+//! at any depth, may hold what `kubectl get … -o json|yaml` prints (single objects, `List`s,
+//! multi-document YAML) or an API-server audit log (JSON lines of `audit.k8s.io/v1` `Event`s,
+//! plain or gzip). Kept objects (see [`super::selection`]) are redacted and become `k8s.object`
+//! observations; audit events go through [`super::audit_log`]. A file that cannot be read becomes
+//! a `collection.gap` observation and the rest goes on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::audit_log::{AuditLog, is_audit_event};
+use super::document::{Documents, read_documents};
+use super::{redact, selection};
+use crate::model::{Observation, RecordSink, SinkError, kinds};
+
+/// Collection options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files larger than this (also after decompression) are refused with a gap.
+    pub max_file_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { max_file_size: 256 << 20 }
+    }
+}
+
+/// Errors that stop the whole collection (everything else is a gap).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The dump directory cannot be read.
+    #[error("cannot read dump directory {path}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No cluster folders.
+    #[error("{0} has no cluster folders: expected one subdirectory per cluster (DIR/<cluster>/…)")]
+    NoClusters(PathBuf),
+    /// The sink failed.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// What was collected from one cluster folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClusterSummary {
+    /// Cluster name.
+    pub cluster: String,
+    /// Files read.
+    pub files: u64,
+    /// Objects kept.
+    pub objects: u64,
+    /// Objects skipped (not evidence).
+    pub skipped: u64,
+    /// Audit events kept (after merging stages).
+    pub audit_events: u64,
+    /// Gaps recorded.
+    pub gaps: u64,
+}
+
+/// What was collected from a dump directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Per cluster, by name.
+    pub clusters: Vec<ClusterSummary>,
+    /// Gaps outside any cluster folder.
+    pub stray_gaps: u64,
+}
+
+impl Summary {
+    /// Total gaps.
+    pub fn gaps(&self) -> u64 {
+        self.stray_gaps + self.clusters.iter().map(|c| c.gaps).sum::<u64>()
+    }
+
+    /// Total evidence kept (objects and audit events).
+    pub fn kept(&self) -> u64 {
+        self.clusters.iter().map(|c| c.objects + c.audit_events).sum()
+    }
+}
+
+struct Entry {
+    body: Value,
+    file: String,
+    resource_version: Option<u64>,
+}
+
+struct ClusterCollection<'a> {
+    cluster: String,
+    root: &'a Path,
+    entries: BTreeMap<String, Entry>,
+    skipped: BTreeMap<String, u64>,
+    duplicates: u64,
+    ignored: Vec<String>,
+    gaps: Vec<(String, Value)>,
+    audit: AuditLog,
+    files: u64,
+}
+
+/// Collects every cluster folder of `dir` into `sink`.
+pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Result<Summary, Error> {
+    let entries = sorted_entries(dir).map_err(|source| Error::Dir { path: dir.to_path_buf(), source })?;
+    let mut summary = Summary::default();
+    let mut clusters = Vec::new();
+    for path in entries {
+        let name = file_name(&path);
+        if name.starts_with('.') {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&path).map_err(|source| Error::Dir { path: path.clone(), source })?;
+        if meta.is_dir() {
+            clusters.push((name, path));
+        } else {
+            summary.stray_gaps += 1;
+            sink.observe(Observation {
+                source: "k8s/_".into(),
+                kind: kinds::COLLECTION_GAP,
+                subject: format!("_/gap/{name}"),
+                body: json!({"cluster": null, "file": name, "reason": "file outside any cluster folder (expected DIR/<cluster>/…); not read"}),
+            })?;
+        }
+    }
+    if clusters.is_empty() {
+        return Err(Error::NoClusters(dir.to_path_buf()));
+    }
+    for (cluster, path) in clusters {
+        let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
+        let mut c = ClusterCollection {
+            cluster: cluster.clone(),
+            root: &path,
+            entries: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            duplicates: 0,
+            ignored: Vec::new(),
+            gaps: Vec::new(),
+            audit: AuditLog::default(),
+            files: 0,
+        };
+        c.walk(&path, options);
+        summary.clusters.push(c.emit(sink)?);
+    }
+    Ok(summary)
+}
+
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        out.push(entry?.path());
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+impl ClusterCollection<'_> {
+    fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(self.root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    }
+
+    fn gap(&mut self, file: &str, reason: String, extra: Value) {
+        tracing::warn!(cluster = %self.cluster, file, %reason, "collection gap");
+        let mut body = json!({"cluster": self.cluster, "file": file, "reason": reason});
+        if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            b.extend(extra);
+        }
+        let n = self.gaps.iter().filter(|(f, _)| f.starts_with(file)).count();
+        let key = if n == 0 { file.to_string() } else { format!("{file}#{n}") };
+        self.gaps.push((key, body));
+    }
+
+    fn walk(&mut self, dir: &Path, options: &Options) {
+        let entries = match sorted_entries(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = self.rel(dir);
+                self.gap(&rel, format!("cannot read directory: {}", e.kind()), Value::Null);
+                return;
+            }
+        };
+        for path in entries {
+            let name = file_name(&path);
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = self.rel(&path);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                self.gap(&rel, "cannot stat file".into(), Value::Null);
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                self.gap(&rel, "symbolic link not followed".into(), Value::Null);
+            } else if meta.is_dir() {
+                self.walk(&path, options);
+            } else if name.ends_with(".md") || name.ends_with(".txt") {
+                self.ignored.push(rel);
+            } else {
+                self.read_file(&path, &rel, options);
+            }
+        }
+    }
+
+    fn read_file(&mut self, path: &Path, rel: &str, options: &Options) {
+        self.files += 1;
+        match read_documents(path, options.max_file_size) {
+            Err(e) => self.gap(rel, e.to_string(), Value::Null),
+            Ok(Documents::Lines { values, bad_lines }) => {
+                let (events, others): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, v)| is_audit_event(v));
+                let audit_file = !events.is_empty();
+                if audit_file {
+                    let mut bad = bad_lines;
+                    bad.extend(others.iter().map(|(l, _)| *l));
+                    bad.sort_unstable();
+                    if !bad.is_empty() {
+                        let shown: Vec<usize> = bad.iter().copied().take(100).collect();
+                        self.gap(
+                            rel,
+                            format!("{} malformed line(s) in audit log skipped", bad.len()),
+                            json!({"lines": shown}),
+                        );
+                    }
+                    self.audit.add_file(rel, events, Vec::new());
+                } else {
+                    if !bad_lines.is_empty() {
+                        let shown: Vec<usize> = bad_lines.iter().copied().take(100).collect();
+                        self.gap(rel, format!("{} malformed JSON line(s) skipped", bad_lines.len()), json!({"lines": shown}));
+                    }
+                    for (line, v) in others {
+                        self.add_document(v, rel, line);
+                    }
+                }
+            }
+            Ok(Documents::Values(docs)) => {
+                for (i, doc) in docs.into_iter().enumerate() {
+                    self.add_document(doc, rel, i + 1);
+                }
+            }
+        }
+    }
+
+    fn add_document(&mut self, doc: Value, rel: &str, position: usize) {
+        if is_audit_event(&doc) {
+            self.audit.add_file(rel, vec![(position, doc)], Vec::new());
+            return;
+        }
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        if kind.ends_with("List") {
+            if let Some(Value::Array(items)) = doc.get("items") {
+                let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("v1").to_string();
+                let item_kind = kind.trim_end_matches("List").to_string();
+                let is_audit_list = api_version.starts_with("audit.k8s.io/");
+                let mut audit = Vec::new();
+                for item in items.clone() {
+                    let mut item = item;
+                    if is_audit_list || is_audit_event(&item) {
+                        audit.push((position, item));
+                        continue;
+                    }
+                    if let Some(o) = item.as_object_mut() {
+                        if !item_kind.is_empty() && kind != "List" {
+                            o.entry("kind").or_insert_with(|| json!(item_kind));
+                            o.entry("apiVersion").or_insert_with(|| json!(api_version));
+                        }
+                    }
+                    self.add_object(item, rel, position);
+                }
+                if !audit.is_empty() {
+                    self.audit.add_file(rel, audit, Vec::new());
+                }
+                return;
+            }
+        }
+        self.add_object(doc, rel, position);
+    }
+
+    fn add_object(&mut self, mut obj: Value, rel: &str, position: usize) {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
+        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string);
+        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
+            let what = if obj.is_object() { "an object without apiVersion, kind or metadata.name" } else { "not a Kubernetes object" };
+            self.gap(rel, format!("document {position} is {what}; skipped"), json!({"document": position}));
+            return;
+        };
+        let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+        if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
+            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
+            return;
+        }
+        redact::redact_object(&mut obj);
+        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
+        let resource_version = obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|s| s.parse().ok());
+        let entry = Entry { body: obj, file: rel.to_string(), resource_version };
+        match self.entries.get(&subject) {
+            None => {
+                self.entries.insert(subject, entry);
+            }
+            Some(old) if old.body == entry.body => self.duplicates += 1,
+            Some(old) => {
+                self.duplicates += 1;
+                let keep_new = entry.resource_version > old.resource_version
+                    || (entry.resource_version == old.resource_version && entry.file > old.file);
+                let (kept, other) = if keep_new { (&entry.file, &old.file) } else { (&old.file, &entry.file) };
+                let reason = format!(
+                    "{subject} appears with different content in {} and {}; kept the one from {kept} (higher resourceVersion, else later file)",
+                    other.min(kept),
+                    other.max(kept)
+                );
+                let file = rel.to_string();
+                if keep_new {
+                    self.entries.insert(subject.clone(), entry);
+                }
+                self.gap(&file, reason, json!({"subject": subject}));
+            }
+        }
+    }
+
+    fn emit(self, sink: &mut dyn RecordSink) -> Result<ClusterSummary, SinkError> {
+        let cluster = self.cluster;
+        let k8s = format!("k8s/{cluster}");
+        let audit_source = format!("audit/{cluster}");
+        let objects = self.entries.len() as u64;
+        for (subject, entry) in self.entries {
+            sink.observe(Observation { source: k8s.clone(), kind: kinds::K8S_OBJECT, subject, body: entry.body })?;
+        }
+        let (events, files) = self.audit.into_events();
+        let audit_events = events.len() as u64;
+        for (id, mut event) in events {
+            if let Some(o) = event.as_object_mut() {
+                o.insert("cluster".into(), json!(cluster));
+            }
+            sink.observe(Observation {
+                source: audit_source.clone(),
+                kind: kinds::AUDIT_EVENT,
+                subject: format!("{cluster}/audit/{id}"),
+                body: event,
+            })?;
+        }
+        for (file, summary) in files {
+            sink.observe(Observation {
+                source: audit_source.clone(),
+                kind: kinds::AUDIT_SUMMARY,
+                subject: format!("{cluster}/audit-summary/{file}"),
+                body: json!({"cluster": cluster, "file": file, "summary": summary}),
+            })?;
+        }
+        let gaps = self.gaps.len() as u64;
+        for (key, body) in self.gaps {
+            sink.observe(Observation {
+                source: k8s.clone(),
+                kind: kinds::COLLECTION_GAP,
+                subject: format!("{cluster}/gap/{key}"),
+                body,
+            })?;
+        }
+        let skipped: u64 = self.skipped.values().sum();
+        sink.observe(Observation {
+            source: k8s,
+            kind: kinds::COLLECTION_NOTE,
+            subject: format!("{cluster}/note/dump"),
+            body: json!({
+                "cluster": cluster,
+                "files": self.files,
+                "objects": objects,
+                "duplicates": self.duplicates,
+                "skipped": self.skipped,
+                "ignored_files": self.ignored,
+            }),
+        })?;
+        Ok(ClusterSummary { cluster, files: self.files, objects, skipped, audit_events, gaps })
+    }
+}

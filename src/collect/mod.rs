@@ -2,9 +2,13 @@
 //! stored, and writes to a [`crate::model::RecordSink`]; none of them knows the store.
 //!
 //! - [`kube_dump`]: kubectl-style dumps on disk (`DIR/<cluster>/**`), including audit logs;
+//! - [`audit_log`]: API-server audit events: filtering, stage merging, read-noise counts;
+//! - [`document`]: one file → JSON values (JSON, JSON lines, YAML, gzip) with size limits;
 //! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
 //! - [`redact`]: reduces private keys, bearer tokens and kubeconfigs to non-secret facts.
 
+pub mod audit_log;
+pub mod document;
 pub mod kube_dump;
 pub mod redact;
 pub mod selection;

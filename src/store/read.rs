@@ -94,11 +94,13 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT scan, min(seq), max(seq), count(*),
-                        sum(kind = 'scan.finished'),
-                        (SELECT collected_at FROM records r2 WHERE r2.seq = min(records.seq)),
-                        (SELECT hash FROM records r3 WHERE r3.seq = max(records.seq))
-                 FROM records GROUP BY scan ORDER BY scan",
+                "SELECT g.scan, g.first, g.last, g.n, g.finished, f.collected_at, l.hash
+                 FROM (SELECT scan, min(seq) AS first, max(seq) AS last, count(*) AS n,
+                              sum(kind = 'scan.finished') AS finished
+                       FROM records GROUP BY scan) g
+                 JOIN records f ON f.seq = g.first
+                 JOIN records l ON l.seq = g.last
+                 ORDER BY g.scan",
             )
             .map_err(self.sql("cannot list scans"))?;
         let rows = stmt

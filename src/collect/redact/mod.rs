@@ -23,3 +23,8 @@ pub fn redact_object(object: &mut Value) {
     }
     map.insert("data".into(), Value::Object(data));
 }
+
+/// Safety net over any JSON (placeholder: replaced by the full scrubber).
+pub fn scrub(_value: &mut Value) -> usize {
+    0
+}

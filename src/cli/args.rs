@@ -1,0 +1,189 @@
+//! What was typed: clap derive structs only. Doc comments become `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::output::Format;
+
+/// meshproof: tamper-evident audit evidence for multi-cluster Istio Ambient meshes.
+///
+/// Collects mesh objects, audit logs and git history into a hash-chained, signed evidence store,
+/// and answers "who added which cluster, when, under which trust domain — and is its trust
+/// pipeline in order?" from that store alone.
+#[derive(Debug, Parser)]
+#[command(name = "meshproof", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  meshproof collect --from sample-evidence/mesh --as-of 2026-12-01T00:00:00Z
+  meshproof verify
+  meshproof scans
+  meshproof evidence list --kind k8s.object --cluster us-east-1
+  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub";
+
+/// Options accepted before or after any subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The evidence store (an SQLite file).
+    #[arg(long, global = true, env = "MESHPROOF_STORE", default_value = "meshproof.db")]
+    pub store: PathBuf,
+    /// Evaluation time (RFC 3339), the only source of "now"; for `collect`, the collection time.
+    #[arg(long, global = true, env = "MESHPROOF_AS_OF", value_name = "RFC3339")]
+    pub as_of: Option<String>,
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "MESHPROOF_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect evidence into the store (one scan).
+    #[command(after_help = "Examples:
+  meshproof collect --from sample-evidence/mesh
+  meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
+
+DIR holds one folder per cluster with `kubectl get … -o yaml|json` output and API-server
+audit logs (JSON lines, plain or .gz). Private keys and tokens are reduced to non-secret facts
+before anything is stored. Exit 0: all read; 3: gaps recorded; 2: nothing could be collected.")]
+    Collect(CollectArgs),
+    /// Check the store: every body hash, record hash, Merkle root and checkpoint signature.
+    #[command(after_help = "Examples:
+  meshproof verify
+  meshproof verify --pubkey meshproof.pub -o json
+
+Exit 0: intact; 1: tampering found (the first bad record is named); 2: could not run.")]
+    Verify(VerifyArgs),
+    /// List the scans in the store.
+    #[command(after_help = "Example:\n  meshproof scans -o json")]
+    Scans(ListArgs),
+    /// Browse raw evidence records.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// The store's signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `-o` for listing commands.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `collect` options.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Directory of kubectl-style dumps, one subfolder per cluster.
+    #[arg(long = "from", value_name = "DIR")]
+    pub from: PathBuf,
+    /// Signing key file (created with mode 0600 when absent). Default: `<store>.key`.
+    #[arg(long, env = "MESHPROOF_KEY")]
+    pub key: Option<PathBuf>,
+    /// Refuse files larger than this many bytes (also after gzip decompression).
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_file_size: u64,
+    /// Seconds to wait for another writer before giving up.
+    #[arg(long, default_value_t = 10)]
+    pub lock_timeout: u64,
+    /// Output format of the summary.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Require checkpoints to be signed by this public key (note format, from `meshproof key public`).
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+    /// A checkpoint note kept earlier (default: `<store>.checkpoint`).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `evidence` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// List records of a scan's view (default: the latest complete scan).
+    #[command(after_help = "Examples:
+  meshproof evidence list --kind k8s.object --cluster eu-west-1
+  meshproof evidence list --subject us-east-1/istio-system/Secret/ -o json")]
+    List(EvidenceListArgs),
+    /// Show one record and its body, by sequence number or record hash.
+    #[command(after_help = "Example:\n  meshproof evidence show 42")]
+    Show(EvidenceShowArgs),
+}
+
+/// `evidence list` options.
+#[derive(Debug, Args)]
+pub struct EvidenceListArgs {
+    /// Only this record kind (k8s.object, audit.event, collection.gap, …).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only records about this cluster.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Only subjects starting with this prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub subject: Option<String>,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Output format (table or json).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `evidence show` options.
+#[derive(Debug, Args)]
+pub struct EvidenceShowArgs {
+    /// Sequence number, or a record hash (64 hex characters).
+    pub record: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "json")]
+    pub output: Format,
+}
+
+/// `key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the public key in note format, to publish and pin (`verify --pubkey`).
+    Public(KeyArgs),
+}
+
+/// Which key.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Signing key file. Default: `<store>.key` (created when absent).
+    #[arg(long, env = "MESHPROOF_KEY")]
+    pub key: Option<PathBuf>,
+}

@@ -1,0 +1,46 @@
+//! One file per subcommand. Each takes parsed arguments, calls the library with plain values and
+//! returns an [`ExitStatus`].
+
+mod collect;
+mod evidence;
+mod key;
+mod scans;
+mod verify;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::ExitStatus;
+use super::args::{Cli, Command, EvidenceCommand, KeyCommand};
+use crate::model::Timestamp;
+use crate::store::Store;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Verify(args) => verify::run(&g.store, args),
+        Command::Scans(args) => scans::run(&g.store, args),
+        Command::Evidence(EvidenceCommand::List(args)) => evidence::list(&g.store, args),
+        Command::Evidence(EvidenceCommand::Show(args)) => evidence::show(&g.store, args),
+        Command::Key(KeyCommand::Public(args)) => key::public(&key_path(&g.store, args.key.as_deref())),
+    }
+}
+
+/// `--as-of`, or the wall clock read once (the only place below `main` that reads it).
+fn as_of(flag: Option<&str>) -> anyhow::Result<Timestamp> {
+    match flag {
+        Some(text) => text.parse().context("invalid --as-of"),
+        None => Ok(Timestamp(chrono::Utc::now())),
+    }
+}
+
+fn key_path(store: &Path, key: Option<&Path>) -> PathBuf {
+    key.map(Path::to_path_buf).unwrap_or_else(|| Store::default_key_path(store))
+}
+
+fn open_store(path: &Path) -> anyhow::Result<Store> {
+    Store::open_existing(path).with_context(|| format!("opening evidence store {}", path.display()))
+}
