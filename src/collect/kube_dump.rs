@@ -120,6 +120,8 @@ pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Resu
         let meta = std::fs::symlink_metadata(&path).map_err(|source| Error::Dir { path: path.clone(), source })?;
         if meta.is_dir() {
             clusters.push((name, path));
+        } else if name.ends_with(".md") || name.ends_with(".txt") {
+            continue;
         } else {
             summary.stray_gaps += 1;
             sink.observe(Observation {

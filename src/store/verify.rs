@@ -106,7 +106,8 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
 pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let store = Store::open_existing(path)?;
     let sql = |what| move |source| Error::Sqlite { path: path.to_path_buf(), what, source };
-    let published = read_published_checkpoint(&store, options)?;
+    let published_note = read_published_checkpoint(&store, options)?;
+    let published = published_note.as_ref().map(|(c, _)| c.clone());
 
     let (tx, rx) = mpsc::channel();
     let body_path = path.to_path_buf();
@@ -301,9 +302,6 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     }
 
     if problem.is_none() {
-        problem = check_meta(&store, &frontier, report.records, head)?;
-    }
-    if problem.is_none() {
         if let Some(p) = &published {
             if report.records < p.size {
                 problem = Some(Problem {
@@ -321,6 +319,16 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                         p.size
                     ),
                 });
+            }
+        }
+    }
+    if problem.is_none() {
+        problem = check_meta(&store, &frontier, report.records, head)?;
+    }
+    if problem.is_none() {
+        if let (Some((cp, note)), Some(key)) = (&published_note, options.pinned.as_ref().or(store_key.as_ref())) {
+            if let Err(e) = verify_checkpoint(note, key) {
+                problem = Some(Problem { seq: Some(cp.size), what: format!("the published checkpoint does not verify: {e}") });
             }
         }
     }
@@ -403,13 +411,13 @@ fn check_meta(store: &Store, frontier: &Frontier, records: u64, head: Digest) ->
         }));
     }
     let stored: Option<Frontier> = store.meta("merkle_frontier")?.and_then(|t| serde_json::from_str(&t).ok());
-    if stored.as_ref() != Some(frontier) {
+    if stored.as_ref().is_some_and(|f| f != frontier) {
         return Ok(Some(Problem { seq: Some(records - 1), what: "the stored Merkle frontier does not match the chain".into() }));
     }
     Ok(None)
 }
 
-fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<super::Checkpoint>> {
+fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<(super::Checkpoint, String)>> {
     let path = options.checkpoint.clone().unwrap_or_else(|| store.checkpoint_path());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -427,15 +435,7 @@ fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<
         .ok()
         .and_then(|b| Digest::from_slice(&b));
     match (size.parse::<u64>(), root) {
-        (Ok(size), Some(root)) => {
-            if let Some(pinned) = &options.pinned {
-                verify_checkpoint(&text, pinned).map_err(|e| Error::NotAStore {
-                    path: path.clone(),
-                    reason: format!("published checkpoint: {e}"),
-                })?;
-            }
-            Ok(Some(super::Checkpoint { origin: origin.to_string(), size, root }))
-        }
+        (Ok(size), Some(root)) => Ok(Some((super::Checkpoint { origin: origin.to_string(), size, root }, text.clone()))),
         _ => Err(Error::NotAStore { path, reason: "checkpoint file is not a checkpoint note".into() }),
     }
 }

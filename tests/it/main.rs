@@ -1,1 +1,7 @@
-//! Integration tests: one binary driving the real `meshproof`.
+//! Integration tests: one binary driving the real `meshproof` (see `harness`).
+
+mod harness;
+
+mod collect;
+mod crash;
+mod tamper;

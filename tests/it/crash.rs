@@ -1,0 +1,137 @@
+//! Crash safety and writer exclusion: an interrupted collect leaves a store that verifies with the
+//! scan marked incomplete, and a second writer waits for the lock and then fails clearly.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::harness::{AS_OF, Env};
+
+/// A dump whose last file is a FIFO: `collect` blocks reading it until someone writes.
+fn blocking_mesh(env: &Env) -> std::path::PathBuf {
+    let mesh = env.mini_mesh();
+    let fifo = mesh.join("beta/zz-blocking.yaml");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    mesh
+}
+
+fn wait_for_scan_started(env: &Env) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(conn) = rusqlite::Connection::open(env.store()) {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM records WHERE kind = 'scan.started' AND scan = 2", [], |r| r.get(0))
+                .unwrap_or(0);
+            if n > 0 {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("collect never started its scan");
+}
+
+#[test]
+fn kill_9_mid_collect_leaves_a_verifiable_store_with_an_incomplete_scan() {
+    let env = Env::new();
+    let mesh = env.mini_mesh();
+    env.collect(&mesh, AS_OF, 0);
+    let mesh = {
+        let fifo = mesh.join("beta/zz-blocking.yaml");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        mesh
+    };
+    let mut child = env
+        .std_cmd()
+        .args(["collect", "--as-of", "2026-12-02T00:00:00Z", "--from"])
+        .arg(&mesh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for_scan_started(&env);
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+
+    let (code, out) = env.verify(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("incomplete:  scan(s) 2"), "{out}");
+    let scans = env.cmd().args(["scans"]).output().expect("run");
+    let text = String::from_utf8_lossy(&scans.stdout);
+    assert!(text.lines().any(|l| l.starts_with("2 ") && l.contains("incomplete")), "{text}");
+
+    // The next collect works and builds on the last complete scan.
+    std::fs::remove_file(mesh.join("beta/zz-blocking.yaml")).expect("rm fifo");
+    let out = env.collect(&mesh, "2026-12-03T00:00:00Z", 0);
+    assert!(out.contains("unchanged since scan 1"), "{out}");
+    assert_eq!(env.verify(&[]).0, 0);
+}
+
+#[test]
+fn random_kills_during_large_collects_never_break_the_store() {
+    let env = Env::new();
+    for c in 0..6 {
+        let items: Vec<serde_json::Value> = (0..1500)
+            .map(|i| serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": format!("sa-{i}"), "namespace": format!("ns-{}", i % 50), "uid": format!("{c}-{i}")}}))
+            .collect();
+        env.write(&format!("mesh/c{c}/sa.json"), serde_json::to_vec(&serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items})).expect("json"));
+    }
+    let mut incomplete_seen = false;
+    for (i, delay) in [30u64, 60, 120, 250, 400, 700].iter().enumerate() {
+        let mut child = env
+            .std_cmd()
+            .args(["collect", "--as-of", &format!("2026-12-{:02}T00:00:00Z", i + 1), "--from"])
+            .arg(env.path("mesh"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(*delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, out) = env.verify(&["-o", "json"]);
+        assert_eq!(code, 0, "after kill at {delay} ms: {out}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        incomplete_seen |= v["incomplete_scans"].as_array().is_some_and(|a| !a.is_empty());
+    }
+    assert!(incomplete_seen, "no kill landed mid-scan; the test did not exercise a crash");
+}
+
+#[test]
+fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
+    let env = Env::new();
+    let mesh = blocking_mesh(&env);
+    let mut first = env
+        .std_cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(&mesh)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while !env.store().exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let other = env.path("other");
+    std::fs::create_dir_all(other.join("c1")).expect("mkdir");
+    std::fs::write(other.join("c1/ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n").expect("write");
+    let second = env.cmd().args(["collect", "--as-of", AS_OF, "--lock-timeout", "1", "--from"]).arg(&other).output().expect("run");
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("being written by another meshproof process"), "{stderr}");
+
+    // Unblock the first writer: it completes, and the chain is one line.
+    std::fs::write(mesh.join("beta/zz-blocking.yaml"), "").expect("unblock fifo");
+    let status = first.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let (code, out) = env.verify(&[]);
+    assert_eq!(code, 0, "{out}");
+    let scans = env.cmd().args(["scans", "-o", "json"]).output().expect("run");
+    let scans: Vec<serde_json::Value> = serde_json::from_slice(&scans.stdout).expect("json");
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0]["complete"], true);
+}
