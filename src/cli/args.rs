@@ -33,7 +33,12 @@ const EXAMPLES: &str = "Examples:
 #[derive(Debug, Args)]
 pub struct Global {
     /// The evidence store (an SQLite file).
-    #[arg(long, global = true, env = "MESHPROOF_STORE", default_value = "meshproof.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "MESHPROOF_STORE",
+        default_value = "meshproof.db"
+    )]
     pub store: PathBuf,
     /// Evaluation time (RFC 3339), the only source of "now"; for `collect`, the collection time.
     #[arg(long, global = true, env = "MESHPROOF_AS_OF", value_name = "RFC3339")]
@@ -45,7 +50,13 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "MESHPROOF_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "MESHPROOF_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
 }
 

@@ -21,7 +21,11 @@ pub fn main() -> ExitStatus {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Success };
+            let code = if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
             let _ = e.print();
             return code;
         }
@@ -56,7 +60,10 @@ fn init_logging(global: &args::Global) {
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new(format!("meshproof={default},warn")));
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
     let _ = match global.log_format {
         args::LogFormat::Json => builder.json().try_init(),
         args::LogFormat::Text => builder.with_ansi(ansi).without_time().try_init(),

@@ -76,7 +76,12 @@ pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<String> {
 }
 
 /// Prints rows in `format`; `json` is the machine form used for JSON and YAML.
-pub fn print_rows<T: Serialize + ?Sized>(format: Format, headers: &[&str], rows: &[Vec<String>], json: &T) -> anyhow::Result<()> {
+pub fn print_rows<T: Serialize + ?Sized>(
+    format: Format,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    json: &T,
+) -> anyhow::Result<()> {
     match format {
         Format::Table => print(&table(headers, rows)),
         Format::Csv => print(&csv(headers, rows)?),

@@ -37,10 +37,22 @@ const READ_VERBS: &[&str] = &["get", "list", "watch"];
 
 /// Whether an audit event is trust-relevant (kept as evidence).
 pub fn is_trust_relevant(event: &Value) -> bool {
-    let verb = event.get("verb").and_then(Value::as_str).unwrap_or_default();
+    let verb = event
+        .get("verb")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let obj = event.get("objectRef");
-    let field = |k: &str| obj.and_then(|o| o.get(k)).and_then(Value::as_str).unwrap_or_default();
-    let (resource, namespace, name, sub) = (field("resource"), field("namespace"), field("name"), field("subresource"));
+    let field = |k: &str| {
+        obj.and_then(|o| o.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let (resource, namespace, name, sub) = (
+        field("resource"),
+        field("namespace"),
+        field("name"),
+        field("subresource"),
+    );
     if verb == "impersonate" {
         return true;
     }
@@ -51,7 +63,11 @@ pub fn is_trust_relevant(event: &Value) -> bool {
         r if TRUST_RESOURCES.contains(&r) => true,
         "secrets" => SECRET_NAMESPACES.contains(&namespace),
         "serviceaccounts" => sub == "token",
-        "configmaps" => namespace == super::selection::ISTIO_NAMESPACE && super::selection::is_mesh_configmap(name) && name != "istio-ca-root-cert",
+        "configmaps" => {
+            namespace == super::selection::ISTIO_NAMESPACE
+                && super::selection::is_mesh_configmap(name)
+                && name != "istio-ca-root-cert"
+        }
         _ => false,
     }
 }
@@ -87,10 +103,10 @@ fn reduce(event: &Value) -> Value {
             out.insert(key.into(), v.clone());
         }
     }
-    if out.get("requestReceivedTimestamp").is_none() {
-        if let Some(ts) = event.pointer("/metadata/creationTimestamp") {
-            out.insert("requestReceivedTimestamp".into(), ts.clone());
-        }
+    if out.get("requestReceivedTimestamp").is_none()
+        && let Some(ts) = event.pointer("/metadata/creationTimestamp")
+    {
+        out.insert("requestReceivedTimestamp".into(), ts.clone());
     }
     if let Some(user) = event.get("user") {
         let mut u = Map::new();
@@ -170,14 +186,20 @@ pub fn is_audit_event(v: &Value) -> bool {
 impl AuditLog {
     /// Adds the lines of one file.
     pub fn add_file(&mut self, file: &str, lines: Vec<(usize, Value)>, bad_lines: Vec<usize>) {
-        let mut summary = FileSummary { bad_lines, ..FileSummary::default() };
+        let mut summary = FileSummary {
+            bad_lines,
+            ..FileSummary::default()
+        };
         for (line, event) in lines {
             if !is_audit_event(&event) {
                 summary.bad_lines.push(line);
                 continue;
             }
             summary.events += 1;
-            let verb = event.get("verb").and_then(Value::as_str).unwrap_or_default();
+            let verb = event
+                .get("verb")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if is_trust_relevant(&event) {
                 summary.kept += 1;
                 self.merge(reduce(&event));
@@ -188,8 +210,16 @@ impl AuditLog {
                     .or_else(|| event.pointer("/user/username"))
                     .and_then(Value::as_str)
                     .unwrap_or("<unknown>");
-                let resource = event.pointer("/objectRef/resource").and_then(Value::as_str).unwrap_or("<non-resource>");
-                *summary.read_counts.entry(user.to_string()).or_default().entry(resource.to_string()).or_default() += 1;
+                let resource = event
+                    .pointer("/objectRef/resource")
+                    .and_then(Value::as_str)
+                    .unwrap_or("<non-resource>");
+                *summary
+                    .read_counts
+                    .entry(user.to_string())
+                    .or_default()
+                    .entry(resource.to_string())
+                    .or_default() += 1;
             } else {
                 summary.other += 1;
             }
@@ -199,8 +229,18 @@ impl AuditLog {
     }
 
     fn merge(&mut self, event: Value) {
-        let Some(id) = event.get("auditID").and_then(Value::as_str).map(str::to_string) else { return };
-        let stage = event.get("stage").and_then(Value::as_str).unwrap_or_default().to_string();
+        let Some(id) = event
+            .get("auditID")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let stage = event
+            .get("stage")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         match self.events.get_mut(&id) {
             None => {
                 let mut e = event;
@@ -213,13 +253,22 @@ impl AuditLog {
                 let mut stages: Vec<String> = existing
                     .get("stages")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if !stages.contains(&stage) {
                     stages.push(stage.clone());
                 }
                 stages.sort_by_key(|s| stage_rank(s));
-                let old_rank = stage_rank(existing.get("stage").and_then(Value::as_str).unwrap_or_default());
+                let old_rank = stage_rank(
+                    existing
+                        .get("stage")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                );
                 if stage_rank(&stage) > old_rank {
                     *existing = event;
                 }

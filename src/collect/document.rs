@@ -67,7 +67,10 @@ pub enum Documents {
 pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentError> {
     let meta = std::fs::metadata(path).map_err(|e| DocumentError::Io(e.kind().to_string()))?;
     if meta.len() > limit {
-        return Err(DocumentError::TooLarge { size: meta.len(), limit });
+        return Err(DocumentError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
     let raw = std::fs::read(path).map_err(|e| DocumentError::Io(e.kind().to_string()))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
@@ -77,7 +80,10 @@ pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentErro
             .read_to_end(&mut out)
             .map_err(|_| DocumentError::BadGzip)?;
         if out.len() as u64 > limit {
-            return Err(DocumentError::TooLarge { size: out.len() as u64, limit });
+            return Err(DocumentError::TooLarge {
+                size: out.len() as u64,
+                limit,
+            });
         }
         out
     } else {
@@ -110,7 +116,11 @@ fn json_error(e: &serde_json::Error) -> DocumentError {
         serde_json::error::Category::Data => "unexpected data",
         serde_json::error::Category::Io => "read error",
     };
-    DocumentError::Json { line: e.line(), column: e.column(), reason: reason.into() }
+    DocumentError::Json {
+        line: e.line(),
+        column: e.column(),
+        reason: reason.into(),
+    }
 }
 
 fn parse_json(text: &str) -> Result<Documents, DocumentError> {
@@ -119,7 +129,9 @@ fn parse_json(text: &str) -> Result<Documents, DocumentError> {
         Some(Ok(v)) => v,
         Some(Err(e)) => {
             // A broken first line of a JSON-lines file: fall back to line mode.
-            if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 && looks_like_json_lines(text) {
+            if text.lines().filter(|l| !l.trim().is_empty()).count() > 1
+                && looks_like_json_lines(text)
+            {
                 return Ok(json_lines(text));
             }
             return Err(json_error(&e));
@@ -133,7 +145,11 @@ fn parse_json(text: &str) -> Result<Documents, DocumentError> {
 }
 
 fn looks_like_json_lines(text: &str) -> bool {
-    text.lines().filter(|l| !l.trim().is_empty()).skip(1).take(3).all(|l| l.trim_start().starts_with('{'))
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .skip(1)
+        .take(3)
+        .all(|l| l.trim_start().starts_with('{'))
 }
 
 fn json_lines(text: &str) -> Documents {
@@ -153,9 +169,12 @@ fn json_lines(text: &str) -> Documents {
 }
 
 fn parse_yaml(text: &str) -> Result<Documents, DocumentError> {
-    let options = serde_saphyr::options! { strict_booleans: true, leading_zero_numbers_as_strings: true };
+    let options =
+        serde_saphyr::options! { strict_booleans: true, leading_zero_numbers_as_strings: true };
     match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
-        Ok(docs) => Ok(Documents::Values(docs.into_iter().filter(|d| !d.is_null()).collect())),
+        Ok(docs) => Ok(Documents::Values(
+            docs.into_iter().filter(|d| !d.is_null()).collect(),
+        )),
         Err(e) => {
             let location = e
                 .location()
@@ -176,7 +195,10 @@ fn parse_yaml(text: &str) -> Result<Documents, DocumentError> {
                 Some((prefix, rest)) if prefix.starts_with("line ") => rest,
                 _ => reason,
             };
-            Err(DocumentError::Yaml { location, reason: reason.trim_end_matches(':').to_string() })
+            Err(DocumentError::Yaml {
+                location,
+                reason: reason.trim_end_matches(':').to_string(),
+            })
         }
     }
 }
@@ -194,10 +216,17 @@ mod tests {
 
     #[test]
     fn reads_json_yaml_multidoc_and_lines() {
-        let one = parse_documents(br#"{"kind":"List","items":[]}"#).map(values).unwrap_or_default();
+        let one = parse_documents(br#"{"kind":"List","items":[]}"#)
+            .map(values)
+            .unwrap_or_default();
         assert_eq!(one.len(), 1);
-        let multi = parse_documents(b"a: 1\n---\nb: yes\n---\n").map(values).unwrap_or_default();
-        assert_eq!(multi, vec![serde_json::json!({"a": 1}), serde_json::json!({"b": "yes"})]);
+        let multi = parse_documents(b"a: 1\n---\nb: yes\n---\n")
+            .map(values)
+            .unwrap_or_default();
+        assert_eq!(
+            multi,
+            vec![serde_json::json!({"a": 1}), serde_json::json!({"b": "yes"})]
+        );
         let lines = parse_documents(b"{\"a\":1}\n{\"a\":2}\n{broken\n{\"a\":3}\n").ok();
         match lines {
             Some(Documents::Lines { values, bad_lines }) => {
@@ -212,13 +241,24 @@ mod tests {
     fn bad_input_is_an_error_without_content() {
         let secret = "c2VjcmV0LXRva2VuLXZhbHVl";
         let text = format!("apiVersion: v1\nkind: Secret\ndata:\n  token: \"{secret}\n  x: [\n");
-        let err = parse_documents(text.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse_documents(text.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("invalid YAML"), "{err}");
         assert!(!err.contains(secret), "{err}");
-        let err = parse_documents(format!("{{\"token\": \"{secret}").as_bytes()).err().map(|e| e.to_string());
+        let err = parse_documents(format!("{{\"token\": \"{secret}").as_bytes())
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("truncated") && !e.contains(secret)));
-        assert_eq!(parse_documents(b"\x00\x01\x02").err(), Some(DocumentError::Binary));
-        assert!(matches!(parse_documents(b"a: \xff\xfe"), Err(DocumentError::NotUtf8(3))));
+        assert_eq!(
+            parse_documents(b"\x00\x01\x02").err(),
+            Some(DocumentError::Binary)
+        );
+        assert!(matches!(
+            parse_documents(b"a: \xff\xfe"),
+            Err(DocumentError::NotUtf8(3))
+        ));
     }
 
     #[test]

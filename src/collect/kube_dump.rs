@@ -26,7 +26,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_file_size: 256 << 20 }
+        Options {
+            max_file_size: 256 << 20,
+        }
     }
 }
 
@@ -85,7 +87,10 @@ impl Summary {
 
     /// Total evidence kept (objects and audit events).
     pub fn kept(&self) -> u64 {
-        self.clusters.iter().map(|c| c.objects + c.audit_events).sum()
+        self.clusters
+            .iter()
+            .map(|c| c.objects + c.audit_events)
+            .sum()
     }
 }
 
@@ -109,7 +114,10 @@ struct ClusterCollection<'a> {
 
 /// Collects every cluster folder of `dir` into `sink`.
 pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Result<Summary, Error> {
-    let entries = sorted_entries(dir).map_err(|source| Error::Dir { path: dir.to_path_buf(), source })?;
+    let entries = sorted_entries(dir).map_err(|source| Error::Dir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut summary = Summary::default();
     let mut clusters = Vec::new();
     for path in entries {
@@ -117,7 +125,10 @@ pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Resu
         if name.starts_with('.') {
             continue;
         }
-        let meta = std::fs::symlink_metadata(&path).map_err(|source| Error::Dir { path: path.clone(), source })?;
+        let meta = std::fs::symlink_metadata(&path).map_err(|source| Error::Dir {
+            path: path.clone(),
+            source,
+        })?;
         if meta.is_dir() {
             clusters.push((name, path));
         } else if name.ends_with(".md") || name.ends_with(".txt") {
@@ -136,7 +147,8 @@ pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Resu
         return Err(Error::NoClusters(dir.to_path_buf()));
     }
     for (cluster, path) in clusters {
-        let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
+        let _span =
+            tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
         let mut c = ClusterCollection {
             cluster: cluster.clone(),
             root: &path,
@@ -164,12 +176,17 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl ClusterCollection<'_> {
     fn rel(&self, path: &Path) -> String {
-        path.strip_prefix(self.root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+        path.strip_prefix(self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
     }
 
     fn gap(&mut self, file: &str, reason: String, extra: Value) {
@@ -178,8 +195,16 @@ impl ClusterCollection<'_> {
         if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
             b.extend(extra);
         }
-        let n = self.gaps.iter().filter(|(f, _)| f.starts_with(file)).count();
-        let key = if n == 0 { file.to_string() } else { format!("{file}#{n}") };
+        let n = self
+            .gaps
+            .iter()
+            .filter(|(f, _)| f.starts_with(file))
+            .count();
+        let key = if n == 0 {
+            file.to_string()
+        } else {
+            format!("{file}#{n}")
+        };
         self.gaps.push((key, body));
     }
 
@@ -188,7 +213,11 @@ impl ClusterCollection<'_> {
             Ok(e) => e,
             Err(e) => {
                 let rel = self.rel(dir);
-                self.gap(&rel, format!("cannot read directory: {}", e.kind()), Value::Null);
+                self.gap(
+                    &rel,
+                    format!("cannot read directory: {}", e.kind()),
+                    Value::Null,
+                );
                 return;
             }
         };
@@ -219,7 +248,8 @@ impl ClusterCollection<'_> {
         match read_documents(path, options.max_file_size) {
             Err(e) => self.gap(rel, e.to_string(), Value::Null),
             Ok(Documents::Lines { values, bad_lines }) => {
-                let (events, others): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, v)| is_audit_event(v));
+                let (events, others): (Vec<_>, Vec<_>) =
+                    values.into_iter().partition(|(_, v)| is_audit_event(v));
                 let audit_file = !events.is_empty();
                 if audit_file {
                     let mut bad = bad_lines;
@@ -237,7 +267,11 @@ impl ClusterCollection<'_> {
                 } else {
                     if !bad_lines.is_empty() {
                         let shown: Vec<usize> = bad_lines.iter().copied().take(100).collect();
-                        self.gap(rel, format!("{} malformed JSON line(s) skipped", bad_lines.len()), json!({"lines": shown}));
+                        self.gap(
+                            rel,
+                            format!("{} malformed JSON line(s) skipped", bad_lines.len()),
+                            json!({"lines": shown}),
+                        );
                     }
                     for (line, v) in others {
                         self.add_document(v, rel, line);
@@ -257,54 +291,96 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        if kind.ends_with("List") {
-            if let Some(Value::Array(items)) = doc.get("items") {
-                let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("v1").to_string();
-                let item_kind = kind.trim_end_matches("List").to_string();
-                let is_audit_list = api_version.starts_with("audit.k8s.io/");
-                let mut audit = Vec::new();
-                for item in items.clone() {
-                    let mut item = item;
-                    if is_audit_list || is_audit_event(&item) {
-                        audit.push((position, item));
-                        continue;
-                    }
-                    if let Some(o) = item.as_object_mut() {
-                        if !item_kind.is_empty() && kind != "List" {
-                            o.entry("kind").or_insert_with(|| json!(item_kind));
-                            o.entry("apiVersion").or_insert_with(|| json!(api_version));
-                        }
-                    }
-                    self.add_object(item, rel, position);
+        let kind = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if kind.ends_with("List")
+            && let Some(Value::Array(items)) = doc.get("items")
+        {
+            let api_version = doc
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("v1")
+                .to_string();
+            let item_kind = kind.trim_end_matches("List").to_string();
+            let is_audit_list = api_version.starts_with("audit.k8s.io/");
+            let mut audit = Vec::new();
+            for item in items.clone() {
+                let mut item = item;
+                if is_audit_list || is_audit_event(&item) {
+                    audit.push((position, item));
+                    continue;
                 }
-                if !audit.is_empty() {
-                    self.audit.add_file(rel, audit, Vec::new());
+                if let Some(o) = item.as_object_mut()
+                    && !item_kind.is_empty()
+                    && kind != "List"
+                {
+                    o.entry("kind").or_insert_with(|| json!(item_kind));
+                    o.entry("apiVersion").or_insert_with(|| json!(api_version));
                 }
-                return;
+                self.add_object(item, rel, position);
             }
+            if !audit.is_empty() {
+                self.audit.add_file(rel, audit, Vec::new());
+            }
+            return;
         }
         self.add_object(doc, rel, position);
     }
 
     fn add_object(&mut self, mut obj: Value, rel: &str, position: usize) {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
+        let api_version = obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
-        let name = obj.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string);
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
-            let what = if obj.is_object() { "an object without apiVersion, kind or metadata.name" } else { "not a Kubernetes object" };
-            self.gap(rel, format!("document {position} is {what}; skipped"), json!({"document": position}));
+            let what = if obj.is_object() {
+                "an object without apiVersion, kind or metadata.name"
+            } else {
+                "not a Kubernetes object"
+            };
+            self.gap(
+                rel,
+                format!("document {position} is {what}; skipped"),
+                json!({"document": position}),
+            );
             return;
         };
-        let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+        let namespace = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
+            *self
+                .skipped
+                .entry(format!("{api_version} {kind}"))
+                .or_default() += 1;
             return;
         }
         redact::redact_object(&mut obj);
-        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
-        let resource_version = obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|s| s.parse().ok());
-        let entry = Entry { body: obj, file: rel.to_string(), resource_version };
+        let subject = selection::object_subject(
+            &self.cluster,
+            &api_version,
+            &kind,
+            namespace.as_deref(),
+            &name,
+        );
+        let resource_version = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok());
+        let entry = Entry {
+            body: obj,
+            file: rel.to_string(),
+            resource_version,
+        };
         match self.entries.get(&subject) {
             None => {
                 self.entries.insert(subject, entry);
@@ -314,7 +390,11 @@ impl ClusterCollection<'_> {
                 self.duplicates += 1;
                 let keep_new = entry.resource_version > old.resource_version
                     || (entry.resource_version == old.resource_version && entry.file > old.file);
-                let (kept, other) = if keep_new { (&entry.file, &old.file) } else { (&old.file, &entry.file) };
+                let (kept, other) = if keep_new {
+                    (&entry.file, &old.file)
+                } else {
+                    (&old.file, &entry.file)
+                };
                 let reason = format!(
                     "{subject} appears with different content in {} and {}; kept the one from {kept} (higher resourceVersion, else later file)",
                     other.min(kept),
@@ -335,7 +415,12 @@ impl ClusterCollection<'_> {
         let audit_source = format!("audit/{cluster}");
         let objects = self.entries.len() as u64;
         for (subject, entry) in self.entries {
-            sink.observe(Observation { source: k8s.clone(), kind: kinds::K8S_OBJECT, subject, body: entry.body })?;
+            sink.observe(Observation {
+                source: k8s.clone(),
+                kind: kinds::K8S_OBJECT,
+                subject,
+                body: entry.body,
+            })?;
         }
         let (events, files) = self.audit.into_events();
         let audit_events = events.len() as u64;
@@ -381,6 +466,13 @@ impl ClusterCollection<'_> {
                 "ignored_files": self.ignored,
             }),
         })?;
-        Ok(ClusterSummary { cluster, files: self.files, objects, skipped, audit_events, gaps })
+        Ok(ClusterSummary {
+            cluster,
+            files: self.files,
+            objects,
+            skipped,
+            audit_events,
+            gaps,
+        })
     }
 }

@@ -36,31 +36,143 @@ const fn kept(
     namespaced: bool,
     namespaces: Option<&'static [&'static str]>,
 ) -> KeptKind {
-    KeptKind { group, version, kind, plural, namespaced, namespaces }
+    KeptKind {
+        group,
+        version,
+        kind,
+        plural,
+        namespaced,
+        namespaces,
+    }
 }
 
 /// Every kind kept, in a fixed order.
 pub const KEPT: &[KeptKind] = &[
     kept("", "v1", "Namespace", "namespaces", false, None),
     kept("", "v1", "Secret", "secrets", true, Some(SECRET_NAMESPACES)),
-    kept("", "v1", "ConfigMap", "configmaps", true, Some(&[ISTIO_NAMESPACE])),
+    kept(
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        true,
+        Some(&[ISTIO_NAMESPACE]),
+    ),
     kept("", "v1", "ServiceAccount", "serviceaccounts", true, None),
     kept("", "v1", "Event", "events", true, Some(&[GLOO_NAMESPACE])),
-    kept("events.k8s.io", "v1", "Event", "events", true, Some(&[GLOO_NAMESPACE])),
-    kept("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, None),
-    kept("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, None),
-    kept("rbac.authorization.k8s.io", "v1", "Role", "roles", true, None),
-    kept("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, None),
-    kept("security.istio.io", "v1", "AuthorizationPolicy", "authorizationpolicies", true, None),
-    kept("security.istio.io", "v1", "PeerAuthentication", "peerauthentications", true, None),
-    kept("gateway.networking.k8s.io", "v1", "Gateway", "gateways", true, None),
+    kept(
+        "events.k8s.io",
+        "v1",
+        "Event",
+        "events",
+        true,
+        Some(&[GLOO_NAMESPACE]),
+    ),
+    kept(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        None,
+    ),
+    kept(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        None,
+    ),
+    kept(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        true,
+        None,
+    ),
+    kept(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+        None,
+    ),
+    kept(
+        "security.istio.io",
+        "v1",
+        "AuthorizationPolicy",
+        "authorizationpolicies",
+        true,
+        None,
+    ),
+    kept(
+        "security.istio.io",
+        "v1",
+        "PeerAuthentication",
+        "peerauthentications",
+        true,
+        None,
+    ),
+    kept(
+        "gateway.networking.k8s.io",
+        "v1",
+        "Gateway",
+        "gateways",
+        true,
+        None,
+    ),
     kept("networking.istio.io", "v1", "*", "", true, None),
-    kept("admin.gloo.solo.io", "v2", "KubernetesCluster", "kubernetesclusters", true, None),
-    kept("admin.gloo.solo.io", "v2", "RootTrustPolicy", "roottrustpolicies", true, None),
-    kept("admin.gloo.solo.io", "v2", "Workspace", "workspaces", true, None),
-    kept("admin.gloo.solo.io", "v2", "WorkspaceSettings", "workspacesettings", true, None),
-    kept("security.policy.gloo.solo.io", "v2", "AccessPolicy", "accesspolicies", true, None),
-    kept("admin.solo.io", "v1alpha1", "Segment", "segments", true, None),
+    kept(
+        "admin.gloo.solo.io",
+        "v2",
+        "KubernetesCluster",
+        "kubernetesclusters",
+        true,
+        None,
+    ),
+    kept(
+        "admin.gloo.solo.io",
+        "v2",
+        "RootTrustPolicy",
+        "roottrustpolicies",
+        true,
+        None,
+    ),
+    kept(
+        "admin.gloo.solo.io",
+        "v2",
+        "Workspace",
+        "workspaces",
+        true,
+        None,
+    ),
+    kept(
+        "admin.gloo.solo.io",
+        "v2",
+        "WorkspaceSettings",
+        "workspacesettings",
+        true,
+        None,
+    ),
+    kept(
+        "security.policy.gloo.solo.io",
+        "v2",
+        "AccessPolicy",
+        "accesspolicies",
+        true,
+        None,
+    ),
+    kept(
+        "admin.solo.io",
+        "v1alpha1",
+        "Segment",
+        "segments",
+        true,
+        None,
+    ),
 ];
 
 /// The API group of an `apiVersion` (`"v1"` → `""`, `"rbac.authorization.k8s.io/v1"` → the group).
@@ -74,13 +186,16 @@ pub fn group_of(api_version: &str) -> &str {
 /// Whether an object is kept, and if not, why (for the skipped-kind counts).
 pub fn is_kept(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> bool {
     let group = group_of(api_version);
-    let Some(rule) = KEPT.iter().find(|k| k.group == group && (k.kind == kind || k.kind == "*")) else {
+    let Some(rule) = KEPT
+        .iter()
+        .find(|k| k.group == group && (k.kind == kind || k.kind == "*"))
+    else {
         return false;
     };
-    if let Some(allowed) = rule.namespaces {
-        if !namespace.is_some_and(|ns| allowed.contains(&ns)) {
-            return false;
-        }
+    if let Some(allowed) = rule.namespaces
+        && !namespace.is_some_and(|ns| allowed.contains(&ns))
+    {
+        return false;
     }
     if group.is_empty() && kind == "ConfigMap" {
         return is_mesh_configmap(name);
@@ -114,9 +229,18 @@ pub fn subject_kind(group: &str, kind: &str) -> String {
 
 /// Subject of a Kubernetes object: `cluster/namespace/Kind/name`, with `_cluster` as the
 /// namespace of cluster-scoped objects.
-pub fn object_subject(cluster: &str, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> String {
+pub fn object_subject(
+    cluster: &str,
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> String {
     let ns = namespace.filter(|n| !n.is_empty()).unwrap_or("_cluster");
-    format!("{cluster}/{ns}/{}/{name}", subject_kind(group_of(api_version), kind))
+    format!(
+        "{cluster}/{ns}/{}/{name}",
+        subject_kind(group_of(api_version), kind)
+    )
 }
 
 #[cfg(test)]
@@ -128,12 +252,37 @@ mod tests {
         assert!(is_kept("v1", "Secret", Some("istio-system"), "cacerts"));
         assert!(!is_kept("v1", "Secret", Some("default"), "db-password"));
         assert!(is_kept("v1", "ConfigMap", Some("istio-system"), "istio"));
-        assert!(is_kept("v1", "ConfigMap", Some("istio-system"), "istio-ca-root-cert"));
-        assert!(!is_kept("v1", "ConfigMap", Some("istio-system"), "istio-sidecar-injector"));
+        assert!(is_kept(
+            "v1",
+            "ConfigMap",
+            Some("istio-system"),
+            "istio-ca-root-cert"
+        ));
+        assert!(!is_kept(
+            "v1",
+            "ConfigMap",
+            Some("istio-system"),
+            "istio-sidecar-injector"
+        ));
         assert!(!is_kept("v1", "ConfigMap", Some("default"), "istio"));
-        assert!(is_kept("networking.istio.io/v1", "DestinationRule", Some("a"), "x"));
-        assert!(is_kept("admin.gloo.solo.io/v2", "KubernetesCluster", Some("gloo-mesh"), "c1"));
-        assert!(!is_kept("apps/v1", "Deployment", Some("istio-system"), "istiod"));
+        assert!(is_kept(
+            "networking.istio.io/v1",
+            "DestinationRule",
+            Some("a"),
+            "x"
+        ));
+        assert!(is_kept(
+            "admin.gloo.solo.io/v2",
+            "KubernetesCluster",
+            Some("gloo-mesh"),
+            "c1"
+        ));
+        assert!(!is_kept(
+            "apps/v1",
+            "Deployment",
+            Some("istio-system"),
+            "istiod"
+        ));
         assert!(!is_kept("v1", "Event", Some("istio-system"), "e"));
         assert!(is_kept("events.k8s.io/v1", "Event", Some("gloo-mesh"), "e"));
     }
@@ -145,11 +294,23 @@ mod tests {
             "c1/ns/Gateway.networking.istio.io/gw"
         );
         assert_eq!(
-            object_subject("c1", "gateway.networking.k8s.io/v1", "Gateway", Some("ns"), "gw"),
+            object_subject(
+                "c1",
+                "gateway.networking.k8s.io/v1",
+                "Gateway",
+                Some("ns"),
+                "gw"
+            ),
             "c1/ns/Gateway/gw"
         );
         assert_eq!(
-            object_subject("c1", "rbac.authorization.k8s.io/v1", "ClusterRole", None, "view"),
+            object_subject(
+                "c1",
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                None,
+                "view"
+            ),
             "c1/_cluster/ClusterRole/view"
         );
     }

@@ -158,9 +158,13 @@ mod tests {
         });
         let values: Vec<String> = {
             let s = canon(&v);
-            let parsed: serde_json::Map<String, Value> = serde_json::from_str(&s).unwrap_or_default();
+            let parsed: serde_json::Map<String, Value> =
+                serde_json::from_str(&s).unwrap_or_default();
             let _ = parsed;
-            s.split("\":\"").skip(1).map(|p| p.split('"').next().unwrap_or("").to_string()).collect()
+            s.split("\":\"")
+                .skip(1)
+                .map(|p| p.split('"').next().unwrap_or("").to_string())
+                .collect()
         };
         assert_eq!(
             values,

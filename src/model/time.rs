@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn parses_offsets_to_utc_and_prints_z() {
-        let t: Timestamp = "2026-12-01T01:00:00+01:00".parse().ok().unwrap_or_else(|| unreachable!());
+        let t: Timestamp = "2026-12-01T01:00:00+01:00"
+            .parse()
+            .ok()
+            .unwrap_or_else(|| unreachable!());
         assert_eq!(t.to_rfc3339(), "2026-12-01T00:00:00Z");
         assert!("yesterday".parse::<Timestamp>().is_err());
     }

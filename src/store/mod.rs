@@ -149,7 +149,13 @@ impl Store {
         if !create && !path.exists() {
             return Err(Error::Missing(path.to_path_buf()));
         }
-        let sql = |what| move |source| Error::Sqlite { path: path.to_path_buf(), what, source };
+        let sql = |what| {
+            move |source| Error::Sqlite {
+                path: path.to_path_buf(),
+                what,
+                source,
+            }
+        };
         let flags = if create {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
         } else {
@@ -157,38 +163,65 @@ impl Store {
         };
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sql("cannot open"))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql("cannot set busy timeout"))?;
-        let not_a_store = |reason: String| Error::NotAStore { path: path.to_path_buf(), reason };
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql("cannot set busy timeout"))?;
+        let not_a_store = |reason: String| Error::NotAStore {
+            path: path.to_path_buf(),
+            reason,
+        };
         // A file that is not SQLite fails on the first statement.
         let has_meta: bool = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| not_a_store(format!("not an SQLite database: {e}")))?;
         let objects: i64 = conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
             .map_err(sql("cannot read schema"))?;
         if !has_meta && objects > 0 {
-            return Err(not_a_store("an SQLite database without meshproof tables".into()));
+            return Err(not_a_store(
+                "an SQLite database without meshproof tables".into(),
+            ));
         }
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("cannot enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql("cannot set synchronous"))?;
-        conn.pragma_update(None, "cache_size", -65536).map_err(sql("cannot set cache size"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql("cannot enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql("cannot set synchronous"))?;
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(sql("cannot set cache size"))?;
         if !has_meta {
             if !create {
                 return Err(not_a_store("empty database".into()));
             }
-            conn.execute_batch(SCHEMA).map_err(sql("cannot create schema"))?;
-            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?1)", [FORMAT])
-                .map_err(sql("cannot write format"))?;
+            conn.execute_batch(SCHEMA)
+                .map_err(sql("cannot create schema"))?;
+            conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?1)",
+                [FORMAT],
+            )
+            .map_err(sql("cannot write format"))?;
         }
         let format: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key='format'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key='format'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(sql("cannot read format"))?;
         match format.as_deref() {
             Some(FORMAT) => {}
-            other => return Err(not_a_store(format!("unknown format {other:?}, expected {FORMAT}"))),
+            other => {
+                return Err(not_a_store(format!(
+                    "unknown format {other:?}, expected {FORMAT}"
+                )));
+            }
         }
-        Ok(Store { conn, path: path.to_path_buf(), lock_timeout: Duration::from_secs(10) })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            lock_timeout: Duration::from_secs(10),
+        })
     }
 
     /// How long [`Store::begin_scan`] waits for another writer before giving up.
@@ -212,7 +245,11 @@ impl Store {
     }
 
     fn sql(&self, what: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite { path: self.path.clone(), what, source }
+        move |source| Error::Sqlite {
+            path: self.path.clone(),
+            what,
+            source,
+        }
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -225,7 +262,10 @@ impl Store {
 
 /// `path` with `suffix` appended to its file name.
 pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
 }
@@ -239,7 +279,10 @@ fn digest_col(bytes: Vec<u8>, path: &Path, seq: u64, column: &str) -> Result<Dig
 }
 
 /// Maps an SQLite error to [`Error::Sqlite`] for `path`.
-pub(crate) fn sqlite(path: &Path, what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
+pub(crate) fn sqlite(
+    path: &Path,
+    what: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Sqlite { path, what, source }
 }

@@ -65,7 +65,9 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("name", &self.verifier.name).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("name", &self.verifier.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +96,12 @@ impl NoteVerifier {
     pub fn to_note_string(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex::encode(self.key_id), B64.encode(raw))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.key_id),
+            B64.encode(raw)
+        )
     }
 
     /// SHA-256 of the raw public key, the fingerprint reports show.
@@ -104,13 +111,19 @@ impl NoteVerifier {
 
     /// Parses a verifier key string (surrounding whitespace ignored).
     pub fn parse(text: &str) -> Result<NoteVerifier, KeyError> {
-        let err = |reason| KeyError::Format { what: "public key".into(), reason };
+        let err = |reason| KeyError::Format {
+            what: "public key".into(),
+            reason,
+        };
         let mut parts = text.trim().splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(err("expected <name>+<key id>+<key>"));
         };
         let raw = B64.decode(b64).map_err(|_| err("key is not base64"))?;
-        let [ALG_ED25519, rest @ ..] = raw.as_slice() else { return Err(err("not an Ed25519 key")) };
+        let [ALG_ED25519, rest @ ..] = raw.as_slice() else {
+            return Err(err("not an Ed25519 key"));
+        };
         let bytes: [u8; 32] = rest.try_into().map_err(|_| err("wrong key length"))?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| err("invalid Ed25519 point"))?;
         let verifier = NoteVerifier::new(name.to_string(), key);
@@ -135,13 +148,19 @@ impl Signer {
         match fs::read_to_string(path) {
             Ok(text) => Signer::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Signer::create(path),
-            Err(source) => Err(KeyError::Io { path: path.to_path_buf(), source }),
+            Err(source) => Err(KeyError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 
     /// Reads an existing key file.
     pub fn load(path: &Path) -> Result<Signer, KeyError> {
-        let text = fs::read_to_string(path).map_err(|source| KeyError::Io { path: path.to_path_buf(), source })?;
+        let text = fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Signer::parse(&text, path)
     }
 
@@ -149,7 +168,10 @@ impl Signer {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
         let signer = Signer::from_seed(seed);
-        let io = |source| KeyError::Io { path: path.to_path_buf(), source };
+        let io = |source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -158,21 +180,30 @@ impl Signer {
             options.mode(0o600);
         }
         let mut file = options.open(path).map_err(io)?;
-        file.write_all(signer.to_private_string().as_bytes()).map_err(io)?;
+        file.write_all(signer.to_private_string().as_bytes())
+            .map_err(io)?;
         file.write_all(b"\n").map_err(io)?;
         file.sync_all().map_err(io)?;
         Ok(signer)
     }
 
     fn parse(text: &str, path: &Path) -> Result<Signer, KeyError> {
-        let err = |reason| KeyError::Format { what: format!("signing key file {}", path.display()), reason };
-        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(err("missing PRIVATE+KEY+ prefix"))?;
+        let err = |reason| KeyError::Format {
+            what: format!("signing key file {}", path.display()),
+            reason,
+        };
+        let rest = text
+            .trim()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(err("missing PRIVATE+KEY+ prefix"))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(_id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("expected PRIVATE+KEY+<name>+<key id>+<key>"));
         };
         let raw = B64.decode(b64).map_err(|_| err("key is not base64"))?;
-        let [ALG_ED25519, rest @ ..] = raw.as_slice() else { return Err(err("not an Ed25519 key")) };
+        let [ALG_ED25519, rest @ ..] = raw.as_slice() else {
+            return Err(err("not an Ed25519 key"));
+        };
         let seed: [u8; 32] = rest.try_into().map_err(|_| err("wrong key length"))?;
         let key = SigningKey::from_bytes(&seed);
         let verifier = NoteVerifier::new(name.to_string(), key.verifying_key());
@@ -183,7 +214,12 @@ impl Signer {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
         let v = &self.verifier;
-        format!("PRIVATE+KEY+{}+{}+{}", v.name, hex::encode(v.key_id), B64.encode(raw))
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            v.name,
+            hex::encode(v.key_id),
+            B64.encode(raw)
+        )
     }
 
     /// The public half.
@@ -197,7 +233,11 @@ impl Signer {
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.verifier.key_id.to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        format!("{text}\n\u{2014} {} {}\n", self.verifier.name, B64.encode(blob))
+        format!(
+            "{text}\n\u{2014} {} {}\n",
+            self.verifier.name,
+            B64.encode(blob)
+        )
     }
 }
 
@@ -233,35 +273,50 @@ pub enum NoteError {
 
 /// Parses a checkpoint note and verifies its signature by `verifier`.
 pub fn verify_checkpoint(note: &str, verifier: &NoteVerifier) -> Result<Checkpoint, NoteError> {
-    let (text, sigs) = note.split_once("\n\n").ok_or(NoteError::Malformed("no blank line before signatures"))?;
+    let (text, sigs) = note
+        .split_once("\n\n")
+        .ok_or(NoteError::Malformed("no blank line before signatures"))?;
     let text = format!("{text}\n");
     let mut lines = text.lines();
     let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
         return Err(NoteError::Malformed("fewer than three lines"));
     };
-    let size: u64 = size.parse().map_err(|_| NoteError::Malformed("tree size is not a number"))?;
+    let size: u64 = size
+        .parse()
+        .map_err(|_| NoteError::Malformed("tree size is not a number"))?;
     let root = B64
         .decode(root)
         .ok()
         .and_then(|b| Digest::from_slice(&b))
         .ok_or(NoteError::Malformed("root is not a base64 SHA-256"))?;
     for line in sigs.lines() {
-        let Some(rest) = line.strip_prefix("\u{2014} ") else { continue };
-        let Some((name, b64)) = rest.split_once(' ') else { continue };
+        let Some(rest) = line.strip_prefix("\u{2014} ") else {
+            continue;
+        };
+        let Some((name, b64)) = rest.split_once(' ') else {
+            continue;
+        };
         if name != verifier.name {
             continue;
         }
         let Ok(blob) = B64.decode(b64) else { continue };
-        let Some((id, sig)) = blob.split_first_chunk::<4>() else { continue };
+        let Some((id, sig)) = blob.split_first_chunk::<4>() else {
+            continue;
+        };
         if *id != verifier.key_id {
             continue;
         }
-        let sig = Signature::from_slice(sig).map_err(|_| NoteError::BadSignature(name.to_string()))?;
+        let sig =
+            Signature::from_slice(sig).map_err(|_| NoteError::BadSignature(name.to_string()))?;
         verifier
             .key
             .verify_strict(text.as_bytes(), &sig)
             .map_err(|_| NoteError::BadSignature(name.to_string()))?;
-        return Ok(Checkpoint { origin: origin.to_string(), size, root });
+        return Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+        });
     }
     Err(NoteError::NotSignedBy(verifier.to_note_string()))
 }
@@ -280,16 +335,25 @@ mod tests {
         assert_eq!(cp.map(|c| (c.size, c.root)), Some((42, root)));
 
         let tampered = note.replacen("\n42\n", "\n43\n", 1);
-        assert!(matches!(verify_checkpoint(&tampered, signer.verifier()), Err(NoteError::BadSignature(_))));
+        assert!(matches!(
+            verify_checkpoint(&tampered, signer.verifier()),
+            Err(NoteError::BadSignature(_))
+        ));
         let other = Signer::from_seed([8u8; 32]);
-        assert!(matches!(verify_checkpoint(&note, other.verifier()), Err(NoteError::NotSignedBy(_))));
+        assert!(matches!(
+            verify_checkpoint(&note, other.verifier()),
+            Err(NoteError::NotSignedBy(_))
+        ));
     }
 
     #[test]
     fn verifier_string_round_trips_and_checks_key_id() {
         let signer = Signer::from_seed([1u8; 32]);
         let s = signer.verifier().to_note_string();
-        assert_eq!(NoteVerifier::parse(&s).ok().as_ref(), Some(signer.verifier()));
+        assert_eq!(
+            NoteVerifier::parse(&s).ok().as_ref(),
+            Some(signer.verifier())
+        );
         let broken = s.replacen('+', "x+", 1);
         // Base64 key material may itself contain '+': the name ends at the first one.
         for seed in 0..40u8 {
@@ -309,7 +373,9 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
             assert_eq!(mode, 0o600);
         }
         assert!(!format!("{a:?}").contains(&hex::encode(a.key.as_bytes())));

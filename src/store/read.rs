@@ -56,18 +56,27 @@ pub struct RecordFilter {
 impl RecordFilter {
     fn matches(&self, h: &RecordHeader) -> bool {
         self.kind.as_ref().is_none_or(|k| &h.kind == k)
-            && self.subject_prefix.as_ref().is_none_or(|p| h.subject.starts_with(p.as_str()))
+            && self
+                .subject_prefix
+                .as_ref()
+                .is_none_or(|p| h.subject.starts_with(p.as_str()))
             && self.cluster.as_ref().is_none_or(|c| {
-                h.subject.split('/').next() == Some(c.as_str()) || h.source.rsplit('/').next() == Some(c.as_str())
+                h.subject.split('/').next() == Some(c.as_str())
+                    || h.source.rsplit('/').next() == Some(c.as_str())
             })
     }
 }
 
-const HEADER_COLUMNS: &str = "seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash";
+const HEADER_COLUMNS: &str =
+    "seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash";
 
 impl Store {
     fn row_to_record(&self, row: &rusqlite::Row<'_>) -> Result<EvidenceRecord> {
-        let get = |e| Error::Sqlite { path: self.path.clone(), what: "cannot read record", source: e };
+        let get = |e| Error::Sqlite {
+            path: self.path.clone(),
+            what: "cannot read record",
+            source: e,
+        };
         let seq: u64 = row.get(0).map_err(get)?;
         let col = |i: usize, name: &str| -> Result<Digest> {
             let bytes: Vec<u8> = row.get(i).map_err(get)?;
@@ -137,7 +146,11 @@ impl Store {
     pub fn latest_complete_scan(&self) -> Result<u64> {
         let scan: Option<u64> = self
             .conn
-            .query_row("SELECT max(scan) FROM records WHERE kind = ?1", [kinds::SCAN_FINISHED], |r| r.get(0))
+            .query_row(
+                "SELECT max(scan) FROM records WHERE kind = ?1",
+                [kinds::SCAN_FINISHED],
+                |r| r.get(0),
+            )
             .map_err(self.sql("cannot find the latest scan"))?;
         scan.ok_or(Error::NoScan)
     }
@@ -146,7 +159,11 @@ impl Store {
     fn scan_record_body(&self, scan: u64, kind: &str) -> Result<Option<Value>> {
         let seq: Option<u64> = self
             .conn
-            .query_row("SELECT seq FROM records WHERE scan = ?1 AND kind = ?2", params![scan, kind], |r| r.get(0))
+            .query_row(
+                "SELECT seq FROM records WHERE scan = ?1 AND kind = ?2",
+                params![scan, kind],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.sql("cannot read scan record"))?;
         match seq {
@@ -161,8 +178,13 @@ impl Store {
         let mut chain = Vec::new();
         let mut next = Some(scan);
         while let Some(s) = next {
-            let manifest = self.scan_record_body(s, kinds::SCAN_MANIFEST)?.ok_or(Error::NoSuchScan(s))?;
-            next = manifest.get("base_scan").and_then(Value::as_u64).filter(|b| *b < s);
+            let manifest = self
+                .scan_record_body(s, kinds::SCAN_MANIFEST)?
+                .ok_or(Error::NoSuchScan(s))?;
+            next = manifest
+                .get("base_scan")
+                .and_then(Value::as_u64)
+                .filter(|b| *b < s);
             chain.push((s, manifest));
         }
         let mut state: BTreeMap<String, StateEntry> = BTreeMap::new();
@@ -171,27 +193,53 @@ impl Store {
             .prepare_cached("SELECT seq, subject, body_hash FROM records WHERE scan = ?1 AND kind = ?2 ORDER BY seq")
             .map_err(self.sql("cannot read snapshot records"))?;
         for (s, manifest) in chain.iter().rev() {
-            for removed in manifest.get("removed").and_then(Value::as_array).into_iter().flatten() {
+            for removed in manifest
+                .get("removed")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(subject) = removed.as_str() {
                     state.remove(subject);
                 }
             }
-            let mut rows = stmt.query(params![s, kinds::K8S_OBJECT]).map_err(self.sql("cannot read snapshot records"))?;
-            while let Some(row) = rows.next().map_err(self.sql("cannot read snapshot records"))? {
-                let get = |e| Error::Sqlite { path: self.path.clone(), what: "cannot read snapshot records", source: e };
+            let mut rows = stmt
+                .query(params![s, kinds::K8S_OBJECT])
+                .map_err(self.sql("cannot read snapshot records"))?;
+            while let Some(row) = rows
+                .next()
+                .map_err(self.sql("cannot read snapshot records"))?
+            {
+                let get = |e| Error::Sqlite {
+                    path: self.path.clone(),
+                    what: "cannot read snapshot records",
+                    source: e,
+                };
                 let seq: u64 = row.get(0).map_err(get)?;
                 let subject: String = row.get(1).map_err(get)?;
                 let hash: Vec<u8> = row.get(2).map_err(get)?;
-                state.insert(subject, StateEntry { seq, body_hash: digest_col(hash, &self.path, seq, "body_hash")? });
+                state.insert(
+                    subject,
+                    StateEntry {
+                        seq,
+                        body_hash: digest_col(hash, &self.path, seq, "body_hash")?,
+                    },
+                );
             }
         }
-        let want = chain.first().and_then(|(_, m)| m.get("state")).and_then(Value::as_str).unwrap_or_default();
+        let want = chain
+            .first()
+            .and_then(|(_, m)| m.get("state"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let got = state_digest(state.iter().map(|(s, e)| (s, &e.body_hash)));
         if got.to_hex() != want {
             return Err(Error::Corrupt {
                 path: self.path.clone(),
                 seq: 0,
-                reason: format!("scan {scan}: rebuilt state digest {got} differs from its manifest's {want}"),
+                reason: format!(
+                    "scan {scan}: rebuilt state digest {got} differs from its manifest's {want}"
+                ),
             });
         }
         Ok(state)
@@ -199,7 +247,11 @@ impl Store {
 
     /// Sequence numbers of a complete scan's view, ascending.
     pub fn view_seqs(&self, scan: u64) -> Result<Vec<u64>> {
-        let info = self.scans()?.into_iter().find(|s| s.scan == scan).ok_or(Error::NoSuchScan(scan))?;
+        let info = self
+            .scans()?
+            .into_iter()
+            .find(|s| s.scan == scan)
+            .ok_or(Error::NoSuchScan(scan))?;
         let mut seqs: Vec<u64> = self.snapshot_state(scan)?.values().map(|e| e.seq).collect();
         let mut stmt = self
             .conn
@@ -208,9 +260,15 @@ impl Store {
             )
             .map_err(self.sql("cannot read history records"))?;
         let history = stmt
-            .query_map(params![kinds::AUDIT_EVENT, kinds::AUDIT_SUMMARY, kinds::GIT_COMMIT, info.last_seq], |r| {
-                r.get::<_, u64>(0)
-            })
+            .query_map(
+                params![
+                    kinds::AUDIT_EVENT,
+                    kinds::AUDIT_SUMMARY,
+                    kinds::GIT_COMMIT,
+                    info.last_seq
+                ],
+                |r| r.get::<_, u64>(0),
+            )
             .map_err(self.sql("cannot read history records"))?;
         for seq in history {
             seqs.push(seq.map_err(self.sql("cannot read history records"))?);
@@ -220,7 +278,9 @@ impl Store {
             .prepare("SELECT seq, kind FROM records WHERE scan = ?1")
             .map_err(self.sql("cannot read scan records"))?;
         let own = stmt
-            .query_map([scan], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
+            .query_map([scan], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(self.sql("cannot read scan records"))?;
         for row in own {
             let (seq, kind) = row.map_err(self.sql("cannot read scan records"))?;
@@ -237,10 +297,10 @@ impl Store {
     pub fn list(&self, scan: u64, filter: &RecordFilter) -> Result<Vec<EvidenceRecord>> {
         let mut out = Vec::new();
         for seq in self.view_seqs(scan)? {
-            if let Some(record) = self.record(seq, false)? {
-                if filter.matches(&record.header) {
-                    out.push(record);
-                }
+            if let Some(record) = self.record(seq, false)?
+                && filter.matches(&record.header)
+            {
+                out.push(record);
             }
         }
         for record in &mut out {
@@ -261,10 +321,20 @@ impl Store {
         self.fetch_one(&sql, params![&hash.0[..]], with_body)
     }
 
-    fn fetch_one(&self, sql: &str, p: impl rusqlite::Params, with_body: bool) -> Result<Option<EvidenceRecord>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(self.sql("cannot read record"))?;
+    fn fetch_one(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        with_body: bool,
+    ) -> Result<Option<EvidenceRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(self.sql("cannot read record"))?;
         let mut rows = stmt.query(p).map_err(self.sql("cannot read record"))?;
-        let Some(row) = rows.next().map_err(self.sql("cannot read record"))? else { return Ok(None) };
+        let Some(row) = rows.next().map_err(self.sql("cannot read record"))? else {
+            return Ok(None);
+        };
         let mut record = self.row_to_record(row)?;
         if with_body {
             record.body = self.body(&record.header.body_hash, record.header.seq)?;
@@ -293,7 +363,11 @@ impl Store {
     pub fn latest_checkpoint(&self) -> Result<Option<EvidenceRecord>> {
         let seq: Option<u64> = self
             .conn
-            .query_row("SELECT max(seq) FROM records WHERE kind = ?1", [kinds::CHECKPOINT], |r| r.get(0))
+            .query_row(
+                "SELECT max(seq) FROM records WHERE kind = ?1",
+                [kinds::CHECKPOINT],
+                |r| r.get(0),
+            )
             .map_err(self.sql("cannot find checkpoint"))?;
         match seq {
             Some(seq) => self.record(seq, true),

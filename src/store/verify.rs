@@ -81,10 +81,17 @@ struct BodyPass {
 }
 
 fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
-    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     let mut stmt = conn.prepare("SELECT hash, data FROM bodies ORDER BY id")?;
     let mut rows = stmt.query([])?;
-    let mut out = BodyPass { bodies: 0, bytes: 0, bad: Vec::new() };
+    let mut out = BodyPass {
+        bodies: 0,
+        bytes: 0,
+        bad: Vec::new(),
+    };
     while let Some(row) = rows.next()? {
         let stored = row.get_ref(0)?.as_blob().ok().and_then(Digest::from_slice);
         let data = row.get_ref(1)?.as_blob().unwrap_or_default();
@@ -93,8 +100,13 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
         let actual = sha256(data);
         match stored {
             Some(h) if h == actual => {}
-            Some(h) if out.bad.len() < 1024 => out.bad.push((h, format!("body {h} was modified (its content hashes to {actual})"))),
-            None if out.bad.len() < 1024 => out.bad.push((actual, "a body's stored hash is not 32 bytes".into())),
+            Some(h) if out.bad.len() < 1024 => out.bad.push((
+                h,
+                format!("body {h} was modified (its content hashes to {actual})"),
+            )),
+            None if out.bad.len() < 1024 => out
+                .bad
+                .push((actual, "a body's stored hash is not 32 bytes".into())),
             _ => {}
         }
     }
@@ -105,7 +117,13 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
 /// tampering is reported in `Ok(report)` with `intact: false`.
 pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let store = Store::open_existing(path)?;
-    let sql = |what| move |source| Error::Sqlite { path: path.to_path_buf(), what, source };
+    let sql = |what| {
+        move |source| Error::Sqlite {
+            path: path.to_path_buf(),
+            what,
+            source,
+        }
+    };
     let published_note = read_published_checkpoint(&store, options)?;
     let published = published_note.as_ref().map(|(c, _)| c.clone());
 
@@ -159,35 +177,59 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         while let Some(row) = rows.next().map_err(sql("cannot read records"))? {
             let seq: i64 = row.get(0).map_err(sql("cannot read records"))?;
             let seq_u = u64::try_from(seq).unwrap_or(u64::MAX);
-            if published.as_ref().is_some_and(|p| p.size == frontier.size()) {
+            if published
+                .as_ref()
+                .is_some_and(|p| p.size == frontier.size())
+            {
                 published_root = Some(frontier.root());
             }
             if seq_u != expected {
                 let what = if seq_u > expected {
                     format!("record {expected} is missing (the next record is {seq})")
                 } else {
-                    format!("unexpected record number {seq} after {}", expected.saturating_sub(1))
+                    format!(
+                        "unexpected record number {seq} after {}",
+                        expected.saturating_sub(1)
+                    )
                 };
-                set(Problem { seq: Some(expected), what }, &mut problem);
+                set(
+                    Problem {
+                        seq: Some(expected),
+                        what,
+                    },
+                    &mut problem,
+                );
                 break;
             }
             let text = |i: usize| -> rusqlite::Result<String> {
                 match row.get_ref(i)? {
-                    rusqlite::types::ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Ok(String::from_utf8_lossy(t).into_owned())
+                    }
                     other => Ok(format!("<{} value>", other.data_type())),
                 }
             };
             let digest = |i: usize| -> rusqlite::Result<Option<Digest>> {
                 Ok(row.get_ref(i)?.as_blob().ok().and_then(Digest::from_slice))
             };
-            let scan: Option<u64> = row.get_ref(1).ok().and_then(|v| v.as_i64().ok()).and_then(|v| u64::try_from(v).ok());
+            let scan: Option<u64> = row
+                .get_ref(1)
+                .ok()
+                .and_then(|v| v.as_i64().ok())
+                .and_then(|v| u64::try_from(v).ok());
             let (Some(scan), Some(body_hash), Some(prev), Some(hash)) = (
                 scan,
                 digest(6).map_err(sql("cannot read records"))?,
                 digest(7).map_err(sql("cannot read records"))?,
                 digest(8).map_err(sql("cannot read records"))?,
             ) else {
-                set(Problem { seq: Some(seq_u), what: "a header column has the wrong type or length".into() }, &mut problem);
+                set(
+                    Problem {
+                        seq: Some(seq_u),
+                        what: "a header column has the wrong type or length".into(),
+                    },
+                    &mut problem,
+                );
                 break;
             };
             let header = RecordHeader {
@@ -203,7 +245,10 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 set(
                     Problem {
                         seq: Some(seq_u),
-                        what: format!("chain broken: previous-hash {prev} does not equal record {}'s hash {head}", seq - 1),
+                        what: format!(
+                            "chain broken: previous-hash {prev} does not equal record {}'s hash {head}",
+                            seq - 1
+                        ),
                     },
                     &mut problem,
                 );
@@ -214,7 +259,9 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 set(
                     Problem {
                         seq: Some(seq_u),
-                        what: format!("record header was modified: stored hash {hash}, recomputed {computed}"),
+                        what: format!(
+                            "record header was modified: stored hash {hash}, recomputed {computed}"
+                        ),
                     },
                     &mut problem,
                 );
@@ -222,7 +269,13 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
             }
             let has_body: bool = row.get(9).map_err(sql("cannot read records"))?;
             if !has_body {
-                set(Problem { seq: Some(seq_u), what: format!("body {body_hash} is missing") }, &mut problem);
+                set(
+                    Problem {
+                        seq: Some(seq_u),
+                        what: format!("body {body_hash} is missing"),
+                    },
+                    &mut problem,
+                );
                 break;
             }
             match header.kind.as_str() {
@@ -230,7 +283,8 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 kinds::SCAN_FINISHED => finished.push(scan),
                 kinds::CHECKPOINT => {
                     let body = store.body(&body_hash, seq_u).ok().flatten();
-                    match check_checkpoint(body.as_ref(), seq_u, &frontier, options.pinned.as_ref()) {
+                    match check_checkpoint(body.as_ref(), seq_u, &frontier, options.pinned.as_ref())
+                    {
                         Ok((verifier, size, root)) => {
                             report.checkpoints += 1;
                             report.checkpoint_size = Some(size);
@@ -246,7 +300,13 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                             store_key = Some(verifier);
                         }
                         Err(what) => {
-                            set(Problem { seq: Some(seq_u), what }, &mut problem);
+                            set(
+                                Problem {
+                                    seq: Some(seq_u),
+                                    what,
+                                },
+                                &mut problem,
+                            );
                             break;
                         }
                     }
@@ -258,7 +318,11 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
             expected += 1;
         }
     }
-    if published.as_ref().is_some_and(|p| p.size == frontier.size()) && problem.is_none() {
+    if published
+        .as_ref()
+        .is_some_and(|p| p.size == frontier.size())
+        && problem.is_none()
+    {
         published_root = Some(frontier.root());
     }
     report.records = expected;
@@ -278,7 +342,11 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                     .filter_map(|(h, _)| {
                         store
                             .conn
-                            .query_row("SELECT min(seq) FROM records WHERE body_hash = ?1", [&h.0[..]], |r| r.get(0))
+                            .query_row(
+                                "SELECT min(seq) FROM records WHERE body_hash = ?1",
+                                [&h.0[..]],
+                                |r| r.get(0),
+                            )
                             .ok()
                             .flatten()
                     })
@@ -292,47 +360,66 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                     },
                 };
                 problem = match problem {
-                    Some(existing) if existing.seq.unwrap_or(u64::MAX) <= p.seq.unwrap_or(u64::MAX) => Some(existing),
+                    Some(existing)
+                        if existing.seq.unwrap_or(u64::MAX) <= p.seq.unwrap_or(u64::MAX) =>
+                    {
+                        Some(existing)
+                    }
                     _ => Some(p),
                 };
             }
         }
-        Some(Err(e)) => return Err(Error::Sqlite { path: path.to_path_buf(), what: "cannot read bodies", source: e }),
+        Some(Err(e)) => {
+            return Err(Error::Sqlite {
+                path: path.to_path_buf(),
+                what: "cannot read bodies",
+                source: e,
+            });
+        }
         None => report.notes.push("body check did not complete".into()),
     }
 
-    if problem.is_none() {
-        if let Some(p) = &published {
-            if report.records < p.size {
-                problem = Some(Problem {
-                    seq: Some(report.records),
-                    what: format!(
-                        "store truncated: the published checkpoint covers {} records but the store holds {}",
-                        p.size, report.records
-                    ),
-                });
-            } else if published_root != Some(p.root) {
-                problem = Some(Problem {
-                    seq: Some(p.size.saturating_sub(1)),
-                    what: format!(
-                        "the published checkpoint's root for {} records does not match the store's records",
-                        p.size
-                    ),
-                });
-            }
+    if problem.is_none()
+        && let Some(p) = &published
+    {
+        if report.records < p.size {
+            problem = Some(Problem {
+                seq: Some(report.records),
+                what: format!(
+                    "store truncated: the published checkpoint covers {} records but the store holds {}",
+                    p.size, report.records
+                ),
+            });
+        } else if published_root != Some(p.root) {
+            problem = Some(Problem {
+                seq: Some(p.size.saturating_sub(1)),
+                what: format!(
+                    "the published checkpoint's root for {} records does not match the store's records",
+                    p.size
+                ),
+            });
         }
     }
     if problem.is_none() {
         problem = check_meta(&store, &frontier, report.records, head)?;
     }
-    if problem.is_none() {
-        if let (Some((cp, note)), Some(key)) = (&published_note, options.pinned.as_ref().or(store_key.as_ref())) {
-            if let Err(e) = verify_checkpoint(note, key) {
-                problem = Some(Problem { seq: Some(cp.size), what: format!("the published checkpoint does not verify: {e}") });
-            }
-        }
+    if problem.is_none()
+        && let (Some((cp, note)), Some(key)) = (
+            &published_note,
+            options.pinned.as_ref().or(store_key.as_ref()),
+        )
+        && let Err(e) = verify_checkpoint(note, key)
+    {
+        problem = Some(Problem {
+            seq: Some(cp.size),
+            what: format!("the published checkpoint does not verify: {e}"),
+        });
     }
-    let mut incomplete: Vec<u64> = started.iter().copied().filter(|s| !finished.contains(s)).collect();
+    let mut incomplete: Vec<u64> = started
+        .iter()
+        .copied()
+        .filter(|s| !finished.contains(s))
+        .collect();
     incomplete.sort_unstable();
     if let Some(size) = report.checkpoint_size {
         let uncovered = report.records.saturating_sub(size + 1);
@@ -349,7 +436,9 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         ));
     }
     if options.pinned.is_none() && report.key.is_some() {
-        report.notes.push("signatures checked with the key recorded in the store; pass --pubkey to pin it".into());
+        report.notes.push(
+            "signatures checked with the key recorded in the store; pass --pubkey to pin it".into(),
+        );
     }
     report.incomplete_scans = incomplete;
     report.intact = problem.is_none();
@@ -365,27 +454,37 @@ fn check_checkpoint(
 ) -> std::result::Result<(NoteVerifier, u64, Digest), String> {
     let body = body.ok_or("checkpoint body is not JSON")?;
     let field = |k: &str| body.get(k).ok_or(format!("checkpoint body lacks {k}"));
-    let size = field("tree_size")?.as_u64().ok_or("checkpoint tree_size is not a number")?;
-    let note = field("note")?.as_str().ok_or("checkpoint note is not text")?;
+    let size = field("tree_size")?
+        .as_u64()
+        .ok_or("checkpoint tree_size is not a number")?;
+    let note = field("note")?
+        .as_str()
+        .ok_or("checkpoint note is not text")?;
     let key_text = field("key")?.as_str().ok_or("checkpoint key is not text")?;
     let recorded = NoteVerifier::parse(key_text).map_err(|e| e.to_string())?;
-    if let Some(pinned) = pinned {
-        if pinned != &recorded {
-            return Err(format!(
-                "checkpoint is signed by key {} ({}), not by the pinned key {}",
-                recorded.to_note_string(),
-                recorded.fingerprint(),
-                pinned.to_note_string()
-            ));
-        }
+    if let Some(pinned) = pinned
+        && pinned != &recorded
+    {
+        return Err(format!(
+            "checkpoint is signed by key {} ({}), not by the pinned key {}",
+            recorded.to_note_string(),
+            recorded.fingerprint(),
+            pinned.to_note_string()
+        ));
     }
     let cp = verify_checkpoint(note, &recorded).map_err(|e| e.to_string())?;
     if size != seq || cp.size != seq {
-        return Err(format!("checkpoint claims tree size {} but sits at record {seq}", cp.size));
+        return Err(format!(
+            "checkpoint claims tree size {} but sits at record {seq}",
+            cp.size
+        ));
     }
     let root = frontier.root();
     if cp.root != root || field("root")?.as_str() != Some(root.to_hex().as_str()) {
-        return Err(format!("checkpoint root {} does not match the recomputed Merkle root {root}", cp.root));
+        return Err(format!(
+            "checkpoint root {} does not match the recomputed Merkle root {root}",
+            cp.root
+        ));
     }
     if field("origin")?.as_str() != Some(cp.origin.as_str()) {
         return Err("checkpoint origin differs from its signed note".into());
@@ -393,14 +492,21 @@ fn check_checkpoint(
     Ok((recorded, size, root))
 }
 
-fn check_meta(store: &Store, frontier: &Frontier, records: u64, head: Digest) -> Result<Option<Problem>> {
+fn check_meta(
+    store: &Store,
+    frontier: &Frontier,
+    records: u64,
+    head: Digest,
+) -> Result<Option<Problem>> {
     let head_seq = store.meta("head_seq")?;
     let head_hash = store.meta("head_hash")?;
     if records == 0 {
         return Ok(None);
     }
     let want_seq = (records - 1).to_string();
-    if head_seq.as_deref() != Some(want_seq.as_str()) || head_hash.as_deref() != Some(head.to_hex().as_str()) {
+    if head_seq.as_deref() != Some(want_seq.as_str())
+        || head_hash.as_deref() != Some(head.to_hex().as_str())
+    {
         return Ok(Some(Problem {
             seq: Some(records - 1),
             what: format!(
@@ -410,24 +516,46 @@ fn check_meta(store: &Store, frontier: &Frontier, records: u64, head: Digest) ->
             ),
         }));
     }
-    let stored: Option<Frontier> = store.meta("merkle_frontier")?.and_then(|t| serde_json::from_str(&t).ok());
+    let stored: Option<Frontier> = store
+        .meta("merkle_frontier")?
+        .and_then(|t| serde_json::from_str(&t).ok());
     if stored.as_ref().is_some_and(|f| f != frontier) {
-        return Ok(Some(Problem { seq: Some(records - 1), what: "the stored Merkle frontier does not match the chain".into() }));
+        return Ok(Some(Problem {
+            seq: Some(records - 1),
+            what: "the stored Merkle frontier does not match the chain".into(),
+        }));
     }
     Ok(None)
 }
 
-fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<(super::Checkpoint, String)>> {
-    let path = options.checkpoint.clone().unwrap_or_else(|| store.checkpoint_path());
+fn read_published_checkpoint(
+    store: &Store,
+    options: &Options,
+) -> Result<Option<(super::Checkpoint, String)>> {
+    let path = options
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| store.checkpoint_path());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && options.checkpoint.is_none() => return Ok(None),
-        Err(source) => return Err(Error::Io { what: "cannot read checkpoint", path, source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && options.checkpoint.is_none() => {
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                what: "cannot read checkpoint",
+                path,
+                source,
+            });
+        }
     };
     // Parse without trusting the signature yet: the signer is checked when the matching record is.
     let mut lines = text.lines();
     let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
-        return Err(Error::NotAStore { path, reason: "checkpoint file is not a checkpoint note".into() });
+        return Err(Error::NotAStore {
+            path,
+            reason: "checkpoint file is not a checkpoint note".into(),
+        });
     };
     use base64::Engine as _;
     let root = base64::engine::general_purpose::STANDARD
@@ -435,8 +563,18 @@ fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<
         .ok()
         .and_then(|b| Digest::from_slice(&b));
     match (size.parse::<u64>(), root) {
-        (Ok(size), Some(root)) => Ok(Some((super::Checkpoint { origin: origin.to_string(), size, root }, text.clone()))),
-        _ => Err(Error::NotAStore { path, reason: "checkpoint file is not a checkpoint note".into() }),
+        (Ok(size), Some(root)) => Ok(Some((
+            super::Checkpoint {
+                origin: origin.to_string(),
+                size,
+                root,
+            },
+            text.clone(),
+        ))),
+        _ => Err(Error::NotAStore {
+            path,
+            reason: "checkpoint file is not a checkpoint note".into(),
+        }),
     }
 }
 

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 use super::merkle::Frontier;
 use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
 use crate::model::{
-    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
+    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256,
+    to_canonical_vec,
 };
 
 const BODY_BATCH_BYTES: usize = 32 << 20;
@@ -92,7 +93,10 @@ pub struct ScanWriter<'a> {
 
 impl std::fmt::Debug for ScanWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScanWriter").field("scan", &self.scan).field("pending", &self.pending.len()).finish()
+        f.debug_struct("ScanWriter")
+            .field("scan", &self.scan)
+            .field("pending", &self.pending.len())
+            .finish()
     }
 }
 
@@ -104,14 +108,24 @@ impl Store {
         let chain = self.load_chain()?;
         let scan: u64 = self
             .conn
-            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| r.get(0))
+            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| {
+                r.get(0)
+            })
             .map_err(self.sql("cannot read scan numbers"))?;
         let base: Option<u64> = self
             .conn
-            .query_row("SELECT max(scan) FROM records WHERE kind = ?1", [kinds::SCAN_FINISHED], |r| r.get(0))
+            .query_row(
+                "SELECT max(scan) FROM records WHERE kind = ?1",
+                [kinds::SCAN_FINISHED],
+                |r| r.get(0),
+            )
             .map_err(self.sql("cannot find the last complete scan"))?;
         let base_state = match base {
-            Some(b) => self.snapshot_state(b)?.into_iter().map(|(s, e)| (s, e.body_hash)).collect(),
+            Some(b) => self
+                .snapshot_state(b)?
+                .into_iter()
+                .map(|(s, e)| (s, e.body_hash))
+                .collect(),
             None => HashMap::new(),
         };
         let mut writer = ScanWriter {
@@ -137,7 +151,12 @@ impl Store {
             "version": env!("CARGO_PKG_VERSION"),
             "info": info,
         });
-        writer.append_now(vec![("meshproof".into(), kinds::SCAN_STARTED, format!("scan/{scan}"), started)])?;
+        writer.append_now(vec![(
+            "meshproof".into(),
+            kinds::SCAN_STARTED,
+            format!("scan/{scan}"),
+            started,
+        )])?;
         Ok(writer)
     }
 
@@ -148,7 +167,11 @@ impl Store {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|source| Error::Io { what: "cannot open lock file", path: lock_path.clone(), source })?;
+            .map_err(|source| Error::Io {
+                what: "cannot open lock file",
+                path: lock_path.clone(),
+                source,
+            })?;
         let start = Instant::now();
         loop {
             match file.try_lock() {
@@ -164,7 +187,11 @@ impl Store {
                     });
                 }
                 Err(fs::TryLockError::Error(source)) => {
-                    return Err(Error::Io { what: "cannot lock", path: lock_path, source });
+                    return Err(Error::Io {
+                        what: "cannot lock",
+                        path: lock_path,
+                        source,
+                    });
                 }
             }
         }
@@ -173,25 +200,41 @@ impl Store {
     pub(crate) fn load_chain(&self) -> Result<Chain> {
         let last: Option<(u64, Vec<u8>)> = self
             .conn
-            .query_row("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(self.sql("cannot read chain head"))?;
         let Some((seq, hash)) = last else {
-            return Ok(Chain { next_seq: 0, head: GENESIS, frontier: Frontier::default() });
+            return Ok(Chain {
+                next_seq: 0,
+                head: GENESIS,
+                frontier: Frontier::default(),
+            });
         };
         let head = digest_col(hash, &self.path, seq, "hash")?;
-        let stored: Option<Frontier> =
-            self.meta("merkle_frontier")?.and_then(|text| serde_json::from_str(&text).ok());
+        let stored: Option<Frontier> = self
+            .meta("merkle_frontier")?
+            .and_then(|text| serde_json::from_str(&text).ok());
         let frontier = match stored {
             Some(f) if f.size() == seq + 1 => f,
             _ => self.rebuild_frontier()?,
         };
-        Ok(Chain { next_seq: seq + 1, head, frontier })
+        Ok(Chain {
+            next_seq: seq + 1,
+            head,
+            frontier,
+        })
     }
 
     fn rebuild_frontier(&self) -> Result<Frontier> {
         let mut frontier = Frontier::default();
-        let mut stmt = self.conn.prepare("SELECT seq, hash FROM records ORDER BY seq").map_err(self.sql("cannot read records"))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, hash FROM records ORDER BY seq")
+            .map_err(self.sql("cannot read records"))?;
         let mut rows = stmt.query([]).map_err(self.sql("cannot read records"))?;
         while let Some(row) = rows.next().map_err(self.sql("cannot read records"))? {
             let seq: u64 = row.get(0).map_err(self.sql("cannot read records"))?;
@@ -202,6 +245,7 @@ impl Store {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the header's fields, one by one
 fn append_record(
     tx: &Transaction<'_>,
     chain: &mut Chain,
@@ -252,7 +296,10 @@ fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Re
 fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
     let frontier = serde_json::to_string(&chain.frontier).unwrap_or_default();
     let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?;
-    stmt.execute(params!["head_seq", chain.next_seq.saturating_sub(1).to_string()])?;
+    stmt.execute(params![
+        "head_seq",
+        chain.next_seq.saturating_sub(1).to_string()
+    ])?;
     stmt.execute(params!["head_hash", chain.head.to_hex()])?;
     stmt.execute(params!["merkle_frontier", frontier])?;
     Ok(())
@@ -285,13 +332,26 @@ impl ScanWriter<'_> {
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
         let path = self.store.path.clone();
         let sql = |what| sqlite(&path, what);
-        let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+        let tx = self
+            .store
+            .conn
+            .transaction()
+            .map_err(sql("cannot begin transaction"))?;
         for (source, kind, subject, body) in records {
             let bytes = to_canonical_vec(&body);
             let hash = sha256(&bytes);
             insert_body(&tx, &hash, &bytes).map_err(sql("cannot store body"))?;
-            append_record(&tx, &mut self.chain, self.scan, &self.collected_at, &source, kind, &subject, hash)
-                .map_err(sql("cannot append record"))?;
+            append_record(
+                &tx,
+                &mut self.chain,
+                self.scan,
+                &self.collected_at,
+                &source,
+                kind,
+                &subject,
+                hash,
+            )
+            .map_err(sql("cannot append record"))?;
         }
         save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
         tx.commit().map_err(sql("cannot commit"))
@@ -304,7 +364,11 @@ impl ScanWriter<'_> {
         let bodies = std::mem::take(&mut self.bodies);
         self.body_bytes = 0;
         let path = self.store.path.clone();
-        let tx = self.store.conn.transaction().map_err(sqlite(&path, "cannot begin transaction"))?;
+        let tx = self
+            .store
+            .conn
+            .transaction()
+            .map_err(sqlite(&path, "cannot begin transaction"))?;
         for (hash, data) in &bodies {
             insert_body(&tx, hash, data).map_err(sqlite(&path, "cannot store body"))?;
         }
@@ -318,7 +382,8 @@ impl ScanWriter<'_> {
             .prepare_cached("SELECT seq, body_hash FROM records WHERE kind = ?1 AND subject = ?2 ORDER BY seq DESC LIMIT 1")
             .and_then(|mut s| s.query_row(params![kind, subject], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(self.sql_err("cannot look up history record"))?;
-        row.map(|(seq, h)| digest_col(h, &self.store.path, seq, "body_hash")).transpose()
+        row.map(|(seq, h)| digest_col(h, &self.store.path, seq, "body_hash"))
+            .transpose()
     }
 
     /// Takes one observation: canonicalizes and hashes its body, and queues it unless it is an
@@ -349,7 +414,12 @@ impl ScanWriter<'_> {
         }
         self.body_bytes += bytes.len();
         self.bodies.push((hash, bytes));
-        self.pending.push(Pending { source: obs.source, kind: obs.kind, subject: obs.subject, body_hash: hash });
+        self.pending.push(Pending {
+            source: obs.source,
+            kind: obs.kind,
+            subject: obs.subject,
+            body_hash: hash,
+        });
         if self.body_bytes >= BODY_BATCH_BYTES {
             self.flush_bodies()?;
         }
@@ -360,9 +430,13 @@ impl ScanWriter<'_> {
     pub fn finish(mut self, signer: &Signer) -> Result<ScanSummary> {
         self.flush_bodies()?;
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
+        pending
+            .sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
         let first_seq = self.chain.next_seq;
-        let gaps = pending.iter().filter(|p| p.kind == kinds::COLLECTION_GAP).count() as u64;
+        let gaps = pending
+            .iter()
+            .filter(|p| p.kind == kinds::COLLECTION_GAP)
+            .count() as u64;
         let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
         for p in &pending {
             *per_kind.entry(p.kind).or_default() += 1;
@@ -370,17 +444,34 @@ impl ScanWriter<'_> {
         for batch in pending.chunks(RECORD_BATCH) {
             let path = self.store.path.clone();
             let sql = |what| sqlite(&path, what);
-            let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+            let tx = self
+                .store
+                .conn
+                .transaction()
+                .map_err(sql("cannot begin transaction"))?;
             for p in batch {
-                append_record(&tx, &mut self.chain, self.scan, &self.collected_at, &p.source, p.kind, &p.subject, p.body_hash)
-                    .map_err(sql("cannot append record"))?;
+                append_record(
+                    &tx,
+                    &mut self.chain,
+                    self.scan,
+                    &self.collected_at,
+                    &p.source,
+                    p.kind,
+                    &p.subject,
+                    p.body_hash,
+                )
+                .map_err(sql("cannot append record"))?;
             }
             save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
             tx.commit().map_err(sql("cannot commit"))?;
         }
 
         let observed: BTreeMap<&String, &Digest> = self.observed.iter().collect();
-        let mut removed: Vec<&String> = self.base_state.keys().filter(|s| !self.observed.contains_key(*s)).collect();
+        let mut removed: Vec<&String> = self
+            .base_state
+            .keys()
+            .filter(|s| !self.observed.contains_key(*s))
+            .collect();
         removed.sort();
         let manifest = json!({
             "scan": self.scan,
@@ -402,8 +493,18 @@ impl ScanWriter<'_> {
         });
         let scan = self.scan;
         self.append_now(vec![
-            ("meshproof".into(), kinds::SCAN_MANIFEST, format!("scan/{scan}/manifest"), manifest),
-            ("meshproof".into(), kinds::SCAN_FINISHED, format!("scan/{scan}"), finished),
+            (
+                "meshproof".into(),
+                kinds::SCAN_MANIFEST,
+                format!("scan/{scan}/manifest"),
+                manifest,
+            ),
+            (
+                "meshproof".into(),
+                kinds::SCAN_FINISHED,
+                format!("scan/{scan}"),
+                finished,
+            ),
         ])?;
 
         let tree_size = self.chain.next_seq;
@@ -416,7 +517,12 @@ impl ScanWriter<'_> {
             "key": signer.verifier().to_note_string(),
             "note": note,
         });
-        self.append_now(vec![("meshproof".into(), kinds::CHECKPOINT, format!("checkpoint/{tree_size}"), checkpoint)])?;
+        self.append_now(vec![(
+            "meshproof".into(),
+            kinds::CHECKPOINT,
+            format!("checkpoint/{tree_size}"),
+            checkpoint,
+        )])?;
         self.write_checkpoint_file(&note)?;
         Ok(ScanSummary {
             scan,
@@ -435,7 +541,11 @@ impl ScanWriter<'_> {
     fn write_checkpoint_file(&self, note: &str) -> Result<()> {
         let path = self.store.checkpoint_path();
         let tmp = sibling(&path, ".tmp");
-        let io = |source| Error::Io { what: "cannot write checkpoint file", path: path.clone(), source };
+        let io = |source| Error::Io {
+            what: "cannot write checkpoint file",
+            path: path.clone(),
+            source,
+        };
         let mut f = fs::File::create(&tmp).map_err(io)?;
         f.write_all(note.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
@@ -445,7 +555,9 @@ impl ScanWriter<'_> {
 
 impl RecordSink for ScanWriter<'_> {
     fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
-        self.add(observation)
-            .map_err(|e| SinkError { message: e.to_string(), source: Some(Box::new(e)) })
+        self.add(observation).map_err(|e| SinkError {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        })
     }
 }

@@ -7,12 +7,23 @@ use serde_json::Value;
 use crate::harness::{AS_OF, Env};
 
 fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 fn list(env: &Env, args: &[&str]) -> Vec<Value> {
-    let out = env.cmd().args(["evidence", "list", "-o", "json"]).args(args).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .args(["evidence", "list", "-o", "json"])
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json array")
 }
 
@@ -23,11 +34,26 @@ fn keeps_mesh_objects_counts_the_rest_and_verifies() {
     let out = env.collect(&mesh, AS_OF, 0);
     assert!(out.contains("alpha") && out.contains("beta"), "{out}");
     let objects = list(&env, &["--kind", "k8s.object"]);
-    let subjects: Vec<&str> = objects.iter().filter_map(|r| r["subject"].as_str()).collect();
-    assert!(subjects.contains(&"alpha/_cluster/Namespace/payments"), "{subjects:?}");
-    assert!(subjects.contains(&"beta/istio-system/ConfigMap/istio"), "{subjects:?}");
-    assert!(subjects.contains(&"beta/istio-system/PeerAuthentication/default"), "{subjects:?}");
-    assert!(!subjects.iter().any(|s| s.contains("Deployment")), "{subjects:?}");
+    let subjects: Vec<&str> = objects
+        .iter()
+        .filter_map(|r| r["subject"].as_str())
+        .collect();
+    assert!(
+        subjects.contains(&"alpha/_cluster/Namespace/payments"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"beta/istio-system/ConfigMap/istio"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&"beta/istio-system/PeerAuthentication/default"),
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects.iter().any(|s| s.contains("Deployment")),
+        "{subjects:?}"
+    );
     assert_eq!(objects.len(), 2 * 6);
     for r in &objects {
         assert_eq!(r["collected_at"], AS_OF);
@@ -58,11 +84,18 @@ fn recollecting_identical_input_grows_the_store_by_little() {
                 })
             })
             .collect();
-        env.write(&format!("mesh/c{c}/roles.json"), serde_json::to_vec(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})).expect("json"));
+        env.write(
+            &format!("mesh/c{c}/roles.json"),
+            serde_json::to_vec(
+                &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
+            )
+            .expect("json"),
+        );
     }
     let size = |env: &Env| -> u64 {
         let conn = env.sql();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
         drop(conn);
         std::fs::metadata(env.store()).expect("meta").len()
     };
@@ -71,8 +104,19 @@ fn recollecting_identical_input_grows_the_store_by_little() {
     env.collect(&env.path("mesh"), "2026-12-02T00:00:00Z", 0);
     let second = size(&env);
     let growth = (second - first) as f64 / first as f64;
-    assert!(growth <= 0.02, "re-collect grew the store by {:.1}% ({first} → {second} bytes)", growth * 100.0);
-    let scans: Vec<Value> = serde_json::from_slice(&env.cmd().args(["scans", "-o", "json"]).output().expect("run").stdout).expect("json");
+    assert!(
+        growth <= 0.02,
+        "re-collect grew the store by {:.1}% ({first} → {second} bytes)",
+        growth * 100.0
+    );
+    let scans: Vec<Value> = serde_json::from_slice(
+        &env.cmd()
+            .args(["scans", "-o", "json"])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .expect("json");
     assert_eq!(scans.len(), 2);
     // The second scan's view still holds every object.
     assert_eq!(list(&env, &["--kind", "k8s.object"]).len(), 1200);
@@ -86,17 +130,32 @@ fn changed_and_removed_objects_show_in_the_next_scan_view() {
     env.collect(&mesh, AS_OF, 0);
     std::fs::remove_file(mesh.join("beta/istio-system/mesh-config.yaml")).expect("rm");
     let objects = mesh.join("alpha/objects.json");
-    let text = std::fs::read_to_string(&objects).expect("read").replace("oncall-alpha", "oncall-alpha-2");
+    let text = std::fs::read_to_string(&objects)
+        .expect("read")
+        .replace("oncall-alpha", "oncall-alpha-2");
     std::fs::write(&objects, text).expect("write");
     env.collect(&mesh, "2026-12-02T00:00:00Z", 0);
     let latest = list(&env, &["--kind", "k8s.object"]);
     assert_eq!(latest.len(), 11);
-    assert!(!latest.iter().any(|r| r["subject"] == "beta/istio-system/ConfigMap/istio"));
-    let binding = latest.iter().find(|r| r["subject"] == "alpha/_cluster/ClusterRoleBinding/platform-oncall").expect("binding");
+    assert!(
+        !latest
+            .iter()
+            .any(|r| r["subject"] == "beta/istio-system/ConfigMap/istio")
+    );
+    let binding = latest
+        .iter()
+        .find(|r| r["subject"] == "alpha/_cluster/ClusterRoleBinding/platform-oncall")
+        .expect("binding");
     assert_eq!(binding["scan"], 2);
     assert_eq!(binding["body"]["subjects"][0]["name"], "oncall-alpha-2");
-    let unchanged = latest.iter().find(|r| r["subject"] == "beta/_cluster/Namespace/payments").expect("ns");
-    assert_eq!(unchanged["scan"], 1, "unchanged objects are not appended again");
+    let unchanged = latest
+        .iter()
+        .find(|r| r["subject"] == "beta/_cluster/Namespace/payments")
+        .expect("ns");
+    assert_eq!(
+        unchanged["scan"], 1,
+        "unchanged objects are not appended again"
+    );
     let first = list(&env, &["--kind", "k8s.object", "--scan", "1"]);
     assert_eq!(first.len(), 12);
 }
@@ -105,35 +164,99 @@ fn changed_and_removed_objects_show_in_the_next_scan_view() {
 fn bad_input_becomes_gaps_and_the_rest_is_kept() {
     let env = Env::new();
     let dir = fixture("bad-input");
-    let out = env.cmd().args(["collect", "--as-of", AS_OF, "--from"]).arg(&dir).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(&dir)
+        .output()
+        .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "partial collection exits 3\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "partial collection exits 3\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let gaps = list(&env, &["--kind", "collection.gap"]);
     let reason = |file: &str| -> String {
         gaps.iter()
-            .filter(|g| g["body"]["file"].as_str().is_some_and(|f| f.ends_with(file)))
+            .filter(|g| {
+                g["body"]["file"]
+                    .as_str()
+                    .is_some_and(|f| f.ends_with(file))
+            })
             .map(|g| g["body"]["reason"].as_str().unwrap_or_default().to_string())
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    assert!(reason("truncated.yaml").starts_with("invalid YAML at line"), "{}", reason("truncated.yaml"));
-    assert!(reason("truncated.json").contains("truncated"), "{}", reason("truncated.json"));
-    assert!(reason("anchor-bomb.yaml").starts_with("invalid YAML"), "{}", reason("anchor-bomb.yaml"));
-    assert!(reason("binary.bin").contains("binary"), "{}", reason("binary.bin"));
-    assert!(reason("invalid-utf8.yaml").contains("not UTF-8"), "{}", reason("invalid-utf8.yaml"));
-    assert!(reason("deep.json").contains("invalid JSON"), "{}", reason("deep.json"));
-    assert!(reason("no-kind.yaml").contains("document 1"), "{}", reason("no-kind.yaml"));
-    assert!(reason("no-kind.yaml").contains("document 3"), "{}", reason("no-kind.yaml"));
-    assert!(reason("dup-2.yaml").contains("kept the one from nested/dup-2.yaml"), "{}", reason("dup-2.yaml"));
-    assert!(reason("audit.log").contains("2 malformed line"), "{}", reason("audit.log"));
-    assert!(reason("stray.yaml").contains("outside any cluster folder"), "{}", reason("stray.yaml"));
+    assert!(
+        reason("truncated.yaml").starts_with("invalid YAML at line"),
+        "{}",
+        reason("truncated.yaml")
+    );
+    assert!(
+        reason("truncated.json").contains("truncated"),
+        "{}",
+        reason("truncated.json")
+    );
+    assert!(
+        reason("anchor-bomb.yaml").starts_with("invalid YAML"),
+        "{}",
+        reason("anchor-bomb.yaml")
+    );
+    assert!(
+        reason("binary.bin").contains("binary"),
+        "{}",
+        reason("binary.bin")
+    );
+    assert!(
+        reason("invalid-utf8.yaml").contains("not UTF-8"),
+        "{}",
+        reason("invalid-utf8.yaml")
+    );
+    assert!(
+        reason("deep.json").contains("invalid JSON"),
+        "{}",
+        reason("deep.json")
+    );
+    assert!(
+        reason("no-kind.yaml").contains("document 1"),
+        "{}",
+        reason("no-kind.yaml")
+    );
+    assert!(
+        reason("no-kind.yaml").contains("document 3"),
+        "{}",
+        reason("no-kind.yaml")
+    );
+    assert!(
+        reason("dup-2.yaml").contains("kept the one from nested/dup-2.yaml"),
+        "{}",
+        reason("dup-2.yaml")
+    );
+    assert!(
+        reason("audit.log").contains("2 malformed line"),
+        "{}",
+        reason("audit.log")
+    );
+    assert!(
+        reason("stray.yaml").contains("outside any cluster folder"),
+        "{}",
+        reason("stray.yaml")
+    );
     assert!(reason("empty.yaml").is_empty());
 
     let objects = list(&env, &["--kind", "k8s.object"]);
-    let payments = objects.iter().find(|r| r["subject"] == "cluster-a/_cluster/Namespace/payments").expect("kept");
+    let payments = objects
+        .iter()
+        .find(|r| r["subject"] == "cluster-a/_cluster/Namespace/payments")
+        .expect("kept");
     assert_eq!(payments["body"]["metadata"]["labels"]["team"], "new");
-    assert!(objects.iter().any(|r| r["subject"] == "cluster-a/istio-system/PeerAuthentication/default"));
+    assert!(
+        objects
+            .iter()
+            .any(|r| r["subject"] == "cluster-a/istio-system/PeerAuthentication/default")
+    );
     let audit = list(&env, &["--kind", "audit.event"]);
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0]["subject"], "cluster-b/audit/a-1");
@@ -143,49 +266,108 @@ fn bad_input_becomes_gaps_and_the_rest_is_kept() {
 #[test]
 fn oversized_file_is_refused_without_reading_it() {
     let env = Env::new();
-    env.write("mesh/c1/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n");
+    env.write(
+        "mesh/c1/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n",
+    );
     let big = std::fs::File::create(env.path("mesh/c1/huge.json")).expect("create");
     big.set_len(1 << 30).expect("sparse 1 GiB file");
     drop(big);
     env.collect(&env.path("mesh"), AS_OF, 3);
     let gaps = list(&env, &["--kind", "collection.gap"]);
     assert_eq!(gaps.len(), 1);
-    assert!(gaps[0]["body"]["reason"].as_str().is_some_and(|r| r.contains("over the 268435456-byte limit")));
+    assert!(
+        gaps[0]["body"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("over the 268435456-byte limit"))
+    );
     // A lower limit applies to small files too.
-    env.write("mesh/c1/ns2.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n");
-    let out = env.cmd().args(["collect", "--as-of", AS_OF, "--max-file-size", "10", "--from"]).arg(env.path("mesh")).output().expect("run");
-    assert_eq!(out.status.code(), Some(2), "nothing collected at all exits 2");
+    env.write(
+        "mesh/c1/ns2.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "collect",
+            "--as-of",
+            AS_OF,
+            "--max-file-size",
+            "10",
+            "--from",
+        ])
+        .arg(env.path("mesh"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing collected at all exits 2"
+    );
 }
 
 #[test]
 fn empty_or_flat_directories_are_clear_errors() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("empty")).expect("mkdir");
-    let out = env.cmd().args(["collect", "--as-of", AS_OF, "--from"]).arg(env.path("empty")).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(env.path("empty"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cluster folders"));
-    env.write("flat/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n");
-    let out = env.cmd().args(["collect", "--as-of", AS_OF, "--from"]).arg(env.path("flat")).output().expect("run");
+    env.write(
+        "flat/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+    );
+    let out = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(env.path("flat"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = env.cmd().args(["collect", "--as-of", AS_OF, "--from"]).arg(env.path("missing")).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(env.path("missing"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read dump directory"));
-    assert!(!env.store().exists(), "a failed collect must not create a store");
+    assert!(
+        !env.store().exists(),
+        "a failed collect must not create a store"
+    );
 }
 
 #[test]
 fn evidence_show_by_seq_and_hash_and_scans_listing() {
     let env = Env::new();
     env.collect(&env.mini_mesh(), AS_OF, 0);
-    let out = env.cmd().args(["evidence", "show", "3"]).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["evidence", "show", "3"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let rec: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rec["seq"], 3);
     let hash = rec["hash"].as_str().expect("hash").to_string();
-    let out = env.cmd().args(["evidence", "show", &hash]).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["evidence", "show", &hash])
+        .output()
+        .expect("run");
     let again: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(again, rec);
-    let out = env.cmd().args(["evidence", "show", "99999"]).output().expect("run");
+    let out = env
+        .cmd()
+        .args(["evidence", "show", "99999"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = env.cmd().arg("scans").output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);

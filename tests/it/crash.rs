@@ -10,7 +10,10 @@ use crate::harness::{AS_OF, Env};
 fn blocking_mesh(env: &Env) -> std::path::PathBuf {
     let mesh = env.mini_mesh();
     let fifo = mesh.join("beta/zz-blocking.yaml");
-    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
     assert!(status.success());
     mesh
 }
@@ -20,7 +23,11 @@ fn wait_for_scan_started(env: &Env) {
     while start.elapsed() < Duration::from_secs(20) {
         if let Ok(conn) = rusqlite::Connection::open(env.store()) {
             let n: i64 = conn
-                .query_row("SELECT count(*) FROM records WHERE kind = 'scan.started' AND scan = 2", [], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM records WHERE kind = 'scan.started' AND scan = 2",
+                    [],
+                    |r| r.get(0),
+                )
                 .unwrap_or(0);
             if n > 0 {
                 return;
@@ -38,7 +45,13 @@ fn kill_9_mid_collect_leaves_a_verifiable_store_with_an_incomplete_scan() {
     env.collect(&mesh, AS_OF, 0);
     let mesh = {
         let fifo = mesh.join("beta/zz-blocking.yaml");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
         mesh
     };
     let mut child = env
@@ -59,7 +72,11 @@ fn kill_9_mid_collect_leaves_a_verifiable_store_with_an_incomplete_scan() {
     assert!(out.contains("incomplete:  scan(s) 2"), "{out}");
     let scans = env.cmd().args(["scans"]).output().expect("run");
     let text = String::from_utf8_lossy(&scans.stdout);
-    assert!(text.lines().any(|l| l.starts_with("2 ") && l.contains("incomplete")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("2 ") && l.contains("incomplete")),
+        "{text}"
+    );
 
     // The next collect works and builds on the last complete scan.
     std::fs::remove_file(mesh.join("beta/zz-blocking.yaml")).expect("rm fifo");
@@ -76,13 +93,24 @@ fn random_kills_during_large_collects_never_break_the_store() {
             .map(|i| serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
                 "metadata": {"name": format!("sa-{i}"), "namespace": format!("ns-{}", i % 50), "uid": format!("{c}-{i}")}}))
             .collect();
-        env.write(&format!("mesh/c{c}/sa.json"), serde_json::to_vec(&serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items})).expect("json"));
+        env.write(
+            &format!("mesh/c{c}/sa.json"),
+            serde_json::to_vec(
+                &serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items}),
+            )
+            .expect("json"),
+        );
     }
     let mut incomplete_seen = false;
     for (i, delay) in [30u64, 60, 120, 250, 400, 700].iter().enumerate() {
         let mut child = env
             .std_cmd()
-            .args(["collect", "--as-of", &format!("2026-12-{:02}T00:00:00Z", i + 1), "--from"])
+            .args([
+                "collect",
+                "--as-of",
+                &format!("2026-12-{:02}T00:00:00Z", i + 1),
+                "--from",
+            ])
             .arg(env.path("mesh"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -94,9 +122,14 @@ fn random_kills_during_large_collects_never_break_the_store() {
         let (code, out) = env.verify(&["-o", "json"]);
         assert_eq!(code, 0, "after kill at {delay} ms: {out}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-        incomplete_seen |= v["incomplete_scans"].as_array().is_some_and(|a| !a.is_empty());
+        incomplete_seen |= v["incomplete_scans"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
     }
-    assert!(incomplete_seen, "no kill landed mid-scan; the test did not exercise a crash");
+    assert!(
+        incomplete_seen,
+        "no kill landed mid-scan; the test did not exercise a crash"
+    );
 }
 
 #[test]
@@ -118,11 +151,23 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
     std::thread::sleep(Duration::from_millis(300));
     let other = env.path("other");
     std::fs::create_dir_all(other.join("c1")).expect("mkdir");
-    std::fs::write(other.join("c1/ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n").expect("write");
-    let second = env.cmd().args(["collect", "--as-of", AS_OF, "--lock-timeout", "1", "--from"]).arg(&other).output().expect("run");
+    std::fs::write(
+        other.join("c1/ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+    )
+    .expect("write");
+    let second = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--lock-timeout", "1", "--from"])
+        .arg(&other)
+        .output()
+        .expect("run");
     assert_eq!(second.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("being written by another meshproof process"), "{stderr}");
+    assert!(
+        stderr.contains("being written by another meshproof process"),
+        "{stderr}"
+    );
 
     // Unblock the first writer: it completes, and the chain is one line.
     std::fs::write(mesh.join("beta/zz-blocking.yaml"), "").expect("unblock fifo");
@@ -130,7 +175,11 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
     assert_eq!(status.code(), Some(0));
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 0, "{out}");
-    let scans = env.cmd().args(["scans", "-o", "json"]).output().expect("run");
+    let scans = env
+        .cmd()
+        .args(["scans", "-o", "json"])
+        .output()
+        .expect("run");
     let scans: Vec<serde_json::Value> = serde_json::from_slice(&scans.stdout).expect("json");
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0]["complete"], true);

@@ -16,7 +16,9 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        Env { dir: tempfile::tempdir().expect("temp dir") }
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -30,7 +32,13 @@ impl Env {
     /// `meshproof --store <tmp>/meshproof.db` with a clean environment.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::cargo_bin("meshproof").expect("binary");
-        for var in ["MESHPROOF_STORE", "MESHPROOF_KEY", "MESHPROOF_AS_OF", "MESHPROOF_LOG", "MESHPROOF_LOG_FORMAT"] {
+        for var in [
+            "MESHPROOF_STORE",
+            "MESHPROOF_KEY",
+            "MESHPROOF_AS_OF",
+            "MESHPROOF_LOG",
+            "MESHPROOF_LOG_FORMAT",
+        ] {
             cmd.env_remove(var);
         }
         cmd.arg("--store").arg(self.store());
@@ -76,7 +84,10 @@ impl Env {
                 "metadata": {"name": "istiod", "namespace": "istio-system"}
             }));
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
-            self.write(&format!("mesh/{cluster}/objects.json"), serde_json::to_vec_pretty(&list).expect("json"));
+            self.write(
+                &format!("mesh/{cluster}/objects.json"),
+                serde_json::to_vec_pretty(&list).expect("json"),
+            );
             self.write(
                 &format!("mesh/{cluster}/istio-system/mesh-config.yaml"),
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    trustDomain: acme.internal\n",
@@ -87,7 +98,12 @@ impl Env {
 
     /// Runs `collect --from DIR --as-of T` and asserts the exit code.
     pub fn collect(&self, from: &Path, as_of: &str, code: i32) -> String {
-        let out = self.cmd().args(["collect", "--as-of", as_of, "--from"]).arg(from).output().expect("run");
+        let out = self
+            .cmd()
+            .args(["collect", "--as-of", as_of, "--from"])
+            .arg(from)
+            .output()
+            .expect("run");
         assert_eq!(
             out.status.code(),
             Some(code),
@@ -101,7 +117,10 @@ impl Env {
     /// Runs `verify`, returns (exit code, stdout).
     pub fn verify(&self, extra: &[&str]) -> (i32, String) {
         let out = self.cmd().arg("verify").args(extra).output().expect("run");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 
     pub fn sql(&self) -> rusqlite::Connection {

@@ -11,7 +11,9 @@ fn two_scans() -> Env {
     env.collect(&mesh, AS_OF, 0);
     std::fs::remove_file(mesh.join("beta/istio-system/mesh-config.yaml")).expect("rm");
     let objects = mesh.join("alpha/objects.json");
-    let text = std::fs::read_to_string(&objects).expect("read").replace("oncall-alpha", "oncall-alpha-2");
+    let text = std::fs::read_to_string(&objects)
+        .expect("read")
+        .replace("oncall-alpha", "oncall-alpha-2");
     std::fs::write(&objects, text).expect("write");
     env.collect(&mesh, "2026-12-02T00:00:00Z", 0);
     assert_eq!(env.verify(&[]).0, 0, "fresh store must verify");
@@ -19,13 +21,18 @@ fn two_scans() -> Env {
 }
 
 fn record_count(env: &Env) -> i64 {
-    env.sql().query_row("SELECT count(*) FROM records", [], |r| r.get(0)).expect("count")
+    env.sql()
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .expect("count")
 }
 
 fn assert_tampered_at(env: &Env, seq: i64) {
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 1, "verify must report tampering:\n{out}");
-    assert!(out.starts_with(&format!("TAMPERED at record {seq}:")), "expected record {seq}:\n{out}");
+    assert!(
+        out.starts_with(&format!("TAMPERED at record {seq}:")),
+        "expected record {seq}:\n{out}"
+    );
 }
 
 #[test]
@@ -48,9 +55,20 @@ fn modified_body_is_detected_at_its_first_record() {
             Ok((r.get(0)?, r.get(1)?))
         })
         .expect("row");
-    let data: Vec<u8> = conn.query_row("SELECT data FROM bodies WHERE hash=?1", [&hash], |r| r.get(0)).expect("body");
-    let tampered = String::from_utf8(data).expect("utf8").replacen("oncall", "0ncall", 1).replacen("\"name\"", "\"Name\"", 1);
-    conn.execute("UPDATE bodies SET data=?1 WHERE hash=?2", params![tampered.as_bytes(), &hash]).expect("update");
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM bodies WHERE hash=?1", [&hash], |r| {
+            r.get(0)
+        })
+        .expect("body");
+    let tampered = String::from_utf8(data)
+        .expect("utf8")
+        .replacen("oncall", "0ncall", 1)
+        .replacen("\"name\"", "\"Name\"", 1);
+    conn.execute(
+        "UPDATE bodies SET data=?1 WHERE hash=?2",
+        params![tampered.as_bytes(), &hash],
+    )
+    .expect("update");
     assert_tampered_at(&env, seq);
 }
 
@@ -69,20 +87,33 @@ fn every_header_column_is_protected() {
     for (column, value) in columns {
         let env = two_scans();
         let seq = record_count(&env) / 2;
-        env.sql().execute(&format!("UPDATE records SET {column} = {value} WHERE seq = ?1"), [seq]).expect("update");
+        env.sql()
+            .execute(
+                &format!("UPDATE records SET {column} = {value} WHERE seq = ?1"),
+                [seq],
+            )
+            .expect("update");
         let (code, out) = env.verify(&[]);
         assert_eq!(code, 1, "{column}: {out}");
-        assert!(out.starts_with(&format!("TAMPERED at record {seq}:")), "{column}: {out}");
+        assert!(
+            out.starts_with(&format!("TAMPERED at record {seq}:")),
+            "{column}: {out}"
+        );
     }
 }
 
 #[test]
 fn deleted_record_is_named() {
     let env = two_scans();
-    env.sql().execute("DELETE FROM records WHERE seq = 5", []).expect("delete");
+    env.sql()
+        .execute("DELETE FROM records WHERE seq = 5", [])
+        .expect("delete");
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 1);
-    assert!(out.starts_with("TAMPERED at record 5: record 5 is missing"), "{out}");
+    assert!(
+        out.starts_with("TAMPERED at record 5: record 5 is missing"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -92,7 +123,8 @@ fn inserted_record_breaks_the_chain() {
     let n = record_count(&env);
     // Make room at seq 7 and insert a copy of record 6 there (with a correctly computed hash of its own).
     for seq in (7..n).rev() {
-        conn.execute("UPDATE records SET seq = seq + 1 WHERE seq = ?1", [seq]).expect("shift");
+        conn.execute("UPDATE records SET seq = seq + 1 WHERE seq = ?1", [seq])
+            .expect("shift");
     }
     conn.execute(
         "INSERT INTO records SELECT 7, scan, collected_at, source, kind, subject, body_hash, hash, hash FROM records WHERE seq = 6",
@@ -106,9 +138,12 @@ fn inserted_record_breaks_the_chain() {
 fn reordered_records_are_detected() {
     let env = two_scans();
     let conn = env.sql();
-    conn.execute("UPDATE records SET seq = -1 WHERE seq = 4", []).expect("a");
-    conn.execute("UPDATE records SET seq = 4 WHERE seq = 5", []).expect("b");
-    conn.execute("UPDATE records SET seq = 5 WHERE seq = -1", []).expect("c");
+    conn.execute("UPDATE records SET seq = -1 WHERE seq = 4", [])
+        .expect("a");
+    conn.execute("UPDATE records SET seq = 4 WHERE seq = 5", [])
+        .expect("b");
+    conn.execute("UPDATE records SET seq = 5 WHERE seq = -1", [])
+        .expect("c");
     assert_tampered_at(&env, 4);
 }
 
@@ -117,19 +152,41 @@ fn truncation_after_a_checkpoint_is_detected_even_with_meta_fixed() {
     let env = two_scans();
     let conn = env.sql();
     let first_checkpoint: i64 = conn
-        .query_row("SELECT min(seq) FROM records WHERE kind = 'checkpoint'", [], |r| r.get(0))
+        .query_row(
+            "SELECT min(seq) FROM records WHERE kind = 'checkpoint'",
+            [],
+            |r| r.get(0),
+        )
         .expect("cp");
-    conn.execute("DELETE FROM records WHERE seq > ?1", [first_checkpoint]).expect("truncate");
+    conn.execute("DELETE FROM records WHERE seq > ?1", [first_checkpoint])
+        .expect("truncate");
     // A careful attacker also rewrites the recorded head and frontier.
-    let (hash,): (Vec<u8>,) =
-        conn.query_row("SELECT hash FROM records WHERE seq = ?1", [first_checkpoint], |r| Ok((r.get(0)?,))).expect("h");
-    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'head_seq'", [first_checkpoint.to_string()]).expect("m1");
-    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'head_hash'", [hex(&hash)]).expect("m2");
-    conn.execute("DELETE FROM meta WHERE key = 'merkle_frontier'", []).expect("m3");
+    let (hash,): (Vec<u8>,) = conn
+        .query_row(
+            "SELECT hash FROM records WHERE seq = ?1",
+            [first_checkpoint],
+            |r| Ok((r.get(0)?,)),
+        )
+        .expect("h");
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'head_seq'",
+        [first_checkpoint.to_string()],
+    )
+    .expect("m1");
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'head_hash'",
+        [hex(&hash)],
+    )
+    .expect("m2");
+    conn.execute("DELETE FROM meta WHERE key = 'merkle_frontier'", [])
+        .expect("m3");
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("store truncated"), "{out}");
-    assert!(out.starts_with(&format!("TAMPERED at record {}:", first_checkpoint + 1)), "{out}");
+    assert!(
+        out.starts_with(&format!("TAMPERED at record {}:", first_checkpoint + 1)),
+        "{out}"
+    );
 }
 
 #[test]
@@ -137,7 +194,12 @@ fn checkpoint_by_another_key_fails_when_a_key_is_pinned() {
     let env = two_scans();
     let other = Env::new();
     let key = other.path("other.key");
-    let out = other.cmd().args(["key", "public", "--key"]).arg(&key).output().expect("run");
+    let out = other
+        .cmd()
+        .args(["key", "public", "--key"])
+        .arg(&key)
+        .output()
+        .expect("run");
     assert!(out.status.success());
     std::fs::write(other.path("other.pub"), &out.stdout).expect("write");
     let pinned = other.path("other.pub");

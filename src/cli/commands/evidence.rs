@@ -32,7 +32,11 @@ pub(super) fn list(store: &Path, args: EvidenceListArgs) -> anyhow::Result<ExitS
         Some(s) => s,
         None => store.latest_complete_scan()?,
     };
-    let filter = RecordFilter { kind: args.kind, cluster: args.cluster, subject_prefix: args.subject };
+    let filter = RecordFilter {
+        kind: args.kind,
+        cluster: args.cluster,
+        subject_prefix: args.subject,
+    };
     let records = store.list(scan, &filter)?;
     let rows: Vec<Vec<String>> = records
         .iter()
@@ -47,7 +51,12 @@ pub(super) fn list(store: &Path, args: EvidenceListArgs) -> anyhow::Result<ExitS
         })
         .collect();
     let json: Vec<Value> = records.iter().map(record_json).collect();
-    output::print_rows(args.output, &["SEQ", "SCAN", "KIND", "SUBJECT", "HASH"], &rows, &json)?;
+    output::print_rows(
+        args.output,
+        &["SEQ", "SCAN", "KIND", "SUBJECT", "HASH"],
+        &rows,
+        &json,
+    )?;
     Ok(ExitStatus::Success)
 }
 
@@ -56,7 +65,10 @@ pub(super) fn show(store: &Path, args: EvidenceShowArgs) -> anyhow::Result<ExitS
     let record = if let Ok(seq) = args.record.parse::<u64>() {
         store.record(seq, true)?
     } else {
-        let hash: Digest = args.record.parse().context("expected a sequence number or a 64-hex record hash")?;
+        let hash: Digest = args
+            .record
+            .parse()
+            .context("expected a sequence number or a 64-hex record hash")?;
         store.record_by_hash(&hash, true)?
     };
     let record = record.with_context(|| format!("no record {} in this store", args.record))?;

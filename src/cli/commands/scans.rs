@@ -14,13 +14,22 @@ pub(super) fn run(store: &Path, args: ListArgs) -> anyhow::Result<ExitStatus> {
             vec![
                 s.scan.to_string(),
                 s.collected_at.clone(),
-                if s.complete { "complete".into() } else { "incomplete".into() },
+                if s.complete {
+                    "complete".into()
+                } else {
+                    "incomplete".into()
+                },
                 s.records.to_string(),
                 format!("{}..{}", s.first_seq, s.last_seq),
                 s.head.to_hex(),
             ]
         })
         .collect();
-    output::print_rows(args.output, &["SCAN", "COLLECTED AT", "STATUS", "RECORDS", "SEQ", "HEAD"], &rows, &scans)?;
+    output::print_rows(
+        args.output,
+        &["SCAN", "COLLECTED AT", "STATUS", "RECORDS", "SEQ", "HEAD"],
+        &rows,
+        &scans,
+    )?;
     Ok(ExitStatus::Success)
 }

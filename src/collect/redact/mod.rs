@@ -11,7 +11,9 @@ pub fn redact_object(object: &mut Value) {
     if !is_secret {
         return;
     }
-    let Some(map) = object.as_object_mut() else { return };
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
     let mut data = serde_json::Map::new();
     for field in ["data", "stringData"] {
         if let Some(Value::Object(entries)) = map.remove(field) {
