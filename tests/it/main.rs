@@ -9,6 +9,8 @@
 
 mod harness;
 
+mod architecture;
 mod collect;
 mod crash;
+
 mod tamper;
