@@ -1,1 +1,2 @@
 //! Integration tests: one binary driving the real `meshproof`.
+mod python_verifier;
