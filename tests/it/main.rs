@@ -12,5 +12,5 @@ mod harness;
 mod architecture;
 mod collect;
 mod crash;
-
+mod python_verifier;
 mod tamper;
