@@ -6,12 +6,7 @@
 //!    and verify's peak memory as the store grows;
 //! 3. offline collect of kubectl JSON dumps (100 clusters × 2,000 objects) against Python's
 //!    `json.load` of the same files.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    clippy::print_stderr
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::Path;
 use std::time::Instant;
@@ -58,9 +53,7 @@ fn build_store(path: &Path, n: usize) -> (f64, u64) {
     }
     scan.finish(&signer).unwrap();
     let secs = start.elapsed().as_secs_f64();
-    let bytes: u64 = (0..n)
-        .map(|i| to_canonical_vec(&body(i)).len() as u64)
-        .sum();
+    let bytes: u64 = (0..n).map(|i| to_canonical_vec(&body(i)).len() as u64).sum();
     (secs, bytes)
 }
 
@@ -167,7 +160,10 @@ fn bench_collect(dir: &Path) {
             let items: Vec<Value> = (chunk * per_cluster / 4..(chunk + 1) * per_cluster / 4)
                 .map(|i| kubectl_object(c, i))
                 .collect();
-            let text = serde_json::to_vec_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}})).unwrap();
+            let text = serde_json::to_vec_pretty(
+                &json!({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}),
+            )
+            .unwrap();
             total_bytes += text.len() as u64;
             let path = cdir.join(format!("objects-{chunk}.json"));
             std::fs::write(&path, text).unwrap();
@@ -194,11 +190,7 @@ fn bench_collect(dir: &Path) {
     let py_secs = py
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<f64>().ok())
-        });
+        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse::<f64>().ok()));
 
     let store_path = dir.join("collect.db");
     let mut store = Store::open(&store_path).unwrap();

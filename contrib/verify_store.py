@@ -448,6 +448,7 @@ def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canon
     head = GENESIS
     expected = 0
     published_root = None
+    published_record_note = None
     store_key = None
     last_sig = None
     started, finished = set(), set()
@@ -501,6 +502,11 @@ def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canon
         elif kind == "scan.finished":
             finished.add(scan)
         elif kind == "checkpoint":
+            if published is not None and published["size"] == seq:
+                try:
+                    published_record_note = body_json(conn, body_hash).get("note")
+                except Exception:  # noqa: BLE001 - a broken body is reported by check_checkpoint below
+                    published_record_note = None
             try:
                 verifier, size, root, signed_text, sig = check_checkpoint(
                     body_json(conn, body_hash), seq, frontier, pinned)
@@ -549,17 +555,20 @@ def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canon
                        "the store's recorded head (record %s, %s) does not match the chain's last record "
                        "(%s, %s): records were removed or added"
                        % (head_seq or "", head_hash or "", want_seq, head.hex())}
-        elif not stored_frontier_matches(meta(conn, "merkle_frontier") or "", frontier):
+        elif meta(conn, "merkle_frontier") is not None and not stored_frontier_matches(meta(conn, "merkle_frontier"), frontier):
             problem = {"seq": expected - 1, "what": "the stored Merkle frontier does not match the chain"}
     if problem is None and published is not None:
-        if expected < published["size"]:
+        if expected <= published["size"]:
             problem = {"seq": expected, "what":
-                       "store truncated: the published checkpoint covers %d records but the store holds %d"
+                       "store truncated: the published checkpoint sits at record %d but the store holds %d records"
                        % (published["size"], expected)}
         elif published_root != published["root"]:
             problem = {"seq": max(published["size"] - 1, 0), "what":
                        "the published checkpoint's root for %d records does not match the store's records"
                        % published["size"]}
+        elif published_record_note != published["text"]:
+            problem = {"seq": published["size"], "what":
+                       "the checkpoint record at %d differs from the published checkpoint note" % published["size"]}
 
     report["incomplete_scans"] = sorted(s for s in started if s not in finished)
     if report["checkpoint_size"] is not None:

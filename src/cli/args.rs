@@ -33,12 +33,7 @@ const EXAMPLES: &str = "Examples:
 #[derive(Debug, Args)]
 pub struct Global {
     /// The evidence store (an SQLite file).
-    #[arg(
-        long,
-        global = true,
-        env = "MESHPROOF_STORE",
-        default_value = "meshproof.db"
-    )]
+    #[arg(long, global = true, env = "MESHPROOF_STORE", default_value = "meshproof.db")]
     pub store: PathBuf,
     /// Evaluation time (RFC 3339), the only source of "now"; for `collect`, the collection time.
     #[arg(long, global = true, env = "MESHPROOF_AS_OF", value_name = "RFC3339")]
@@ -189,12 +184,14 @@ pub struct EvidenceShowArgs {
 pub enum KeyCommand {
     /// Print the public key in note format, to publish and pin (`verify --pubkey`).
     Public(KeyArgs),
+    /// Create a new signing key (mode 0600); refuses to overwrite an existing one.
+    Generate(KeyArgs),
 }
 
 /// Which key.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
-    /// Signing key file. Default: `<store>.key` (created when absent).
+    /// Signing key file. Default: `<store>.key` (the first `collect` creates it).
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,
 }

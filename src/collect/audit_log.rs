@@ -37,16 +37,9 @@ const READ_VERBS: &[&str] = &["get", "list", "watch"];
 
 /// Whether an audit event is trust-relevant (kept as evidence).
 pub fn is_trust_relevant(event: &Value) -> bool {
-    let verb = event
-        .get("verb")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let verb = event.get("verb").and_then(Value::as_str).unwrap_or_default();
     let obj = event.get("objectRef");
-    let field = |k: &str| {
-        obj.and_then(|o| o.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
+    let field = |k: &str| obj.and_then(|o| o.get(k)).and_then(Value::as_str).unwrap_or_default();
     let (resource, namespace, name, sub) = (
         field("resource"),
         field("namespace"),
@@ -178,9 +171,7 @@ pub struct AuditLog {
 
 /// Whether a JSON value is an audit event.
 pub fn is_audit_event(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("Event")
-        && v.get("auditID").is_some()
-        && v.get("verb").is_some()
+    v.get("kind").and_then(Value::as_str) == Some("Event") && v.get("auditID").is_some() && v.get("verb").is_some()
 }
 
 impl AuditLog {
@@ -196,10 +187,7 @@ impl AuditLog {
                 continue;
             }
             summary.events += 1;
-            let verb = event
-                .get("verb")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let verb = event.get("verb").and_then(Value::as_str).unwrap_or_default();
             if is_trust_relevant(&event) {
                 summary.kept += 1;
                 self.merge(reduce(&event));
@@ -229,11 +217,7 @@ impl AuditLog {
     }
 
     fn merge(&mut self, event: Value) {
-        let Some(id) = event
-            .get("auditID")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
+        let Some(id) = event.get("auditID").and_then(Value::as_str).map(str::to_string) else {
             return;
         };
         let stage = event
@@ -253,22 +237,13 @@ impl AuditLog {
                 let mut stages: Vec<String> = existing
                     .get("stages")
                     .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s.as_str().map(str::to_string))
-                            .collect()
-                    })
+                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
                 if !stages.contains(&stage) {
                     stages.push(stage.clone());
                 }
                 stages.sort_by_key(|s| stage_rank(s));
-                let old_rank = stage_rank(
-                    existing
-                        .get("stage")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                );
+                let old_rank = stage_rank(existing.get("stage").and_then(Value::as_str).unwrap_or_default());
                 if stage_rank(&stage) > old_rank {
                     *existing = event;
                 }

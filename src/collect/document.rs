@@ -129,9 +129,7 @@ fn parse_json(text: &str) -> Result<Documents, DocumentError> {
         Some(Ok(v)) => v,
         Some(Err(e)) => {
             // A broken first line of a JSON-lines file: fall back to line mode.
-            if text.lines().filter(|l| !l.trim().is_empty()).count() > 1
-                && looks_like_json_lines(text)
-            {
+            if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 && looks_like_json_lines(text) {
                 return Ok(json_lines(text));
             }
             return Err(json_error(&e));
@@ -169,12 +167,9 @@ fn json_lines(text: &str) -> Documents {
 }
 
 fn parse_yaml(text: &str) -> Result<Documents, DocumentError> {
-    let options =
-        serde_saphyr::options! { strict_booleans: true, leading_zero_numbers_as_strings: true };
+    let options = serde_saphyr::options! { strict_booleans: true, leading_zero_numbers_as_strings: true };
     match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
-        Ok(docs) => Ok(Documents::Values(
-            docs.into_iter().filter(|d| !d.is_null()).collect(),
-        )),
+        Ok(docs) => Ok(Documents::Values(docs.into_iter().filter(|d| !d.is_null()).collect())),
         Err(e) => {
             let location = e
                 .location()
@@ -251,10 +246,7 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("truncated") && !e.contains(secret)));
-        assert_eq!(
-            parse_documents(b"\x00\x01\x02").err(),
-            Some(DocumentError::Binary)
-        );
+        assert_eq!(parse_documents(b"\x00\x01\x02").err(), Some(DocumentError::Binary));
         assert!(matches!(
             parse_documents(b"a: \xff\xfe"),
             Err(DocumentError::NotUtf8(3))

@@ -87,10 +87,7 @@ impl Summary {
 
     /// Total evidence kept (objects and audit events).
     pub fn kept(&self) -> u64 {
-        self.clusters
-            .iter()
-            .map(|c| c.objects + c.audit_events)
-            .sum()
+        self.clusters.iter().map(|c| c.objects + c.audit_events).sum()
     }
 }
 
@@ -147,8 +144,7 @@ pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Resu
         return Err(Error::NoClusters(dir.to_path_buf()));
     }
     for (cluster, path) in clusters {
-        let _span =
-            tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
+        let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
         let mut c = ClusterCollection {
             cluster: cluster.clone(),
             root: &path,
@@ -195,11 +191,7 @@ impl ClusterCollection<'_> {
         if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
             b.extend(extra);
         }
-        let n = self
-            .gaps
-            .iter()
-            .filter(|(f, _)| f.starts_with(file))
-            .count();
+        let n = self.gaps.iter().filter(|(f, _)| f.starts_with(file)).count();
         let key = if n == 0 {
             file.to_string()
         } else {
@@ -213,11 +205,7 @@ impl ClusterCollection<'_> {
             Ok(e) => e,
             Err(e) => {
                 let rel = self.rel(dir);
-                self.gap(
-                    &rel,
-                    format!("cannot read directory: {}", e.kind()),
-                    Value::Null,
-                );
+                self.gap(&rel, format!("cannot read directory: {}", e.kind()), Value::Null);
                 return;
             }
         };
@@ -248,8 +236,7 @@ impl ClusterCollection<'_> {
         match read_documents(path, options.max_file_size) {
             Err(e) => self.gap(rel, e.to_string(), Value::Null),
             Ok(Documents::Lines { values, bad_lines }) => {
-                let (events, others): (Vec<_>, Vec<_>) =
-                    values.into_iter().partition(|(_, v)| is_audit_event(v));
+                let (events, others): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, v)| is_audit_event(v));
                 let audit_file = !events.is_empty();
                 if audit_file {
                     let mut bad = bad_lines;
@@ -291,11 +278,7 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        let kind = doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
         if kind.ends_with("List")
             && let Some(Value::Array(items)) = doc.get("items")
         {
@@ -331,10 +314,7 @@ impl ClusterCollection<'_> {
     }
 
     fn add_object(&mut self, mut obj: Value, rel: &str, position: usize) {
-        let api_version = obj
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
         let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
         let name = obj
             .pointer("/metadata/name")
@@ -358,20 +338,11 @@ impl ClusterCollection<'_> {
             .and_then(Value::as_str)
             .map(str::to_string);
         if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-            *self
-                .skipped
-                .entry(format!("{api_version} {kind}"))
-                .or_default() += 1;
+            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
             return;
         }
         redact::redact_object(&mut obj);
-        let subject = selection::object_subject(
-            &self.cluster,
-            &api_version,
-            &kind,
-            namespace.as_deref(),
-            &name,
-        );
+        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
         let resource_version = obj
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)

@@ -50,24 +50,10 @@ const fn kept(
 pub const KEPT: &[KeptKind] = &[
     kept("", "v1", "Namespace", "namespaces", false, None),
     kept("", "v1", "Secret", "secrets", true, Some(SECRET_NAMESPACES)),
-    kept(
-        "",
-        "v1",
-        "ConfigMap",
-        "configmaps",
-        true,
-        Some(&[ISTIO_NAMESPACE]),
-    ),
+    kept("", "v1", "ConfigMap", "configmaps", true, Some(&[ISTIO_NAMESPACE])),
     kept("", "v1", "ServiceAccount", "serviceaccounts", true, None),
     kept("", "v1", "Event", "events", true, Some(&[GLOO_NAMESPACE])),
-    kept(
-        "events.k8s.io",
-        "v1",
-        "Event",
-        "events",
-        true,
-        Some(&[GLOO_NAMESPACE]),
-    ),
+    kept("events.k8s.io", "v1", "Event", "events", true, Some(&[GLOO_NAMESPACE])),
     kept(
         "rbac.authorization.k8s.io",
         "v1",
@@ -84,14 +70,7 @@ pub const KEPT: &[KeptKind] = &[
         false,
         None,
     ),
-    kept(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        true,
-        None,
-    ),
+    kept("rbac.authorization.k8s.io", "v1", "Role", "roles", true, None),
     kept(
         "rbac.authorization.k8s.io",
         "v1",
@@ -116,14 +95,7 @@ pub const KEPT: &[KeptKind] = &[
         true,
         None,
     ),
-    kept(
-        "gateway.networking.k8s.io",
-        "v1",
-        "Gateway",
-        "gateways",
-        true,
-        None,
-    ),
+    kept("gateway.networking.k8s.io", "v1", "Gateway", "gateways", true, None),
     kept("networking.istio.io", "v1", "*", "", true, None),
     kept(
         "admin.gloo.solo.io",
@@ -141,14 +113,7 @@ pub const KEPT: &[KeptKind] = &[
         true,
         None,
     ),
-    kept(
-        "admin.gloo.solo.io",
-        "v2",
-        "Workspace",
-        "workspaces",
-        true,
-        None,
-    ),
+    kept("admin.gloo.solo.io", "v2", "Workspace", "workspaces", true, None),
     kept(
         "admin.gloo.solo.io",
         "v2",
@@ -165,14 +130,7 @@ pub const KEPT: &[KeptKind] = &[
         true,
         None,
     ),
-    kept(
-        "admin.solo.io",
-        "v1alpha1",
-        "Segment",
-        "segments",
-        true,
-        None,
-    ),
+    kept("admin.solo.io", "v1alpha1", "Segment", "segments", true, None),
 ];
 
 /// The API group of an `apiVersion` (`"v1"` → `""`, `"rbac.authorization.k8s.io/v1"` → the group).
@@ -229,18 +187,9 @@ pub fn subject_kind(group: &str, kind: &str) -> String {
 
 /// Subject of a Kubernetes object: `cluster/namespace/Kind/name`, with `_cluster` as the
 /// namespace of cluster-scoped objects.
-pub fn object_subject(
-    cluster: &str,
-    api_version: &str,
-    kind: &str,
-    namespace: Option<&str>,
-    name: &str,
-) -> String {
+pub fn object_subject(cluster: &str, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> String {
     let ns = namespace.filter(|n| !n.is_empty()).unwrap_or("_cluster");
-    format!(
-        "{cluster}/{ns}/{}/{name}",
-        subject_kind(group_of(api_version), kind)
-    )
+    format!("{cluster}/{ns}/{}/{name}", subject_kind(group_of(api_version), kind))
 }
 
 #[cfg(test)]
@@ -252,12 +201,7 @@ mod tests {
         assert!(is_kept("v1", "Secret", Some("istio-system"), "cacerts"));
         assert!(!is_kept("v1", "Secret", Some("default"), "db-password"));
         assert!(is_kept("v1", "ConfigMap", Some("istio-system"), "istio"));
-        assert!(is_kept(
-            "v1",
-            "ConfigMap",
-            Some("istio-system"),
-            "istio-ca-root-cert"
-        ));
+        assert!(is_kept("v1", "ConfigMap", Some("istio-system"), "istio-ca-root-cert"));
         assert!(!is_kept(
             "v1",
             "ConfigMap",
@@ -265,24 +209,14 @@ mod tests {
             "istio-sidecar-injector"
         ));
         assert!(!is_kept("v1", "ConfigMap", Some("default"), "istio"));
-        assert!(is_kept(
-            "networking.istio.io/v1",
-            "DestinationRule",
-            Some("a"),
-            "x"
-        ));
+        assert!(is_kept("networking.istio.io/v1", "DestinationRule", Some("a"), "x"));
         assert!(is_kept(
             "admin.gloo.solo.io/v2",
             "KubernetesCluster",
             Some("gloo-mesh"),
             "c1"
         ));
-        assert!(!is_kept(
-            "apps/v1",
-            "Deployment",
-            Some("istio-system"),
-            "istiod"
-        ));
+        assert!(!is_kept("apps/v1", "Deployment", Some("istio-system"), "istiod"));
         assert!(!is_kept("v1", "Event", Some("istio-system"), "e"));
         assert!(is_kept("events.k8s.io/v1", "Event", Some("gloo-mesh"), "e"));
     }
@@ -294,23 +228,11 @@ mod tests {
             "c1/ns/Gateway.networking.istio.io/gw"
         );
         assert_eq!(
-            object_subject(
-                "c1",
-                "gateway.networking.k8s.io/v1",
-                "Gateway",
-                Some("ns"),
-                "gw"
-            ),
+            object_subject("c1", "gateway.networking.k8s.io/v1", "Gateway", Some("ns"), "gw"),
             "c1/ns/Gateway/gw"
         );
         assert_eq!(
-            object_subject(
-                "c1",
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRole",
-                None,
-                "view"
-            ),
+            object_subject("c1", "rbac.authorization.k8s.io/v1", "ClusterRole", None, "view"),
             "c1/_cluster/ClusterRole/view"
         );
     }

@@ -112,8 +112,7 @@ mod tests {
 
     #[test]
     fn sorts_keys_and_drops_whitespace() {
-        let v: Value = serde_json::from_str(r#"{ "b": [1, 2, {"z": null, "a": true}], "a": "x" }"#)
-            .unwrap_or_default();
+        let v: Value = serde_json::from_str(r#"{ "b": [1, 2, {"z": null, "a": true}], "a": "x" }"#).unwrap_or_default();
         assert_eq!(canon(&v), r#"{"a":"x","b":[1,2,{"a":true,"z":null}]}"#);
     }
 
@@ -158,8 +157,7 @@ mod tests {
         });
         let values: Vec<String> = {
             let s = canon(&v);
-            let parsed: serde_json::Map<String, Value> =
-                serde_json::from_str(&s).unwrap_or_default();
+            let parsed: serde_json::Map<String, Value> = serde_json::from_str(&s).unwrap_or_default();
             let _ = parsed;
             s.split("\":\"")
                 .skip(1)

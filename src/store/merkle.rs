@@ -96,12 +96,7 @@ pub fn inclusion_proof(leaves: &[Digest], index: usize) -> Vec<Digest> {
 }
 
 /// Recomputes the root from a leaf, its index, the tree size and an audit path (RFC 9162 §2.1.3.2).
-pub fn root_from_inclusion_proof(
-    record_hash: &Digest,
-    index: u64,
-    size: u64,
-    proof: &[Digest],
-) -> Option<Digest> {
+pub fn root_from_inclusion_proof(record_hash: &Digest, index: u64, size: u64, proof: &[Digest]) -> Option<Digest> {
     if index >= size {
         return None;
     }
@@ -184,15 +179,9 @@ mod tests {
         let root = mth(&leaves);
         for i in 0..leaves.len() {
             let proof = inclusion_proof(&leaves, i);
-            assert_eq!(
-                root_from_inclusion_proof(&leaves[i], i as u64, 13, &proof),
-                Some(root)
-            );
+            assert_eq!(root_from_inclusion_proof(&leaves[i], i as u64, 13, &proof), Some(root));
             let other = sha256(b"other");
-            assert_ne!(
-                root_from_inclusion_proof(&other, i as u64, 13, &proof),
-                Some(root)
-            );
+            assert_ne!(root_from_inclusion_proof(&other, i as u64, 13, &proof), Some(root));
         }
     }
 }

@@ -108,6 +108,17 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     lock_timeout: Duration,
+    writable: bool,
+}
+
+impl Drop for Store {
+    /// A writer leaves the file self-contained: WAL is folded back and switched off, so readers
+    /// (which open read-only) and copies of the file see everything without a `-wal` beside it.
+    fn drop(&mut self) {
+        if self.writable {
+            let _ = self.conn.pragma_update(None, "journal_mode", "DELETE");
+        }
+    }
 }
 
 const SCHEMA: &str = "
@@ -156,13 +167,14 @@ impl Store {
                 source,
             }
         };
+        // Readers open read-only: verifying or reporting never changes the evidence file.
         let flags = if create {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
         } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
+            OpenFlags::SQLITE_OPEN_READ_ONLY
         };
-        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(sql("cannot open"))?;
+        let conn =
+            Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(sql("cannot open"))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql("cannot set busy timeout"))?;
         let not_a_store = |reason: String| Error::NotAStore {
@@ -181,46 +193,39 @@ impl Store {
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
             .map_err(sql("cannot read schema"))?;
         if !has_meta && objects > 0 {
-            return Err(not_a_store(
-                "an SQLite database without meshproof tables".into(),
-            ));
+            return Err(not_a_store("an SQLite database without meshproof tables".into()));
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql("cannot enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql("cannot set synchronous"))?;
-        conn.pragma_update(None, "cache_size", -65536)
-            .map_err(sql("cannot set cache size"))?;
+        if create {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(sql("cannot enable WAL"))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(sql("cannot set synchronous"))?;
+            conn.pragma_update(None, "cache_size", -65536)
+                .map_err(sql("cannot set cache size"))?;
+        }
         if !has_meta {
             if !create {
                 return Err(not_a_store("empty database".into()));
             }
-            conn.execute_batch(SCHEMA)
-                .map_err(sql("cannot create schema"))?;
-            conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?1)",
-                [FORMAT],
-            )
-            .map_err(sql("cannot write format"))?;
+            conn.execute_batch(SCHEMA).map_err(sql("cannot create schema"))?;
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?1)", [FORMAT])
+                .map_err(sql("cannot write format"))?;
         }
         let format: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key='format'", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT value FROM meta WHERE key='format'", [], |r| r.get(0))
             .optional()
             .map_err(sql("cannot read format"))?;
         match format.as_deref() {
             Some(FORMAT) => {}
             other => {
-                return Err(not_a_store(format!(
-                    "unknown format {other:?}, expected {FORMAT}"
-                )));
+                return Err(not_a_store(format!("unknown format {other:?}, expected {FORMAT}")));
             }
         }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
             lock_timeout: Duration::from_secs(10),
+            writable: create,
         })
     }
 
@@ -262,10 +267,7 @@ impl Store {
 
 /// `path` with `suffix` appended to its file name.
 pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
 }
@@ -279,10 +281,7 @@ fn digest_col(bytes: Vec<u8>, path: &Path, seq: u64, column: &str) -> Result<Dig
 }
 
 /// Maps an SQLite error to [`Error::Sqlite`] for `path`.
-pub(crate) fn sqlite(
-    path: &Path,
-    what: &'static str,
-) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
+pub(crate) fn sqlite(path: &Path, what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Sqlite { path, what, source }
 }

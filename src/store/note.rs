@@ -96,12 +96,7 @@ impl NoteVerifier {
     pub fn to_note_string(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            B64.encode(raw)
-        )
+        format!("{}+{}+{}", self.name, hex::encode(self.key_id), B64.encode(raw))
     }
 
     /// SHA-256 of the raw public key, the fingerprint reports show.
@@ -116,8 +111,7 @@ impl NoteVerifier {
             reason,
         };
         let mut parts = text.trim().splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("expected <name>+<key id>+<key>"));
         };
         let raw = B64.decode(b64).map_err(|_| err("key is not base64"))?;
@@ -180,8 +174,7 @@ impl Signer {
             options.mode(0o600);
         }
         let mut file = options.open(path).map_err(io)?;
-        file.write_all(signer.to_private_string().as_bytes())
-            .map_err(io)?;
+        file.write_all(signer.to_private_string().as_bytes()).map_err(io)?;
         file.write_all(b"\n").map_err(io)?;
         file.sync_all().map_err(io)?;
         Ok(signer)
@@ -214,12 +207,7 @@ impl Signer {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
         let v = &self.verifier;
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            v.name,
-            hex::encode(v.key_id),
-            B64.encode(raw)
-        )
+        format!("PRIVATE+KEY+{}+{}+{}", v.name, hex::encode(v.key_id), B64.encode(raw))
     }
 
     /// The public half.
@@ -233,17 +221,24 @@ impl Signer {
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.verifier.key_id.to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        format!(
-            "{text}\n\u{2014} {} {}\n",
-            self.verifier.name,
-            B64.encode(blob)
-        )
+        format!("{text}\n\u{2014} {} {}\n", self.verifier.name, B64.encode(blob))
     }
 }
 
 /// The signed text of a checkpoint: origin, tree size, base64 root, each on its own line.
 pub fn checkpoint_text(origin: &str, size: u64, root: &Digest) -> String {
     format!("{origin}\n{size}\n{}\n", B64.encode(root.as_bytes()))
+}
+
+/// A tree size as C2SP writes it: ASCII decimal digits, no sign, no leading zeros.
+pub fn parse_tree_size(text: &str) -> Option<u64> {
+    let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let no_leading_zero = text == "0" || !text.starts_with('0');
+    if digits_only && no_leading_zero {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// A parsed checkpoint note.
@@ -281,9 +276,7 @@ pub fn verify_checkpoint(note: &str, verifier: &NoteVerifier) -> Result<Checkpoi
     let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
         return Err(NoteError::Malformed("fewer than three lines"));
     };
-    let size: u64 = size
-        .parse()
-        .map_err(|_| NoteError::Malformed("tree size is not a number"))?;
+    let size = parse_tree_size(size).ok_or(NoteError::Malformed("tree size is not a decimal without leading zeros"))?;
     let root = B64
         .decode(root)
         .ok()
@@ -306,8 +299,7 @@ pub fn verify_checkpoint(note: &str, verifier: &NoteVerifier) -> Result<Checkpoi
         if *id != verifier.key_id {
             continue;
         }
-        let sig =
-            Signature::from_slice(sig).map_err(|_| NoteError::BadSignature(name.to_string()))?;
+        let sig = Signature::from_slice(sig).map_err(|_| NoteError::BadSignature(name.to_string()))?;
         verifier
             .key
             .verify_strict(text.as_bytes(), &sig)
@@ -350,10 +342,7 @@ mod tests {
     fn verifier_string_round_trips_and_checks_key_id() {
         let signer = Signer::from_seed([1u8; 32]);
         let s = signer.verifier().to_note_string();
-        assert_eq!(
-            NoteVerifier::parse(&s).ok().as_ref(),
-            Some(signer.verifier())
-        );
+        assert_eq!(NoteVerifier::parse(&s).ok().as_ref(), Some(signer.verifier()));
         let broken = s.replacen('+', "x+", 1);
         // Base64 key material may itself contain '+': the name ends at the first one.
         for seed in 0..40u8 {

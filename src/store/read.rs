@@ -61,14 +61,12 @@ impl RecordFilter {
                 .as_ref()
                 .is_none_or(|p| h.subject.starts_with(p.as_str()))
             && self.cluster.as_ref().is_none_or(|c| {
-                h.subject.split('/').next() == Some(c.as_str())
-                    || h.source.rsplit('/').next() == Some(c.as_str())
+                h.subject.split('/').next() == Some(c.as_str()) || h.source.rsplit('/').next() == Some(c.as_str())
             })
     }
 }
 
-const HEADER_COLUMNS: &str =
-    "seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash";
+const HEADER_COLUMNS: &str = "seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash";
 
 impl Store {
     fn row_to_record(&self, row: &rusqlite::Row<'_>) -> Result<EvidenceRecord> {
@@ -181,10 +179,7 @@ impl Store {
             let manifest = self
                 .scan_record_body(s, kinds::SCAN_MANIFEST)?
                 .ok_or(Error::NoSuchScan(s))?;
-            next = manifest
-                .get("base_scan")
-                .and_then(Value::as_u64)
-                .filter(|b| *b < s);
+            next = manifest.get("base_scan").and_then(Value::as_u64).filter(|b| *b < s);
             chain.push((s, manifest));
         }
         let mut state: BTreeMap<String, StateEntry> = BTreeMap::new();
@@ -193,12 +188,7 @@ impl Store {
             .prepare_cached("SELECT seq, subject, body_hash FROM records WHERE scan = ?1 AND kind = ?2 ORDER BY seq")
             .map_err(self.sql("cannot read snapshot records"))?;
         for (s, manifest) in chain.iter().rev() {
-            for removed in manifest
-                .get("removed")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for removed in manifest.get("removed").and_then(Value::as_array).into_iter().flatten() {
                 if let Some(subject) = removed.as_str() {
                     state.remove(subject);
                 }
@@ -206,10 +196,7 @@ impl Store {
             let mut rows = stmt
                 .query(params![s, kinds::K8S_OBJECT])
                 .map_err(self.sql("cannot read snapshot records"))?;
-            while let Some(row) = rows
-                .next()
-                .map_err(self.sql("cannot read snapshot records"))?
-            {
+            while let Some(row) = rows.next().map_err(self.sql("cannot read snapshot records"))? {
                 let get = |e| Error::Sqlite {
                     path: self.path.clone(),
                     what: "cannot read snapshot records",
@@ -237,9 +224,7 @@ impl Store {
             return Err(Error::Corrupt {
                 path: self.path.clone(),
                 seq: 0,
-                reason: format!(
-                    "scan {scan}: rebuilt state digest {got} differs from its manifest's {want}"
-                ),
+                reason: format!("scan {scan}: rebuilt state digest {got} differs from its manifest's {want}"),
             });
         }
         Ok(state)
@@ -255,9 +240,7 @@ impl Store {
         let mut seqs: Vec<u64> = self.snapshot_state(scan)?.values().map(|e| e.seq).collect();
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT max(seq) FROM records WHERE kind IN (?1, ?2, ?3) AND seq <= ?4 GROUP BY kind, subject",
-            )
+            .prepare("SELECT max(seq) FROM records WHERE kind IN (?1, ?2, ?3) AND seq <= ?4 GROUP BY kind, subject")
             .map_err(self.sql("cannot read history records"))?;
         let history = stmt
             .query_map(
@@ -278,9 +261,7 @@ impl Store {
             .prepare("SELECT seq, kind FROM records WHERE scan = ?1")
             .map_err(self.sql("cannot read scan records"))?;
         let own = stmt
-            .query_map([scan], |r| {
-                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map([scan], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
             .map_err(self.sql("cannot read scan records"))?;
         for row in own {
             let (seq, kind) = row.map_err(self.sql("cannot read scan records"))?;
@@ -321,16 +302,8 @@ impl Store {
         self.fetch_one(&sql, params![&hash.0[..]], with_body)
     }
 
-    fn fetch_one(
-        &self,
-        sql: &str,
-        p: impl rusqlite::Params,
-        with_body: bool,
-    ) -> Result<Option<EvidenceRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(self.sql("cannot read record"))?;
+    fn fetch_one(&self, sql: &str, p: impl rusqlite::Params, with_body: bool) -> Result<Option<EvidenceRecord>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(self.sql("cannot read record"))?;
         let mut rows = stmt.query(p).map_err(self.sql("cannot read record"))?;
         let Some(row) = rows.next().map_err(self.sql("cannot read record"))? else {
             return Ok(None);

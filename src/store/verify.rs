@@ -100,13 +100,10 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
         let actual = sha256(data);
         match stored {
             Some(h) if h == actual => {}
-            Some(h) if out.bad.len() < 1024 => out.bad.push((
-                h,
-                format!("body {h} was modified (its content hashes to {actual})"),
-            )),
-            None if out.bad.len() < 1024 => out
+            Some(h) if out.bad.len() < 1024 => out
                 .bad
-                .push((actual, "a body's stored hash is not 32 bytes".into())),
+                .push((h, format!("body {h} was modified (its content hashes to {actual})"))),
+            None if out.bad.len() < 1024 => out.bad.push((actual, "a body's stored hash is not 32 bytes".into())),
             _ => {}
         }
     }
@@ -161,6 +158,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let mut head = GENESIS;
     let mut expected: u64 = 0;
     let mut published_root: Option<Digest> = None;
+    let mut published_record_note: Option<String> = None;
     let mut store_key: Option<NoteVerifier> = None;
     let mut started: Vec<u64> = Vec::new();
     let mut finished: Vec<u64> = Vec::new();
@@ -177,20 +175,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         while let Some(row) = rows.next().map_err(sql("cannot read records"))? {
             let seq: i64 = row.get(0).map_err(sql("cannot read records"))?;
             let seq_u = u64::try_from(seq).unwrap_or(u64::MAX);
-            if published
-                .as_ref()
-                .is_some_and(|p| p.size == frontier.size())
-            {
+            if published.as_ref().is_some_and(|p| p.size == frontier.size()) {
                 published_root = Some(frontier.root());
             }
             if seq_u != expected {
                 let what = if seq_u > expected {
                     format!("record {expected} is missing (the next record is {seq})")
                 } else {
-                    format!(
-                        "unexpected record number {seq} after {}",
-                        expected.saturating_sub(1)
-                    )
+                    format!("unexpected record number {seq} after {}", expected.saturating_sub(1))
                 };
                 set(
                     Problem {
@@ -203,9 +195,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
             }
             let text = |i: usize| -> rusqlite::Result<String> {
                 match row.get_ref(i)? {
-                    rusqlite::types::ValueRef::Text(t) => {
-                        Ok(String::from_utf8_lossy(t).into_owned())
-                    }
+                    rusqlite::types::ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
                     other => Ok(format!("<{} value>", other.data_type())),
                 }
             };
@@ -245,10 +235,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 set(
                     Problem {
                         seq: Some(seq_u),
-                        what: format!(
-                            "chain broken: previous-hash {prev} does not equal record {}'s hash {head}",
-                            seq - 1
-                        ),
+                        what: if seq == 0 {
+                            format!("chain broken: the first record's previous-hash {prev} is not the genesis value")
+                        } else {
+                            format!(
+                                "chain broken: previous-hash {prev} does not equal record {}'s hash {head}",
+                                seq - 1
+                            )
+                        },
                     },
                     &mut problem,
                 );
@@ -259,9 +253,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 set(
                     Problem {
                         seq: Some(seq_u),
-                        what: format!(
-                            "record header was modified: stored hash {hash}, recomputed {computed}"
-                        ),
+                        what: format!("record header was modified: stored hash {hash}, recomputed {computed}"),
                     },
                     &mut problem,
                 );
@@ -283,8 +275,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 kinds::SCAN_FINISHED => finished.push(scan),
                 kinds::CHECKPOINT => {
                     let body = store.body(&body_hash, seq_u).ok().flatten();
-                    match check_checkpoint(body.as_ref(), seq_u, &frontier, options.pinned.as_ref())
-                    {
+                    if published.as_ref().is_some_and(|p| p.size == seq_u) {
+                        published_record_note = body
+                            .as_ref()
+                            .and_then(|b| b.get("note"))
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                    }
+                    match check_checkpoint(body.as_ref(), seq_u, &frontier, options.pinned.as_ref()) {
                         Ok((verifier, size, root)) => {
                             report.checkpoints += 1;
                             report.checkpoint_size = Some(size);
@@ -300,13 +298,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                             store_key = Some(verifier);
                         }
                         Err(what) => {
-                            set(
-                                Problem {
-                                    seq: Some(seq_u),
-                                    what,
-                                },
-                                &mut problem,
-                            );
+                            set(Problem { seq: Some(seq_u), what }, &mut problem);
                             break;
                         }
                     }
@@ -318,11 +310,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
             expected += 1;
         }
     }
-    if published
-        .as_ref()
-        .is_some_and(|p| p.size == frontier.size())
-        && problem.is_none()
-    {
+    if published.as_ref().is_some_and(|p| p.size == frontier.size()) && problem.is_none() {
         published_root = Some(frontier.root());
     }
     report.records = expected;
@@ -342,11 +330,9 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                     .filter_map(|(h, _)| {
                         store
                             .conn
-                            .query_row(
-                                "SELECT min(seq) FROM records WHERE body_hash = ?1",
-                                [&h.0[..]],
-                                |r| r.get(0),
-                            )
+                            .query_row("SELECT min(seq) FROM records WHERE body_hash = ?1", [&h.0[..]], |r| {
+                                r.get(0)
+                            })
                             .ok()
                             .flatten()
                     })
@@ -360,11 +346,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                     },
                 };
                 problem = match problem {
-                    Some(existing)
-                        if existing.seq.unwrap_or(u64::MAX) <= p.seq.unwrap_or(u64::MAX) =>
-                    {
-                        Some(existing)
-                    }
+                    Some(existing) if existing.seq.unwrap_or(u64::MAX) <= p.seq.unwrap_or(u64::MAX) => Some(existing),
                     _ => Some(p),
                 };
             }
@@ -379,14 +361,17 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         None => report.notes.push("body check did not complete".into()),
     }
 
+    if problem.is_none() {
+        problem = check_meta(&store, &frontier, report.records, head)?;
+    }
     if problem.is_none()
         && let Some(p) = &published
     {
-        if report.records < p.size {
+        if report.records <= p.size {
             problem = Some(Problem {
                 seq: Some(report.records),
                 what: format!(
-                    "store truncated: the published checkpoint covers {} records but the store holds {}",
+                    "store truncated: the published checkpoint sits at record {} but the store holds {} records",
                     p.size, report.records
                 ),
             });
@@ -400,26 +385,27 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
             });
         }
     }
-    if problem.is_none() {
-        problem = check_meta(&store, &frontier, report.records, head)?;
-    }
     if problem.is_none()
-        && let (Some((cp, note)), Some(key)) = (
-            &published_note,
-            options.pinned.as_ref().or(store_key.as_ref()),
-        )
-        && let Err(e) = verify_checkpoint(note, key)
+        && let (Some((cp, note)), Some(key)) = (&published_note, options.pinned.as_ref().or(store_key.as_ref()))
     {
-        problem = Some(Problem {
+        let what = match verify_checkpoint(note, key) {
+            Err(e) => Some(format!("the published checkpoint does not verify: {e}")),
+            Ok(c) if c.origin != key.name => Some(format!(
+                "the published checkpoint's origin {} is not {}",
+                c.origin, key.name
+            )),
+            Ok(_) if published_record_note.as_deref() != Some(note.as_str()) => Some(format!(
+                "the checkpoint record at {} differs from the published checkpoint note",
+                cp.size
+            )),
+            Ok(_) => None,
+        };
+        problem = what.map(|what| Problem {
             seq: Some(cp.size),
-            what: format!("the published checkpoint does not verify: {e}"),
+            what,
         });
     }
-    let mut incomplete: Vec<u64> = started
-        .iter()
-        .copied()
-        .filter(|s| !finished.contains(s))
-        .collect();
+    let mut incomplete: Vec<u64> = started.iter().copied().filter(|s| !finished.contains(s)).collect();
     incomplete.sort_unstable();
     if let Some(size) = report.checkpoint_size {
         let uncovered = report.records.saturating_sub(size + 1);
@@ -436,9 +422,9 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         ));
     }
     if options.pinned.is_none() && report.key.is_some() {
-        report.notes.push(
-            "signatures checked with the key recorded in the store; pass --pubkey to pin it".into(),
-        );
+        report
+            .notes
+            .push("signatures checked with the key recorded in the store; pass --pubkey to pin it".into());
     }
     report.incomplete_scans = incomplete;
     report.intact = problem.is_none();
@@ -457,9 +443,7 @@ fn check_checkpoint(
     let size = field("tree_size")?
         .as_u64()
         .ok_or("checkpoint tree_size is not a number")?;
-    let note = field("note")?
-        .as_str()
-        .ok_or("checkpoint note is not text")?;
+    let note = field("note")?.as_str().ok_or("checkpoint note is not text")?;
     let key_text = field("key")?.as_str().ok_or("checkpoint key is not text")?;
     let recorded = NoteVerifier::parse(key_text).map_err(|e| e.to_string())?;
     if let Some(pinned) = pinned
@@ -492,21 +476,14 @@ fn check_checkpoint(
     Ok((recorded, size, root))
 }
 
-fn check_meta(
-    store: &Store,
-    frontier: &Frontier,
-    records: u64,
-    head: Digest,
-) -> Result<Option<Problem>> {
+fn check_meta(store: &Store, frontier: &Frontier, records: u64, head: Digest) -> Result<Option<Problem>> {
     let head_seq = store.meta("head_seq")?;
     let head_hash = store.meta("head_hash")?;
     if records == 0 {
         return Ok(None);
     }
     let want_seq = (records - 1).to_string();
-    if head_seq.as_deref() != Some(want_seq.as_str())
-        || head_hash.as_deref() != Some(head.to_hex().as_str())
-    {
+    if head_seq.as_deref() != Some(want_seq.as_str()) || head_hash.as_deref() != Some(head.to_hex().as_str()) {
         return Ok(Some(Problem {
             seq: Some(records - 1),
             what: format!(
@@ -528,14 +505,8 @@ fn check_meta(
     Ok(None)
 }
 
-fn read_published_checkpoint(
-    store: &Store,
-    options: &Options,
-) -> Result<Option<(super::Checkpoint, String)>> {
-    let path = options
-        .checkpoint
-        .clone()
-        .unwrap_or_else(|| store.checkpoint_path());
+fn read_published_checkpoint(store: &Store, options: &Options) -> Result<Option<(super::Checkpoint, String)>> {
+    let path = options.checkpoint.clone().unwrap_or_else(|| store.checkpoint_path());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && options.checkpoint.is_none() => {
@@ -562,8 +533,8 @@ fn read_published_checkpoint(
         .decode(root)
         .ok()
         .and_then(|b| Digest::from_slice(&b));
-    match (size.parse::<u64>(), root) {
-        (Ok(size), Some(root)) => Ok(Some((
+    match (super::note::parse_tree_size(size), root) {
+        (Some(size), Some(root)) => Ok(Some((
             super::Checkpoint {
                 origin: origin.to_string(),
                 size,

@@ -26,8 +26,7 @@ use serde_json::{Value, json};
 use super::merkle::Frontier;
 use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
 use crate::model::{
-    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256,
-    to_canonical_vec,
+    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
 };
 
 const BODY_BATCH_BYTES: usize = 32 << 20;
@@ -108,9 +107,7 @@ impl Store {
         let chain = self.load_chain()?;
         let scan: u64 = self
             .conn
-            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| r.get(0))
             .map_err(self.sql("cannot read scan numbers"))?;
         let base: Option<u64> = self
             .conn
@@ -200,11 +197,9 @@ impl Store {
     pub(crate) fn load_chain(&self) -> Result<Chain> {
         let last: Option<(u64, Vec<u8>)> = self
             .conn
-            .query_row(
-                "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(self.sql("cannot read chain head"))?;
         let Some((seq, hash)) = last else {
@@ -296,10 +291,7 @@ fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Re
 fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
     let frontier = serde_json::to_string(&chain.frontier).unwrap_or_default();
     let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?;
-    stmt.execute(params![
-        "head_seq",
-        chain.next_seq.saturating_sub(1).to_string()
-    ])?;
+    stmt.execute(params!["head_seq", chain.next_seq.saturating_sub(1).to_string()])?;
     stmt.execute(params!["head_hash", chain.head.to_hex()])?;
     stmt.execute(params!["merkle_frontier", frontier])?;
     Ok(())
@@ -332,11 +324,7 @@ impl ScanWriter<'_> {
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
         let path = self.store.path.clone();
         let sql = |what| sqlite(&path, what);
-        let tx = self
-            .store
-            .conn
-            .transaction()
-            .map_err(sql("cannot begin transaction"))?;
+        let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
         for (source, kind, subject, body) in records {
             let bytes = to_canonical_vec(&body);
             let hash = sha256(&bytes);
@@ -379,8 +367,13 @@ impl ScanWriter<'_> {
         let row: Option<(u64, Vec<u8>)> = self
             .store
             .conn
-            .prepare_cached("SELECT seq, body_hash FROM records WHERE kind = ?1 AND subject = ?2 ORDER BY seq DESC LIMIT 1")
-            .and_then(|mut s| s.query_row(params![kind, subject], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .prepare_cached(
+                "SELECT seq, body_hash FROM records WHERE kind = ?1 AND subject = ?2 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![kind, subject], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(self.sql_err("cannot look up history record"))?;
         row.map(|(seq, h)| digest_col(h, &self.store.path, seq, "body_hash"))
             .transpose()
@@ -430,13 +423,9 @@ impl ScanWriter<'_> {
     pub fn finish(mut self, signer: &Signer) -> Result<ScanSummary> {
         self.flush_bodies()?;
         let mut pending = std::mem::take(&mut self.pending);
-        pending
-            .sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
+        pending.sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
         let first_seq = self.chain.next_seq;
-        let gaps = pending
-            .iter()
-            .filter(|p| p.kind == kinds::COLLECTION_GAP)
-            .count() as u64;
+        let gaps = pending.iter().filter(|p| p.kind == kinds::COLLECTION_GAP).count() as u64;
         let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
         for p in &pending {
             *per_kind.entry(p.kind).or_default() += 1;
@@ -444,11 +433,7 @@ impl ScanWriter<'_> {
         for batch in pending.chunks(RECORD_BATCH) {
             let path = self.store.path.clone();
             let sql = |what| sqlite(&path, what);
-            let tx = self
-                .store
-                .conn
-                .transaction()
-                .map_err(sql("cannot begin transaction"))?;
+            let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
             for p in batch {
                 append_record(
                     &tx,

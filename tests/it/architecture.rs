@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-const ORDER: &[&str] = &[
-    "model", "collect", "store", "analyze", "query", "report", "cli",
-];
+const ORDER: &[&str] = &["model", "collect", "store", "analyze", "query", "report", "cli"];
 
 fn rank(module: &str) -> Option<usize> {
     match module {
@@ -48,14 +46,10 @@ fn modules_only_depend_leftwards() {
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                         .collect();
-                    if let Some(r) = rank(&used) {
-                        if r > own {
-                            violations.push(format!(
-                                "{}:{}: {module} uses crate::{used}",
-                                file.display(),
-                                n + 1
-                            ));
-                        }
+                    if let Some(r) = rank(&used)
+                        && r > own
+                    {
+                        violations.push(format!("{}:{}: {module} uses crate::{used}", file.display(), n + 1));
                     }
                 }
             }

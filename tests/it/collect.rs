@@ -7,9 +7,7 @@ use serde_json::Value;
 use crate::harness::{AS_OF, Env};
 
 fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
 }
 
 fn list(env: &Env, args: &[&str]) -> Vec<Value> {
@@ -19,11 +17,7 @@ fn list(env: &Env, args: &[&str]) -> Vec<Value> {
         .args(args)
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json array")
 }
 
@@ -34,26 +28,14 @@ fn keeps_mesh_objects_counts_the_rest_and_verifies() {
     let out = env.collect(&mesh, AS_OF, 0);
     assert!(out.contains("alpha") && out.contains("beta"), "{out}");
     let objects = list(&env, &["--kind", "k8s.object"]);
-    let subjects: Vec<&str> = objects
-        .iter()
-        .filter_map(|r| r["subject"].as_str())
-        .collect();
-    assert!(
-        subjects.contains(&"alpha/_cluster/Namespace/payments"),
-        "{subjects:?}"
-    );
-    assert!(
-        subjects.contains(&"beta/istio-system/ConfigMap/istio"),
-        "{subjects:?}"
-    );
+    let subjects: Vec<&str> = objects.iter().filter_map(|r| r["subject"].as_str()).collect();
+    assert!(subjects.contains(&"alpha/_cluster/Namespace/payments"), "{subjects:?}");
+    assert!(subjects.contains(&"beta/istio-system/ConfigMap/istio"), "{subjects:?}");
     assert!(
         subjects.contains(&"beta/istio-system/PeerAuthentication/default"),
         "{subjects:?}"
     );
-    assert!(
-        !subjects.iter().any(|s| s.contains("Deployment")),
-        "{subjects:?}"
-    );
+    assert!(!subjects.iter().any(|s| s.contains("Deployment")), "{subjects:?}");
     assert_eq!(objects.len(), 2 * 6);
     for r in &objects {
         assert_eq!(r["collected_at"], AS_OF);
@@ -86,10 +68,7 @@ fn recollecting_identical_input_grows_the_store_by_little() {
             .collect();
         env.write(
             &format!("mesh/c{c}/roles.json"),
-            serde_json::to_vec(
-                &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
-            )
-            .expect("json"),
+            serde_json::to_vec(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})).expect("json"),
         );
     }
     let size = |env: &Env| -> u64 {
@@ -109,14 +88,8 @@ fn recollecting_identical_input_grows_the_store_by_little() {
         "re-collect grew the store by {:.1}% ({first} → {second} bytes)",
         growth * 100.0
     );
-    let scans: Vec<Value> = serde_json::from_slice(
-        &env.cmd()
-            .args(["scans", "-o", "json"])
-            .output()
-            .expect("run")
-            .stdout,
-    )
-    .expect("json");
+    let scans: Vec<Value> =
+        serde_json::from_slice(&env.cmd().args(["scans", "-o", "json"]).output().expect("run").stdout).expect("json");
     assert_eq!(scans.len(), 2);
     // The second scan's view still holds every object.
     assert_eq!(list(&env, &["--kind", "k8s.object"]).len(), 1200);
@@ -152,10 +125,7 @@ fn changed_and_removed_objects_show_in_the_next_scan_view() {
         .iter()
         .find(|r| r["subject"] == "beta/_cluster/Namespace/payments")
         .expect("ns");
-    assert_eq!(
-        unchanged["scan"], 1,
-        "unchanged objects are not appended again"
-    );
+    assert_eq!(unchanged["scan"], 1, "unchanged objects are not appended again");
     let first = list(&env, &["--kind", "k8s.object", "--scan", "1"]);
     assert_eq!(first.len(), 12);
 }
@@ -171,20 +141,12 @@ fn bad_input_becomes_gaps_and_the_rest_is_kept() {
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "partial collection exits 3\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(3), "partial collection exits 3\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let gaps = list(&env, &["--kind", "collection.gap"]);
     let reason = |file: &str| -> String {
         gaps.iter()
-            .filter(|g| {
-                g["body"]["file"]
-                    .as_str()
-                    .is_some_and(|f| f.ends_with(file))
-            })
+            .filter(|g| g["body"]["file"].as_str().is_some_and(|f| f.ends_with(file)))
             .map(|g| g["body"]["reason"].as_str().unwrap_or_default().to_string())
             .collect::<Vec<_>>()
             .join(" | ")
@@ -204,21 +166,13 @@ fn bad_input_becomes_gaps_and_the_rest_is_kept() {
         "{}",
         reason("anchor-bomb.yaml")
     );
-    assert!(
-        reason("binary.bin").contains("binary"),
-        "{}",
-        reason("binary.bin")
-    );
+    assert!(reason("binary.bin").contains("binary"), "{}", reason("binary.bin"));
     assert!(
         reason("invalid-utf8.yaml").contains("not UTF-8"),
         "{}",
         reason("invalid-utf8.yaml")
     );
-    assert!(
-        reason("deep.json").contains("invalid JSON"),
-        "{}",
-        reason("deep.json")
-    );
+    assert!(reason("deep.json").contains("invalid JSON"), "{}", reason("deep.json"));
     assert!(
         reason("no-kind.yaml").contains("document 1"),
         "{}",
@@ -288,22 +242,11 @@ fn oversized_file_is_refused_without_reading_it() {
     );
     let out = env
         .cmd()
-        .args([
-            "collect",
-            "--as-of",
-            AS_OF,
-            "--max-file-size",
-            "10",
-            "--from",
-        ])
+        .args(["collect", "--as-of", AS_OF, "--max-file-size", "10", "--from"])
         .arg(env.path("mesh"))
         .output()
         .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "nothing collected at all exits 2"
-    );
+    assert_eq!(out.status.code(), Some(2), "nothing collected at all exits 2");
 }
 
 #[test]
@@ -337,37 +280,22 @@ fn empty_or_flat_directories_are_clear_errors() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read dump directory"));
-    assert!(
-        !env.store().exists(),
-        "a failed collect must not create a store"
-    );
+    assert!(!env.store().exists(), "a failed collect must not create a store");
 }
 
 #[test]
 fn evidence_show_by_seq_and_hash_and_scans_listing() {
     let env = Env::new();
     env.collect(&env.mini_mesh(), AS_OF, 0);
-    let out = env
-        .cmd()
-        .args(["evidence", "show", "3"])
-        .output()
-        .expect("run");
+    let out = env.cmd().args(["evidence", "show", "3"]).output().expect("run");
     assert!(out.status.success());
     let rec: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rec["seq"], 3);
     let hash = rec["hash"].as_str().expect("hash").to_string();
-    let out = env
-        .cmd()
-        .args(["evidence", "show", &hash])
-        .output()
-        .expect("run");
+    let out = env.cmd().args(["evidence", "show", &hash]).output().expect("run");
     let again: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(again, rec);
-    let out = env
-        .cmd()
-        .args(["evidence", "show", "99999"])
-        .output()
-        .expect("run");
+    let out = env.cmd().args(["evidence", "show", "99999"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = env.cmd().arg("scans").output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);

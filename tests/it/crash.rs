@@ -73,8 +73,7 @@ fn kill_9_mid_collect_leaves_a_verifiable_store_with_an_incomplete_scan() {
     let scans = env.cmd().args(["scans"]).output().expect("run");
     let text = String::from_utf8_lossy(&scans.stdout);
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("2 ") && l.contains("incomplete")),
+        text.lines().any(|l| l.starts_with("2 ") && l.contains("incomplete")),
         "{text}"
     );
 
@@ -95,10 +94,7 @@ fn random_kills_during_large_collects_never_break_the_store() {
             .collect();
         env.write(
             &format!("mesh/c{c}/sa.json"),
-            serde_json::to_vec(
-                &serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items}),
-            )
-            .expect("json"),
+            serde_json::to_vec(&serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items})).expect("json"),
         );
     }
     let mut incomplete_seen = false;
@@ -122,9 +118,7 @@ fn random_kills_during_large_collects_never_break_the_store() {
         let (code, out) = env.verify(&["-o", "json"]);
         assert_eq!(code, 0, "after kill at {delay} ms: {out}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-        incomplete_seen |= v["incomplete_scans"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty());
+        incomplete_seen |= v["incomplete_scans"].as_array().is_some_and(|a| !a.is_empty());
     }
     assert!(
         incomplete_seen,
@@ -175,11 +169,7 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
     assert_eq!(status.code(), Some(0));
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 0, "{out}");
-    let scans = env
-        .cmd()
-        .args(["scans", "-o", "json"])
-        .output()
-        .expect("run");
+    let scans = env.cmd().args(["scans", "-o", "json"]).output().expect("run");
     let scans: Vec<serde_json::Value> = serde_json::from_slice(&scans.stdout).expect("json");
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0]["complete"], true);

@@ -43,7 +43,11 @@ data:
 "#;
 
 fn python() -> Option<&'static str> {
-    let ok = StdCommand::new("python3").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = StdCommand::new("python3")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if ok {
         Some("python3")
     } else {
@@ -106,11 +110,17 @@ fn copy_store(store: &Path, name: &str, with_checkpoint: bool) -> PathBuf {
     let dir = store.parent().unwrap_or_else(|| unreachable!()).join(name);
     fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{e}"));
     let dst = dir.join("ev.db");
-    assert!(!Path::new(&format!("{}-wal", store.display())).exists(), "store left a WAL file");
+    assert!(
+        !Path::new(&format!("{}-wal", store.display())).exists(),
+        "store left a WAL file"
+    );
     fs::copy(store, &dst).unwrap_or_else(|e| unreachable!("{e}"));
     if with_checkpoint {
-        fs::copy(format!("{}.checkpoint", store.display()), format!("{}.checkpoint", dst.display()))
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        fs::copy(
+            format!("{}.checkpoint", store.display()),
+            format!("{}.checkpoint", dst.display()),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
     }
     dst
 }
@@ -133,7 +143,10 @@ fn run_python(py: &str, store: &Path, extra: &[&str]) -> Outcome {
         .unwrap_or_else(|e| unreachable!("{e}"));
     let code = out.status.code().unwrap_or(-1);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("python output is not JSON ({e}); exit {code}; stderr: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "python output is not JSON ({e}); exit {code}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     outcome(code, json)
 }
@@ -148,16 +161,29 @@ fn run_meshproof(store: &Path) -> Outcome {
         .unwrap_or_else(|e| unreachable!("{e}"));
     let code = out.status.code().unwrap_or(-1);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("meshproof output is not JSON ({e}); exit {code}; stderr: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "meshproof output is not JSON ({e}); exit {code}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     outcome(code, json)
 }
 
 fn outcome(code: i32, json: Value) -> Outcome {
     let seq = json.pointer("/problem/seq").and_then(Value::as_u64);
-    let what = json.pointer("/problem/what").and_then(Value::as_str).unwrap_or_default().to_string();
+    let what = json
+        .pointer("/problem/what")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let records = json.get("records").and_then(Value::as_u64).unwrap_or(u64::MAX);
-    Outcome { code, seq, what, records, json }
+    Outcome {
+        code,
+        seq,
+        what,
+        records,
+        json,
+    }
 }
 
 /// Both verifiers report tampering at `seq`, with `phrase` in the message.
@@ -174,7 +200,8 @@ fn assert_tampered(py: &str, store: &Path, seq: u64, phrase: &str) {
 
 fn seq_of(store: &Path, sql: &str) -> u64 {
     let conn = Connection::open(store).unwrap_or_else(|e| unreachable!("{e}"));
-    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[test]
@@ -189,16 +216,37 @@ fn python_verifier_accepts_an_intact_store_and_agrees_with_meshproof() {
     assert_eq!(m.code, 0, "{}", m.json);
     assert_eq!(p.records, m.records);
     assert!(p.records > 10, "expected two scans of records, got {}", p.records);
-    for key in ["head", "checkpoint_size", "checkpoint_root", "key", "key_fingerprint", "bodies"] {
+    for key in [
+        "head",
+        "checkpoint_size",
+        "checkpoint_root",
+        "key",
+        "key_fingerprint",
+        "bodies",
+    ] {
         assert_eq!(p.json[key], m.json[key], "{key} differs");
     }
     // Scan 2: istio-system, team-a, the ClusterRole and the Secret (team-b was removed).
-    assert_eq!(p.json.pointer("/state/subjects").and_then(Value::as_u64), Some(4), "{}", p.json);
+    assert_eq!(
+        p.json.pointer("/state/subjects").and_then(Value::as_u64),
+        Some(4),
+        "{}",
+        p.json
+    );
     assert_eq!(p.json.pointer("/state/matches"), Some(&Value::Bool(true)));
     let p1 = run_python(py, &store, &["--rebuild-state", "1"]);
-    assert_eq!(p1.json.pointer("/state/subjects").and_then(Value::as_u64), Some(5), "{}", p1.json);
+    assert_eq!(
+        p1.json.pointer("/state/subjects").and_then(Value::as_u64),
+        Some(5),
+        "{}",
+        p1.json
+    );
     // Human output states that signatures were not checked.
-    let text = StdCommand::new(py).arg(script()).arg(&store).output().unwrap_or_else(|e| unreachable!("{e}"));
+    let text = StdCommand::new(py)
+        .arg(script())
+        .arg(&store)
+        .output()
+        .unwrap_or_else(|e| unreachable!("{e}"));
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(text.starts_with("INTACT"), "{text}");
     assert!(text.contains("NOT verified"), "{text}");
@@ -209,7 +257,10 @@ fn python_verifier_detects_a_modified_body() {
     let Some(py) = python() else { return };
     let (_dir, store, _) = two_scan_store();
     let copy = copy_store(&store, "body", true);
-    let seq = seq_of(&copy, "SELECT min(seq) FROM records WHERE subject = 'c1/istio-system/Secret/cacerts'");
+    let seq = seq_of(
+        &copy,
+        "SELECT min(seq) FROM records WHERE subject = 'c1/istio-system/Secret/cacerts'",
+    );
     {
         let conn = Connection::open(&copy).unwrap_or_else(|e| unreachable!("{e}"));
         let (id, mut data): (i64, Vec<u8>) = conn
@@ -219,9 +270,13 @@ fn python_verifier_detects_a_modified_body() {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap_or_else(|e| unreachable!("{e}"));
-        let at = data.iter().position(|&b| b == b'8').unwrap_or_else(|| unreachable!("size 8 in the body"));
+        let at = data
+            .iter()
+            .position(|&b| b == b'8')
+            .unwrap_or_else(|| unreachable!("size 8 in the body"));
         data[at] = b'9';
-        conn.execute("UPDATE bodies SET data = ?1 WHERE id = ?2", params![data, id]).unwrap_or_else(|e| unreachable!("{e}"));
+        conn.execute("UPDATE bodies SET data = ?1 WHERE id = ?2", params![data, id])
+            .unwrap_or_else(|e| unreachable!("{e}"));
     }
     assert_tampered(py, &copy, seq, "was modified");
 }
@@ -231,9 +286,17 @@ fn python_verifier_detects_a_changed_subject() {
     let Some(py) = python() else { return };
     let (_dir, store, _) = two_scan_store();
     let copy = copy_store(&store, "subject", true);
-    let seq = seq_of(&copy, "SELECT min(seq) FROM records WHERE subject = 'c1/_cluster/Namespace/team-a'");
+    let seq = seq_of(
+        &copy,
+        "SELECT min(seq) FROM records WHERE subject = 'c1/_cluster/Namespace/team-a'",
+    );
     Connection::open(&copy)
-        .and_then(|c| c.execute("UPDATE records SET subject = 'c1/_cluster/Namespace/team-z' WHERE seq = ?1", [seq]))
+        .and_then(|c| {
+            c.execute(
+                "UPDATE records SET subject = 'c1/_cluster/Namespace/team-z' WHERE seq = ?1",
+                [seq],
+            )
+        })
         .unwrap_or_else(|e| unreachable!("{e}"));
     assert_tampered(py, &copy, seq, "record header was modified");
 }
@@ -243,7 +306,9 @@ fn python_verifier_detects_a_deleted_middle_record() {
     let Some(py) = python() else { return };
     let (_dir, store, _) = two_scan_store();
     let copy = copy_store(&store, "middle", true);
-    Connection::open(&copy).and_then(|c| c.execute("DELETE FROM records WHERE seq = 3", [])).unwrap_or_else(|e| unreachable!("{e}"));
+    Connection::open(&copy)
+        .and_then(|c| c.execute("DELETE FROM records WHERE seq = 3", []))
+        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_tampered(py, &copy, 3, "record 3 is missing (the next record is 4)");
 }
 
@@ -255,7 +320,9 @@ fn python_verifier_detects_truncation_of_the_last_scan() {
 
     // Naive truncation: the recorded head in `meta` still names the lost records.
     let naive = copy_store(&store, "naive", true);
-    Connection::open(&naive).and_then(|c| c.execute("DELETE FROM records WHERE scan = 2", [])).unwrap_or_else(|e| unreachable!("{e}"));
+    Connection::open(&naive)
+        .and_then(|c| c.execute("DELETE FROM records WHERE scan = 2", []))
+        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_tampered(py, &naive, first2 - 1, "records were removed or added");
 
     // Careful truncation: `meta` rolled back to scan 1's head and frontier; only the kept
@@ -263,9 +330,11 @@ fn python_verifier_detects_truncation_of_the_last_scan() {
     let careful = copy_store(&store, "careful", true);
     {
         let conn = Connection::open(&careful).unwrap_or_else(|e| unreachable!("{e}"));
-        conn.execute("DELETE FROM records WHERE scan = 2", []).unwrap_or_else(|e| unreachable!("{e}"));
+        conn.execute("DELETE FROM records WHERE scan = 2", [])
+            .unwrap_or_else(|e| unreachable!("{e}"));
         for (k, v) in &meta1 {
-            conn.execute("UPDATE meta SET value = ?1 WHERE key = ?2", params![v, k]).unwrap_or_else(|e| unreachable!("{e}"));
+            conn.execute("UPDATE meta SET value = ?1 WHERE key = ?2", params![v, k])
+                .unwrap_or_else(|e| unreachable!("{e}"));
         }
     }
     assert_tampered(py, &careful, first2, "store truncated");
@@ -288,9 +357,17 @@ fn python_verifier_cannot_run_on_a_non_store() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let junk = dir.path().join("junk.db");
     fs::write(&junk, b"not a database at all, just text").unwrap_or_else(|e| unreachable!("{e}"));
-    let out = StdCommand::new(py).arg(script()).arg(&junk).output().unwrap_or_else(|e| unreachable!("{e}"));
+    let out = StdCommand::new(py)
+        .arg(script())
+        .arg(&junk)
+        .output()
+        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let missing = dir.path().join("missing.db");
-    let out = StdCommand::new(py).arg(script()).arg(&missing).output().unwrap_or_else(|e| unreachable!("{e}"));
+    let out = StdCommand::new(py)
+        .arg(script())
+        .arg(&missing)
+        .output()
+        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(out.status.code(), Some(2));
 }

@@ -51,14 +51,14 @@ fn modified_body_is_detected_at_its_first_record() {
     let env = two_scans();
     let conn = env.sql();
     let (seq, hash): (i64, Vec<u8>) = conn
-        .query_row("SELECT seq, body_hash FROM records WHERE kind='k8s.object' ORDER BY seq LIMIT 1 OFFSET 3", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, body_hash FROM records WHERE kind='k8s.object' ORDER BY seq LIMIT 1 OFFSET 3",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("row");
     let data: Vec<u8> = conn
-        .query_row("SELECT data FROM bodies WHERE hash=?1", [&hash], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT data FROM bodies WHERE hash=?1", [&hash], |r| r.get(0))
         .expect("body");
     let tampered = String::from_utf8(data)
         .expect("utf8")
@@ -88,10 +88,7 @@ fn every_header_column_is_protected() {
         let env = two_scans();
         let seq = record_count(&env) / 2;
         env.sql()
-            .execute(
-                &format!("UPDATE records SET {column} = {value} WHERE seq = ?1"),
-                [seq],
-            )
+            .execute(&format!("UPDATE records SET {column} = {value} WHERE seq = ?1"), [seq])
             .expect("update");
         let (code, out) = env.verify(&[]);
         assert_eq!(code, 1, "{column}: {out}");
@@ -110,10 +107,7 @@ fn deleted_record_is_named() {
         .expect("delete");
     let (code, out) = env.verify(&[]);
     assert_eq!(code, 1);
-    assert!(
-        out.starts_with("TAMPERED at record 5: record 5 is missing"),
-        "{out}"
-    );
+    assert!(out.starts_with("TAMPERED at record 5: record 5 is missing"), "{out}");
 }
 
 #[test]
@@ -140,8 +134,7 @@ fn reordered_records_are_detected() {
     let conn = env.sql();
     conn.execute("UPDATE records SET seq = -1 WHERE seq = 4", [])
         .expect("a");
-    conn.execute("UPDATE records SET seq = 4 WHERE seq = 5", [])
-        .expect("b");
+    conn.execute("UPDATE records SET seq = 4 WHERE seq = 5", []).expect("b");
     conn.execute("UPDATE records SET seq = 5 WHERE seq = -1", [])
         .expect("c");
     assert_tampered_at(&env, 4);
@@ -152,32 +145,25 @@ fn truncation_after_a_checkpoint_is_detected_even_with_meta_fixed() {
     let env = two_scans();
     let conn = env.sql();
     let first_checkpoint: i64 = conn
-        .query_row(
-            "SELECT min(seq) FROM records WHERE kind = 'checkpoint'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT min(seq) FROM records WHERE kind = 'checkpoint'", [], |r| {
+            r.get(0)
+        })
         .expect("cp");
     conn.execute("DELETE FROM records WHERE seq > ?1", [first_checkpoint])
         .expect("truncate");
     // A careful attacker also rewrites the recorded head and frontier.
     let (hash,): (Vec<u8>,) = conn
-        .query_row(
-            "SELECT hash FROM records WHERE seq = ?1",
-            [first_checkpoint],
-            |r| Ok((r.get(0)?,)),
-        )
+        .query_row("SELECT hash FROM records WHERE seq = ?1", [first_checkpoint], |r| {
+            Ok((r.get(0)?,))
+        })
         .expect("h");
     conn.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'head_seq'",
         [first_checkpoint.to_string()],
     )
     .expect("m1");
-    conn.execute(
-        "UPDATE meta SET value = ?1 WHERE key = 'head_hash'",
-        [hex(&hash)],
-    )
-    .expect("m2");
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'head_hash'", [hex(&hash)])
+        .expect("m2");
     conn.execute("DELETE FROM meta WHERE key = 'merkle_frontier'", [])
         .expect("m3");
     let (code, out) = env.verify(&[]);
@@ -196,7 +182,7 @@ fn checkpoint_by_another_key_fails_when_a_key_is_pinned() {
     let key = other.path("other.key");
     let out = other
         .cmd()
-        .args(["key", "public", "--key"])
+        .args(["key", "generate", "--key"])
         .arg(&key)
         .output()
         .expect("run");

@@ -13,17 +13,13 @@ use crate::collect::kube_dump;
 use crate::model::Timestamp;
 use crate::store::{Signer, Store};
 
-pub(super) fn run(
-    store_path: &Path,
-    at: Timestamp,
-    args: CollectArgs,
-) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow::Result<ExitStatus> {
     // Check the source before touching the store: a wrong path should not leave a scan behind.
     let clusters = list_cluster_dirs(&args.from)?;
     let key = key_path(store_path, args.key.as_deref());
     let signer = Signer::load_or_create(&key).context("loading the signing key")?;
-    let mut store = Store::open(store_path)
-        .with_context(|| format!("opening evidence store {}", store_path.display()))?;
+    let mut store =
+        Store::open(store_path).with_context(|| format!("opening evidence store {}", store_path.display()))?;
     store.set_lock_timeout(Duration::from_secs(args.lock_timeout));
     let info = json!({"sources": [{"type": "kube-dump", "path": args.from.display().to_string(), "clusters": clusters}], "max_file_size": args.max_file_size});
     let mut scan = store.begin_scan(at, info)?;
@@ -33,11 +29,7 @@ pub(super) fn run(
     let summary = kube_dump::collect(&args.from, &options, &mut scan)
         .with_context(|| format!("collecting from {}", args.from.display()))?;
     let finished = scan.finish(&signer)?;
-    tracing::info!(
-        scan = finished.scan,
-        appended = finished.appended,
-        "scan finished"
-    );
+    tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
 
     match args.output {
         Format::Json | Format::Yaml => {
@@ -63,14 +55,7 @@ pub(super) fn run(
                     ]
                 })
                 .collect();
-            let headers = [
-                "CLUSTER",
-                "FILES",
-                "OBJECTS",
-                "SKIPPED",
-                "AUDIT EVENTS",
-                "GAPS",
-            ];
+            let headers = ["CLUSTER", "FILES", "OBJECTS", "SKIPPED", "AUDIT EVENTS", "GAPS"];
             if args.output == Format::Csv {
                 output::print(&output::csv(&headers, &rows)?)?;
             } else {
@@ -89,9 +74,7 @@ pub(super) fn run(
                     finished.root,
                 ));
                 if summary.gaps() > 0 {
-                    text.push_str(
-                        "gaps recorded: see `meshproof evidence list --kind collection.gap`\n",
-                    );
+                    text.push_str("gaps recorded: see `meshproof evidence list --kind collection.gap`\n");
                 }
                 output::print(&text)?;
             }
@@ -107,12 +90,10 @@ pub(super) fn run(
 }
 
 fn list_cluster_dirs(dir: &Path) -> anyhow::Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read dump directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read dump directory {}", dir.display()))?;
     let mut clusters = Vec::new();
     for entry in entries {
-        let entry =
-            entry.with_context(|| format!("cannot read dump directory {}", dir.display()))?;
+        let entry = entry.with_context(|| format!("cannot read dump directory {}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with('.') && entry.file_type().is_ok_and(|t| t.is_dir()) {
             clusters.push(name);

@@ -51,12 +51,7 @@ pub(super) fn list(store: &Path, args: EvidenceListArgs) -> anyhow::Result<ExitS
         })
         .collect();
     let json: Vec<Value> = records.iter().map(record_json).collect();
-    output::print_rows(
-        args.output,
-        &["SEQ", "SCAN", "KIND", "SUBJECT", "HASH"],
-        &rows,
-        &json,
-    )?;
+    output::print_rows(args.output, &["SEQ", "SCAN", "KIND", "SUBJECT", "HASH"], &rows, &json)?;
     Ok(ExitStatus::Success)
 }
 

@@ -25,9 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Scans(args) => scans::run(&g.store, args),
         Command::Evidence(EvidenceCommand::List(args)) => evidence::list(&g.store, args),
         Command::Evidence(EvidenceCommand::Show(args)) => evidence::show(&g.store, args),
-        Command::Key(KeyCommand::Public(args)) => {
-            key::public(&key_path(&g.store, args.key.as_deref()))
-        }
+        Command::Key(KeyCommand::Public(args)) => key::public(&key_path(&g.store, args.key.as_deref())),
+        Command::Key(KeyCommand::Generate(args)) => key::generate(&key_path(&g.store, args.key.as_deref())),
     }
 }
 

@@ -12,12 +12,9 @@ use crate::store::{NoteVerifier, verify};
 pub(super) fn run(store: &Path, args: VerifyArgs) -> anyhow::Result<ExitStatus> {
     let pinned = match &args.pubkey {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading public key {}", path.display()))?;
-            Some(
-                NoteVerifier::parse(&text)
-                    .with_context(|| format!("public key {}", path.display()))?,
-            )
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading public key {}", path.display()))?;
+            Some(NoteVerifier::parse(&text).with_context(|| format!("public key {}", path.display()))?)
         }
         None => None,
     };
@@ -25,8 +22,7 @@ pub(super) fn run(store: &Path, args: VerifyArgs) -> anyhow::Result<ExitStatus> 
         pinned,
         checkpoint: args.checkpoint.clone(),
     };
-    let report = verify::verify(store, &options)
-        .with_context(|| format!("verifying {}", store.display()))?;
+    let report = verify::verify(store, &options).with_context(|| format!("verifying {}", store.display()))?;
     match args.output {
         Format::Json => output::print_json(&report)?,
         Format::Yaml => output::print_yaml(&report)?,
@@ -42,9 +38,7 @@ pub(super) fn run(store: &Path, args: VerifyArgs) -> anyhow::Result<ExitStatus> 
 fn render(r: &verify::Report) -> String {
     let mut out = String::new();
     match &r.problem {
-        None => {
-            out.push_str("INTACT: every body, record hash, Merkle root and signature checks out\n")
-        }
+        None => out.push_str("INTACT: every body, record hash, Merkle root and signature checks out\n"),
         Some(p) => {
             let at = p.seq.map(|s| format!(" at record {s}")).unwrap_or_default();
             out.push_str(&format!("TAMPERED{at}: {}\n", p.what));
