@@ -207,9 +207,11 @@ impl Store {
             if !create {
                 return Err(not_a_store("empty database".into()));
             }
-            conn.execute_batch(SCHEMA).map_err(sql("cannot create schema"))?;
-            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?1)", [FORMAT])
-                .map_err(sql("cannot write format"))?;
+            // Schema and format marker in one transaction: a crash leaves either nothing or a store.
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} INSERT OR IGNORE INTO meta(key, value) VALUES ('format', '{FORMAT}'); COMMIT;"
+            ))
+            .map_err(sql("cannot create schema"))?;
         }
         let format: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='format'", [], |r| r.get(0))
