@@ -1,0 +1,660 @@
+//! Who added each cluster to the mesh, when, and under which trust domain.
+//!
+//! The rules, applied to one scan's [`EvidenceSet`] at an evaluation time `as_of`:
+//!
+//! - **Membership.** A cluster is in the mesh when it is registered on a management plane (a live
+//!   `KubernetesCluster` is in the scan), or when it was collected running the mesh (its
+//!   `istio-system/istio` mesh config is present) and is peered with another cluster (it holds, or
+//!   is the target of, a remote secret or an `istio-remote` peer Gateway). A cluster only named by
+//!   another's credential or gateway is an orphan, not a member. A registration deleted before
+//!   the scan (or `as_of`) does not count, nor do refused (4xx) create attempts.
+//! - **added_at / added_by.** The successful (2xx) audit create of the registration (its latest,
+//!   after any deletion), else the registration's `creationTimestamp`. Without a registration, the
+//!   earliest evidence of peering that names the cluster (remote secret or peer gateway: audit
+//!   create, else `creationTimestamp`). The creator is the impersonated user when there is one.
+//!   When the creator is a GitOps controller, `added_by` is the author of the earliest git commit
+//!   (at or before the create) whose manifests declare the object, `applied_by` the controller.
+//! - **Trust domain.** `trustDomain` of the cluster's mesh config; else the
+//!   `gateway.istio.io/trust-domain` annotation of peers' `istio-remote` gateways for it; else the
+//!   SPIFFE trust domains of its CA certificates; else `cluster.local`, marked `assumed`.
+//!
+//! Rows are sorted by cluster name; every row cites the records its facts came from. Times are
+//! whole seconds (audit logs carry microseconds; object timestamps do not).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::audit::{self, AuditEvent};
+use super::git::{self, Commit};
+use crate::collect::selection::{ISTIO_NAMESPACE, is_mesh_configmap};
+use crate::model::{Evidence, EvidenceSet, RecordRef, Timestamp};
+
+/// GitOps controllers recognised by default (`--gitops-identity` replaces the list).
+pub const DEFAULT_GITOPS_IDENTITIES: &[&str] = &[
+    "system:serviceaccount:argocd:argocd-application-controller",
+    "system:serviceaccount:flux-system:kustomize-controller",
+    "system:serviceaccount:flux-system:helm-controller",
+];
+
+/// The trust domain every Istio mesh has unless configured otherwise.
+pub const DEFAULT_TRUST_DOMAIN: &str = "cluster.local";
+
+/// Query settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Identities whose API writes are applied from git; the git author is the one who added.
+    pub gitops_identities: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            gitops_identities: DEFAULT_GITOPS_IDENTITIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Where a trust domain was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustDomainSource {
+    /// `trustDomain` in the cluster's `istio-system/istio` mesh config.
+    MeshConfig,
+    /// `gateway.istio.io/trust-domain` on peers' `istio-remote` gateways for the cluster.
+    PeerGateway,
+    /// SPIFFE URI SANs of the cluster's CA certificates.
+    CaCertificate,
+    /// No evidence: Istio's default `cluster.local`.
+    Assumed,
+}
+
+impl TrustDomainSource {
+    /// The kebab-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustDomainSource::MeshConfig => "mesh-config",
+            TrustDomainSource::PeerGateway => "peer-gateway",
+            TrustDomainSource::CaCertificate => "ca-certificate",
+            TrustDomainSource::Assumed => "assumed",
+        }
+    }
+}
+
+/// How a cluster joined the mesh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Registered on a management plane (`KubernetesCluster`).
+    ManagementPlaneRegistration,
+    /// Peered by hand: remote secrets or peer gateways, no registration.
+    ManualPeering,
+}
+
+impl Method {
+    /// The kebab-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::ManagementPlaneRegistration => "management-plane-registration",
+            Method::ManualPeering => "manual-peering",
+        }
+    }
+}
+
+/// One cluster of the mesh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhoAddedRow {
+    /// Cluster name.
+    pub cluster: String,
+    /// When it was added (whole seconds), if known.
+    pub added_at: Option<Timestamp>,
+    /// Who added it: the API user, or for GitOps the commit author (`Name <email>`).
+    pub added_by: Option<String>,
+    /// The identity whose API request created it.
+    pub applied_by: Option<String>,
+    /// The commit's committer, when it differs from the author.
+    pub committer: Option<String>,
+    /// Its SPIFFE trust domain.
+    pub trust_domain: String,
+    /// Where the trust domain was read.
+    pub trust_domain_source: TrustDomainSource,
+    /// How it joined.
+    pub method: Method,
+    /// The records these facts came from, by sequence number.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Who added each cluster of the mesh, sorted by cluster name.
+pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Vec<WhoAddedRow> {
+    let events: Vec<AuditEvent<'_>> = audit::events(set)
+        .into_iter()
+        .filter(|e| e.time.is_some_and(|t| t <= as_of))
+        .collect();
+    let commits: Vec<Commit<'_>> = git::commits(set)
+        .into_iter()
+        .filter(|c| c.time().is_some_and(|t| t <= as_of))
+        .collect();
+    let ctx = Context {
+        set,
+        as_of,
+        settings,
+        events,
+        commits,
+    };
+
+    let registrations = ctx.registrations();
+    let mesh_configs = ctx.mesh_configs();
+    let peerings = ctx.peerings();
+
+    let mut members: BTreeSet<&str> = registrations.keys().map(String::as_str).collect();
+    for cluster in mesh_configs.keys() {
+        let peered = peerings
+            .iter()
+            .any(|p| p.holder != p.target && (p.holder == *cluster || p.target == *cluster));
+        if peered {
+            members.insert(cluster.as_str());
+        }
+    }
+
+    members
+        .into_iter()
+        .map(|cluster| {
+            let mut evidence = BTreeSet::new();
+            let origin = match registrations.get(cluster) {
+                Some(reg) => ctx.registration_origin(reg, &mut evidence),
+                None => ctx.peering_origin(cluster, &peerings, &mut evidence),
+            };
+            let (trust_domain, trust_domain_source) =
+                ctx.trust_domain(cluster, mesh_configs.get(cluster), &peerings, &mut evidence);
+            WhoAddedRow {
+                cluster: cluster.to_string(),
+                added_at: origin.added_at.and_then(|t| Timestamp::from_unix(t.unix())),
+                added_by: origin.added_by,
+                applied_by: origin.applied_by,
+                committer: origin.committer,
+                trust_domain,
+                trust_domain_source,
+                method: if registrations.contains_key(cluster) {
+                    Method::ManagementPlaneRegistration
+                } else {
+                    Method::ManualPeering
+                },
+                evidence: evidence.into_iter().collect(),
+            }
+        })
+        .collect()
+}
+
+/// A live `KubernetesCluster`.
+struct Registration<'a> {
+    record: &'a Evidence,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    created: Option<Timestamp>,
+    /// The successful create that made the current object.
+    create: Option<&'a AuditEvent<'a>>,
+}
+
+/// One peering object: a remote secret or an `istio-remote` gateway held by `holder` for `target`.
+struct Peering<'a> {
+    record: &'a Evidence,
+    holder: &'a str,
+    target: String,
+    resource: &'static str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    created: Option<Timestamp>,
+    trust_domain: Option<&'a str>,
+}
+
+#[derive(Default)]
+struct Origin {
+    added_at: Option<Timestamp>,
+    added_by: Option<String>,
+    applied_by: Option<String>,
+    committer: Option<String>,
+}
+
+struct Context<'a> {
+    set: &'a EvidenceSet,
+    as_of: Timestamp,
+    settings: &'a Settings,
+    events: Vec<AuditEvent<'a>>,
+    commits: Vec<Commit<'a>>,
+}
+
+fn timestamp_at(record: &Evidence, pointer: &str) -> Option<Timestamp> {
+    record.str_at(pointer).and_then(|t| t.parse().ok())
+}
+
+fn created_at(record: &Evidence) -> Option<Timestamp> {
+    timestamp_at(record, "/metadata/creationTimestamp")
+}
+
+impl<'a> Context<'a> {
+    /// Successful audit events of `verb` on `resource` `namespace/name`, in time order.
+    fn successful(
+        &self,
+        verb: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Vec<&AuditEvent<'a>> {
+        let mut out: Vec<&AuditEvent<'a>> = self
+            .events
+            .iter()
+            .filter(|e| e.verb == verb && e.is_success() && e.is_about(resource, namespace, name))
+            .collect();
+        out.sort_by_key(|e| (e.time, e.record.seq));
+        out
+    }
+
+    /// Live registrations by cluster name (the earliest when a cluster is registered twice).
+    fn registrations(&self) -> BTreeMap<String, Registration<'_>> {
+        let mut out: BTreeMap<String, Registration<'_>> = BTreeMap::new();
+        for record in self.set.objects_of_kind("KubernetesCluster") {
+            let Some(key) = record.object_key() else {
+                continue;
+            };
+            let name = record.str_at("/metadata/name").unwrap_or(key.name);
+            let namespace = key.namespace;
+            if timestamp_at(record, "/metadata/deletionTimestamp").is_some_and(|t| t <= self.as_of)
+            {
+                continue;
+            }
+            let created = created_at(record);
+            if created.is_some_and(|t| t > self.as_of) {
+                continue;
+            }
+            let creates = self.successful("create", "kubernetesclusters", namespace, name);
+            let deletes = self.successful("delete", "kubernetesclusters", namespace, name);
+            let last_delete = deletes.last().and_then(|e| e.time);
+            let create = creates
+                .iter()
+                .rev()
+                .find(|c| last_delete.is_none() || c.time > last_delete)
+                .copied();
+            let anchor = [created, create.and_then(|c| c.time)]
+                .into_iter()
+                .flatten()
+                .max();
+            let deleted = match (last_delete, anchor) {
+                (Some(d), Some(a)) => d > a,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if deleted {
+                continue;
+            }
+            let reg = Registration {
+                record,
+                namespace,
+                name,
+                created,
+                create,
+            };
+            let when = |r: &Registration<'_>| r.create.and_then(|c| c.time).or(r.created);
+            match out.get(name) {
+                Some(existing) if when(existing) <= when(&reg) => {}
+                _ => {
+                    out.insert(name.to_string(), reg);
+                }
+            }
+        }
+        out
+    }
+
+    /// Mesh config maps by collected cluster (`istio`, else the first revisioned `istio-<rev>`).
+    fn mesh_configs(&self) -> BTreeMap<String, &'a Evidence> {
+        let mut out: BTreeMap<String, &'a Evidence> = BTreeMap::new();
+        for record in self.set.objects_of_kind("ConfigMap") {
+            let Some(key) = record.object_key() else {
+                continue;
+            };
+            if key.namespace != Some(ISTIO_NAMESPACE)
+                || !is_mesh_configmap(key.name)
+                || key.name == "istio-ca-root-cert"
+            {
+                continue;
+            }
+            let cluster = key.cluster.to_string();
+            let better = match out.get(&cluster) {
+                None => true,
+                Some(existing) => {
+                    key.name == "istio" && existing.str_at("/metadata/name") != Some("istio")
+                }
+            };
+            if better {
+                out.insert(cluster, record);
+            }
+        }
+        out
+    }
+
+    /// Every remote secret and peer gateway existing at `as_of`.
+    fn peerings(&self) -> Vec<Peering<'a>> {
+        let mut out = Vec::new();
+        let exists = |r: &Evidence| created_at(r).is_none_or(|t| t <= self.as_of);
+        for record in self.set.objects_of_kind("Secret") {
+            let Some(key) = record.object_key() else {
+                continue;
+            };
+            if !exists(record) {
+                continue;
+            }
+            for target in remote_secret_targets(record, key.name) {
+                out.push(Peering {
+                    record,
+                    holder: key.cluster,
+                    target,
+                    resource: "secrets",
+                    namespace: key.namespace,
+                    name: key.name,
+                    created: created_at(record),
+                    trust_domain: None,
+                });
+            }
+        }
+        for record in self.set.objects_of_kind("Gateway") {
+            let Some(key) = record.object_key() else {
+                continue;
+            };
+            if !exists(record) || record.str_at("/spec/gatewayClassName") != Some("istio-remote") {
+                continue;
+            }
+            let target = record
+                .str_at("/metadata/labels/topology.istio.io~1cluster")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .or_else(|| {
+                    key.name
+                        .strip_prefix("istio-remote-peer-")
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                })
+                .or_else(|| {
+                    record
+                        .str_at("/metadata/labels/topology.istio.io~1network")
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                });
+            if let Some(target) = target {
+                out.push(Peering {
+                    record,
+                    holder: key.cluster,
+                    target,
+                    resource: "gateways",
+                    namespace: key.namespace,
+                    name: key.name,
+                    created: created_at(record),
+                    trust_domain: record
+                        .str_at("/metadata/annotations/gateway.istio.io~1trust-domain")
+                        .filter(|s| !s.is_empty()),
+                });
+            }
+        }
+        out
+    }
+
+    fn registration_origin(
+        &self,
+        reg: &Registration<'a>,
+        evidence: &mut BTreeSet<RecordRef>,
+    ) -> Origin {
+        evidence.insert(reg.record.reference());
+        match reg.create {
+            Some(create) => self.attribute(
+                create,
+                "KubernetesCluster",
+                reg.namespace,
+                reg.name,
+                evidence,
+            ),
+            None => Origin {
+                added_at: reg.created,
+                ..Origin::default()
+            },
+        }
+    }
+
+    /// Without a registration: the earliest peering evidence naming the cluster (or, when none
+    /// names it, the earliest it holds).
+    fn peering_origin(
+        &self,
+        cluster: &str,
+        peerings: &[Peering<'a>],
+        evidence: &mut BTreeSet<RecordRef>,
+    ) -> Origin {
+        // Candidates: (time, seq, record, optional create event, kind, namespace, name).
+        let mut best: Option<(Timestamp, u64, Option<&AuditEvent<'a>>, &Peering<'a>)> = None;
+        let naming: Vec<&Peering<'a>> = peerings.iter().filter(|p| p.target == cluster).collect();
+        let candidates: Vec<&Peering<'a>> = if naming.is_empty() {
+            peerings.iter().filter(|p| p.holder == cluster).collect()
+        } else {
+            naming
+        };
+        for p in &candidates {
+            let create = self
+                .successful("create", p.resource, p.namespace, p.name)
+                .into_iter()
+                .find(|e| e.cluster == p.holder);
+            let time = create.and_then(|c| c.time).or(p.created);
+            if let Some(t) = time {
+                let key = (t, p.record.seq);
+                if best.as_ref().is_none_or(|(bt, bs, _, _)| key < (*bt, *bs)) {
+                    best = Some((t, p.record.seq, create, p));
+                }
+            }
+        }
+        for p in &candidates {
+            evidence.insert(p.record.reference());
+        }
+        match best {
+            Some((_, _, Some(create), p)) => {
+                let kind = if p.resource == "secrets" {
+                    "Secret"
+                } else {
+                    "Gateway"
+                };
+                self.attribute(create, kind, p.namespace, p.name, evidence)
+            }
+            Some((t, _, None, _)) => Origin {
+                added_at: Some(t),
+                ..Origin::default()
+            },
+            None => Origin::default(),
+        }
+    }
+
+    /// Attributes a successful create: its actor, or for a GitOps controller the git author.
+    fn attribute(
+        &self,
+        create: &AuditEvent<'a>,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        evidence: &mut BTreeSet<RecordRef>,
+    ) -> Origin {
+        evidence.insert(create.record.reference());
+        let actor = create.actor().map(str::to_string);
+        let mut origin = Origin {
+            added_at: create.time,
+            added_by: actor.clone(),
+            applied_by: actor.clone(),
+            committer: None,
+        };
+        let is_gitops = actor
+            .as_deref()
+            .is_some_and(|a| self.settings.gitops_identities.iter().any(|g| g == a));
+        if is_gitops {
+            origin.added_by = None;
+            if let Some(commit) = self.introducing_commit(kind, namespace, name, create.time) {
+                evidence.insert(commit.record.reference());
+                origin.added_by = commit.author.display();
+                if !commit.committer.same_identity(&commit.author) {
+                    origin.committer = commit.committer.display();
+                }
+            }
+        }
+        origin
+    }
+
+    /// The earliest commit, at or before `at`, whose files declare `kind` `namespace/name`.
+    fn introducing_commit(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        at: Option<Timestamp>,
+    ) -> Option<&Commit<'a>> {
+        let at = at?;
+        self.commits.iter().find(|c| {
+            c.time().is_some_and(|t| t <= at)
+                && c.files.iter().any(|f| {
+                    f.change != "deleted"
+                        && f.objects_after.iter().any(|o| {
+                            o.kind == kind
+                                && o.name == name
+                                && (o.namespace.is_none() || o.namespace == namespace)
+                        })
+                })
+        })
+    }
+
+    fn trust_domain(
+        &self,
+        cluster: &str,
+        mesh_config: Option<&&'a Evidence>,
+        peerings: &[Peering<'a>],
+        evidence: &mut BTreeSet<RecordRef>,
+    ) -> (String, TrustDomainSource) {
+        if let Some(record) = mesh_config
+            && let Some(td) = mesh_config_trust_domain(record)
+        {
+            evidence.insert(record.reference());
+            return (td, TrustDomainSource::MeshConfig);
+        }
+        let from_gateways: Vec<(&str, RecordRef)> = peerings
+            .iter()
+            .filter(|p| p.target == cluster && p.holder != cluster)
+            .filter_map(|p| p.trust_domain.map(|td| (td, p.record.reference())))
+            .collect();
+        if let Some(td) = most_common(from_gateways.iter().map(|(td, _)| *td)) {
+            evidence.extend(
+                from_gateways
+                    .iter()
+                    .filter(|(t, _)| *t == td)
+                    .map(|(_, r)| *r),
+            );
+            return (td.to_string(), TrustDomainSource::PeerGateway);
+        }
+        let mut from_ca: Vec<(String, RecordRef)> = Vec::new();
+        for name in ["cacerts", "istio-ca-secret"] {
+            if let Some(record) = self
+                .set
+                .object(cluster, Some(ISTIO_NAMESPACE), "Secret", name)
+            {
+                for td in ca_trust_domains(record) {
+                    from_ca.push((td, record.reference()));
+                }
+            }
+        }
+        if let Some(td) = most_common(from_ca.iter().map(|(td, _)| td.as_str())) {
+            evidence.extend(from_ca.iter().filter(|(t, _)| t == td).map(|(_, r)| *r));
+            return (td.to_string(), TrustDomainSource::CaCertificate);
+        }
+        (DEFAULT_TRUST_DOMAIN.to_string(), TrustDomainSource::Assumed)
+    }
+}
+
+/// The clusters a Secret grants access to, when it is a remote secret: its data keys (each is a
+/// cluster ID), else its `networking.istio.io/cluster` annotation, else its name suffix.
+fn remote_secret_targets(record: &Evidence, name: &str) -> Vec<String> {
+    let labelled = record.str_at("/metadata/labels/istio~1multiCluster") == Some("true");
+    let suffix = name
+        .strip_prefix("istio-remote-secret-")
+        .filter(|s| !s.is_empty());
+    if !labelled && suffix.is_none() {
+        return Vec::new();
+    }
+    let keys: Vec<String> = record
+        .body
+        .get("data")
+        .and_then(Value::as_object)
+        .map(|d| d.keys().filter(|k| !k.is_empty()).cloned().collect())
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        return keys;
+    }
+    if let Some(c) = record
+        .str_at("/metadata/annotations/networking.istio.io~1cluster")
+        .filter(|s| !s.is_empty())
+    {
+        return vec![c.to_string()];
+    }
+    suffix.map(|s| vec![s.to_string()]).unwrap_or_default()
+}
+
+/// `trustDomain` of a mesh config map's `mesh` key (YAML text); `None` when absent, empty or
+/// unparsable.
+pub fn mesh_config_trust_domain(record: &Evidence) -> Option<String> {
+    let text = record.str_at("/data/mesh")?;
+    let mesh: Value = match serde_saphyr::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(subject = %record.subject, error = %e, "mesh config is not YAML");
+            return None;
+        }
+    };
+    mesh.get("trustDomain")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// SPIFFE trust domains of a redacted CA secret's certificates
+/// (`data.<key>.certificates[].spiffe_trust_domains`).
+fn ca_trust_domains(record: &Evidence) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in record
+        .body
+        .get("data")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|d| d.values())
+    {
+        for cert in entry
+            .get("certificates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for td in cert
+                .get("spiffe_trust_domains")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                out.push(td.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The most frequent value; ties go to the smallest.
+fn most_common<'v>(values: impl Iterator<Item = &'v str>) -> Option<&'v str> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let max = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == max).map(|(v, _)| v)
+}
