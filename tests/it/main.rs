@@ -12,3 +12,4 @@ mod harness;
 mod collect;
 mod crash;
 mod tamper;
+mod who_added;
