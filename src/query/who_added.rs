@@ -658,3 +658,248 @@ fn most_common<'v>(values: impl Iterator<Item = &'v str>) -> Option<&'v str> {
     let max = counts.values().copied().max()?;
     counts.into_iter().find(|(_, n)| *n == max).map(|(v, _)| v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{kinds, sha256};
+    use serde_json::json;
+
+    const AS_OF: &str = "2026-12-01T00:00:00Z";
+
+    struct Builder(Vec<Evidence>);
+
+    impl Builder {
+        fn new() -> Builder {
+            Builder(Vec::new())
+        }
+        fn add(mut self, kind: &str, subject: &str, body: Value) -> Builder {
+            let seq = self.0.len() as u64 + 1;
+            self.0.push(Evidence {
+                seq,
+                hash: sha256(format!("{seq}{subject}").as_bytes()),
+                kind: kind.into(),
+                source: "test".into(),
+                subject: subject.into(),
+                body,
+            });
+            self
+        }
+        fn object(self, subject: &str, body: Value) -> Builder {
+            self.add(kinds::K8S_OBJECT, subject, body)
+        }
+        fn mesh_config(self, cluster: &str, mesh: &str) -> Builder {
+            self.object(
+                &format!("{cluster}/istio-system/ConfigMap/istio"),
+                json!({"kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "istio-system"},
+                       "data": {"mesh": mesh}}),
+            )
+        }
+        fn remote_secret(self, holder: &str, target: &str, created: &str) -> Builder {
+            self.object(
+                &format!("{holder}/istio-system/Secret/istio-remote-secret-{target}"),
+                json!({"kind": "Secret", "metadata": {"name": format!("istio-remote-secret-{target}"),
+                       "namespace": "istio-system", "creationTimestamp": created,
+                       "labels": {"istio/multiCluster": "true"},
+                       "annotations": {"networking.istio.io/cluster": target}},
+                       "data": {target: {"type": "opaque", "size": 10}}}),
+            )
+        }
+        fn registration(self, name: &str, created: &str) -> Builder {
+            self.object(
+                &format!("mgmt/gloo-mesh/KubernetesCluster/{name}"),
+                json!({"kind": "KubernetesCluster", "metadata": {"name": name, "namespace": "gloo-mesh",
+                       "creationTimestamp": created}}),
+            )
+        }
+        fn audit(
+            self,
+            id: &str,
+            verb: &str,
+            name: &str,
+            user: &str,
+            code: u64,
+            at: &str,
+        ) -> Builder {
+            self.add(
+                kinds::AUDIT_EVENT,
+                &format!("mgmt/audit/{id}"),
+                json!({"auditID": id, "cluster": "mgmt", "verb": verb, "user": {"username": user},
+                       "objectRef": {"resource": "kubernetesclusters", "namespace": "gloo-mesh",
+                                     "name": name, "apiGroup": "admin.gloo.solo.io"},
+                       "responseStatus": {"code": code}, "requestReceivedTimestamp": at}),
+            )
+        }
+        fn build(self) -> EvidenceSet {
+            EvidenceSet::new(1, AS_OF.parse().unwrap(), self.0)
+        }
+    }
+
+    fn answer(set: &EvidenceSet) -> Vec<WhoAddedRow> {
+        who_added(set, AS_OF.parse().unwrap(), &Settings::default())
+    }
+
+    fn names(rows: &[WhoAddedRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.cluster.as_str()).collect()
+    }
+
+    #[test]
+    fn orphan_named_only_by_a_credential_is_not_in_the_mesh() {
+        let set = Builder::new()
+            .mesh_config("a", "trustDomain: a.example\n")
+            .mesh_config("b", "trustDomain: b.example\n")
+            .remote_secret("a", "b", "2026-06-01T00:00:00Z")
+            .remote_secret("a", "ghost", "2026-05-01T00:00:00Z")
+            .build();
+        let rows = answer(&set);
+        assert_eq!(names(&rows), ["a", "b"]);
+        let b = &rows[1];
+        assert_eq!(b.method, Method::ManualPeering);
+        assert_eq!(b.added_at, Some("2026-06-01T00:00:00Z".parse().unwrap()));
+        assert_eq!(b.added_by, None);
+        assert_eq!(b.trust_domain, "b.example");
+        // a is named by nobody: its earliest held peering object dates it.
+        assert_eq!(
+            rows[0].added_at,
+            Some("2026-05-01T00:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_collected_mesh_cluster_without_peering_is_not_a_member() {
+        let set = Builder::new()
+            .mesh_config("lonely", "trustDomain: x\n")
+            .object("mgmt/_cluster/Namespace/gloo-mesh", json!({}))
+            .build();
+        assert!(answer(&set).is_empty());
+    }
+
+    #[test]
+    fn deleted_registration_is_not_in_the_mesh() {
+        let set = Builder::new()
+            .registration("gone", "2026-06-03T14:20:00Z")
+            .audit("1", "create", "gone", "bob", 201, "2026-06-03T14:20:00.3Z")
+            .audit(
+                "2",
+                "delete",
+                "gone",
+                "alice",
+                200,
+                "2026-09-15T16:40:00.1Z",
+            )
+            .registration("kept", "2026-06-03T14:20:00Z")
+            .audit("3", "create", "kept", "bob", 201, "2026-06-03T14:20:00.3Z")
+            .audit("4", "delete", "kept", "alice", 200, "2026-07-01T00:00:00Z")
+            .audit("5", "create", "kept", "carol", 201, "2026-08-01T00:00:00Z")
+            .build();
+        let rows = answer(&set);
+        assert_eq!(names(&rows), ["kept"]);
+        // Re-created after the delete: the latest create is the one that counts.
+        assert_eq!(rows[0].added_by.as_deref(), Some("carol"));
+        assert_eq!(
+            rows[0].added_at,
+            Some("2026-08-01T00:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn refused_creates_never_count_and_times_are_whole_seconds() {
+        let set = Builder::new()
+            .registration("c1", "2026-06-03T14:02:11Z")
+            .audit(
+                "1",
+                "create",
+                "c1",
+                "carol",
+                403,
+                "2026-06-03T13:55:00.287Z",
+            )
+            .audit("2", "create", "c1", "bob", 201, "2026-06-03T14:02:11.055Z")
+            .build();
+        let rows = answer(&set);
+        assert_eq!(rows[0].added_by.as_deref(), Some("bob"));
+        assert_eq!(rows[0].applied_by.as_deref(), Some("bob"));
+        assert_eq!(
+            rows[0].added_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-06-03T14:02:11Z")
+        );
+        assert_eq!(rows[0].trust_domain_source, TrustDomainSource::Assumed);
+        assert_eq!(rows[0].trust_domain, "cluster.local");
+        // Without an audit create: the registration's creationTimestamp, nobody named.
+        let set = Builder::new()
+            .registration("c2", "2026-06-01T00:00:00Z")
+            .build();
+        let rows = answer(&set);
+        assert_eq!(
+            rows[0].added_at,
+            Some("2026-06-01T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(rows[0].added_by, None);
+    }
+
+    #[test]
+    fn impersonated_user_wins_and_gitops_without_commit_is_unknown() {
+        let set = Builder::new()
+            .registration("c1", "2026-06-01T00:00:00Z")
+            .add(
+                kinds::AUDIT_EVENT,
+                "mgmt/audit/1",
+                json!({"cluster": "mgmt", "verb": "create", "user": {"username": "alice"},
+                       "impersonatedUser": {"username": DEFAULT_GITOPS_IDENTITIES[0]},
+                       "objectRef": {"resource": "kubernetesclusters", "namespace": "gloo-mesh", "name": "c1"},
+                       "responseStatus": {"code": 201}, "requestReceivedTimestamp": "2026-06-01T00:00:00Z"}),
+            )
+            .build();
+        let rows = answer(&set);
+        assert_eq!(
+            rows[0].applied_by.as_deref(),
+            Some(DEFAULT_GITOPS_IDENTITIES[0])
+        );
+        assert_eq!(rows[0].added_by, None);
+    }
+
+    #[test]
+    fn unparsable_mesh_config_falls_through_to_peer_gateways_then_ca() {
+        let gateway = |holder: &str, target: &str, td: &str| {
+            json!({"kind": "Gateway", "metadata": {"name": format!("istio-remote-peer-{target}"),
+                   "namespace": "istio-eastwest", "labels": {"topology.istio.io/cluster": target},
+                   "annotations": {"gateway.istio.io/trust-domain": td}},
+                   "spec": {"gatewayClassName": "istio-remote"}, "holder": holder})
+        };
+        let set = Builder::new()
+            .mesh_config("a", "trustDomain: [unclosed\n  : :")
+            .mesh_config("b", "trustDomain: b.example\n")
+            .object(
+                "b/istio-eastwest/Gateway/istio-remote-peer-a",
+                gateway("b", "a", "a.from-peer"),
+            )
+            .mesh_config("c", "rootNamespace: istio-system\n")
+            .remote_secret("c", "b", "2026-06-01T00:00:00Z")
+            .object(
+                "c/istio-system/Secret/cacerts",
+                json!({"kind": "Secret", "data": {"ca-cert.pem": {"type": "certificates",
+                       "certificates": [{"spiffe_trust_domains": ["c.from-ca"]}]}}}),
+            )
+            .build();
+        assert!(serde_saphyr::from_str::<Value>("trustDomain: [unclosed\n  : :").is_err());
+        let rows = answer(&set);
+        assert_eq!(names(&rows), ["a", "b", "c"]);
+        assert_eq!(rows[0].trust_domain, "a.from-peer");
+        assert_eq!(rows[0].trust_domain_source, TrustDomainSource::PeerGateway);
+        assert_eq!(rows[0].evidence, vec![set.records()[2].reference()]);
+        assert_eq!(rows[1].trust_domain_source, TrustDomainSource::MeshConfig);
+        assert_eq!(rows[2].trust_domain, "c.from-ca");
+        assert_eq!(
+            rows[2].trust_domain_source,
+            TrustDomainSource::CaCertificate
+        );
+    }
+
+    #[test]
+    fn registrations_after_as_of_are_not_yet_in_the_mesh() {
+        let set = Builder::new()
+            .registration("later", "2027-01-01T00:00:00Z")
+            .build();
+        assert!(answer(&set).is_empty());
+    }
+}
