@@ -138,11 +138,27 @@ pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Ve
         .into_iter()
         .filter(|c| c.time().is_some_and(|t| t <= as_of))
         .collect();
+    let mut successful: BTreeMap<EventKey<'_>, Vec<usize>> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if let Some(name) = e.name
+            && e.is_success()
+            && e.subresource.is_empty()
+        {
+            successful
+                .entry((e.verb, e.resource, e.namespace, name))
+                .or_default()
+                .push(i);
+        }
+    }
+    for list in successful.values_mut() {
+        list.sort_by_key(|&i| events.get(i).map(|e| (e.time, e.record.seq)));
+    }
     let ctx = Context {
         set,
         as_of,
         settings,
         events,
+        successful,
         commits,
     };
 
@@ -150,12 +166,20 @@ pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Ve
     let mesh_configs = ctx.mesh_configs();
     let peerings = ctx.peerings();
 
+    let mut peered: BTreeSet<&str> = BTreeSet::new();
+    let mut naming: BTreeMap<&str, Vec<&Peering<'_>>> = BTreeMap::new();
+    let mut held: BTreeMap<&str, Vec<&Peering<'_>>> = BTreeMap::new();
+    for p in &peerings {
+        if p.holder != p.target {
+            peered.insert(p.holder);
+            peered.insert(&p.target);
+        }
+        naming.entry(p.target.as_str()).or_default().push(p);
+        held.entry(p.holder).or_default().push(p);
+    }
     let mut members: BTreeSet<&str> = registrations.keys().map(String::as_str).collect();
     for cluster in mesh_configs.keys() {
-        let peered = peerings
-            .iter()
-            .any(|p| p.holder != p.target && (p.holder == *cluster || p.target == *cluster));
-        if peered {
+        if peered.contains(cluster.as_str()) {
             members.insert(cluster.as_str());
         }
     }
@@ -166,10 +190,23 @@ pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Ve
             let mut evidence = BTreeSet::new();
             let origin = match registrations.get(cluster) {
                 Some(reg) => ctx.registration_origin(reg, &mut evidence),
-                None => ctx.peering_origin(cluster, &peerings, &mut evidence),
+                None => {
+                    // Named by others' peering objects; else only what it holds dates it.
+                    let candidates = naming
+                        .get(cluster)
+                        .filter(|n| !n.is_empty())
+                        .or_else(|| held.get(cluster))
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    ctx.peering_origin(candidates, &mut evidence)
+                }
             };
-            let (trust_domain, trust_domain_source) =
-                ctx.trust_domain(cluster, mesh_configs.get(cluster), &peerings, &mut evidence);
+            let (trust_domain, trust_domain_source) = ctx.trust_domain(
+                cluster,
+                mesh_configs.get(cluster),
+                naming.get(cluster).map(Vec::as_slice).unwrap_or_default(),
+                &mut evidence,
+            );
             WhoAddedRow {
                 cluster: cluster.to_string(),
                 added_at: origin.added_at.and_then(|t| Timestamp::from_unix(t.unix())),
@@ -219,11 +256,16 @@ struct Origin {
     committer: Option<String>,
 }
 
+/// (verb, resource, namespace, name) of an audit event.
+type EventKey<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
 struct Context<'a> {
     set: &'a EvidenceSet,
     as_of: Timestamp,
     settings: &'a Settings,
     events: Vec<AuditEvent<'a>>,
+    /// Successful events on objects (no subresource), by key, in time order.
+    successful: BTreeMap<EventKey<'a>, Vec<usize>>,
     commits: Vec<Commit<'a>>,
 }
 
@@ -244,13 +286,12 @@ impl<'a> Context<'a> {
         namespace: Option<&str>,
         name: &str,
     ) -> Vec<&AuditEvent<'a>> {
-        let mut out: Vec<&AuditEvent<'a>> = self
-            .events
-            .iter()
-            .filter(|e| e.verb == verb && e.is_success() && e.is_about(resource, namespace, name))
-            .collect();
-        out.sort_by_key(|e| (e.time, e.record.seq));
-        out
+        self.successful
+            .get(&(verb, resource, namespace, name))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.events.get(i))
+            .collect()
     }
 
     /// Live registrations by cluster name (the earliest when a cluster is registered twice).
@@ -421,23 +462,15 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Without a registration: the earliest peering evidence naming the cluster (or, when none
-    /// names it, the earliest it holds).
+    /// Without a registration: the earliest of `candidates`, the peering objects naming the
+    /// cluster (or, when none names it, those it holds).
     fn peering_origin(
         &self,
-        cluster: &str,
-        peerings: &[Peering<'a>],
+        candidates: &[&Peering<'a>],
         evidence: &mut BTreeSet<RecordRef>,
     ) -> Origin {
-        // Candidates: (time, seq, record, optional create event, kind, namespace, name).
         let mut best: Option<(Timestamp, u64, Option<&AuditEvent<'a>>, &Peering<'a>)> = None;
-        let naming: Vec<&Peering<'a>> = peerings.iter().filter(|p| p.target == cluster).collect();
-        let candidates: Vec<&Peering<'a>> = if naming.is_empty() {
-            peerings.iter().filter(|p| p.holder == cluster).collect()
-        } else {
-            naming
-        };
-        for p in &candidates {
+        for p in candidates {
             let create = self
                 .successful("create", p.resource, p.namespace, p.name)
                 .into_iter()
@@ -450,7 +483,8 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        for p in &candidates {
+        // The earliest peering object both dates the cluster and shows it is peered.
+        if let Some((_, _, _, p)) = &best {
             evidence.insert(p.record.reference());
         }
         match best {
@@ -529,7 +563,7 @@ impl<'a> Context<'a> {
         &self,
         cluster: &str,
         mesh_config: Option<&&'a Evidence>,
-        peerings: &[Peering<'a>],
+        naming: &[&Peering<'a>],
         evidence: &mut BTreeSet<RecordRef>,
     ) -> (String, TrustDomainSource) {
         if let Some(record) = mesh_config
@@ -538,9 +572,9 @@ impl<'a> Context<'a> {
             evidence.insert(record.reference());
             return (td, TrustDomainSource::MeshConfig);
         }
-        let from_gateways: Vec<(&str, RecordRef)> = peerings
+        let from_gateways: Vec<(&str, RecordRef)> = naming
             .iter()
-            .filter(|p| p.target == cluster && p.holder != cluster)
+            .filter(|p| p.holder != cluster)
             .filter_map(|p| p.trust_domain.map(|td| (td, p.record.reference())))
             .collect();
         if let Some(td) = most_common(from_gateways.iter().map(|(td, _)| *td)) {
