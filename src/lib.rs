@@ -7,6 +7,7 @@
 //! | [`model`]   | shared nouns without I/O: digests, timestamps, observations, records |
 //! | [`collect`] | sources → observations: kubectl dumps, audit logs; redaction at read |
 //! | [`store`]   | the append-only, hash-chained, Merkle-checkpointed SQLite store      |
+//! | [`query`]   | answers from one scan's evidence: who added each cluster, timeline   |
 //! | [`cli`]     | the only module that knows clap, anyhow, tracing-subscriber, clocks  |
 //!
 //! A module may use [`model`] and the stages to its left, never stages to its right:
@@ -28,4 +29,5 @@
 pub mod cli;
 pub mod collect;
 pub mod model;
+pub mod query;
 pub mod store;

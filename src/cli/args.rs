@@ -92,6 +92,62 @@ Exit 0: intact; 1: tampering found (the first bad record is named); 2: could not
     /// The store's signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// For each cluster in the mesh: when it was added, by whom, under which trust domain.
+    #[command(after_help = "Examples:
+  meshproof who-added --as-of 2026-12-01T00:00:00Z
+  meshproof who-added us-east-1 -o json
+
+Reads only the store (default: its latest complete scan). Every row cites the records it came
+from (`meshproof evidence show <seq>`).")]
+    WhoAdded(WhoAddedArgs),
+    /// Trust-relevant events (audit log, git history, object timestamps) in time order.
+    #[command(after_help = "Examples:
+  meshproof timeline --cluster us-east-1
+  meshproof timeline --subject us-east-1/payments/AuthorizationPolicy/billing-allow-payments
+  meshproof timeline --since 2026-09-01T00:00:00Z --until 2026-09-30T23:59:59Z -o csv
+
+Events after --as-of are left out.")]
+    Timeline(TimelineArgs),
+}
+
+/// `who-added` options.
+#[derive(Debug, Args)]
+pub struct WhoAddedArgs {
+    /// Only this cluster.
+    pub cluster: Option<String>,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// An identity that applies changes from git (repeatable; replaces the default Argo CD and
+    /// Flux controllers). Its creates are attributed to the git commit's author.
+    #[arg(long = "gitops-identity", value_name = "ID")]
+    pub gitops_identity: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `timeline` options.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Only events about this cluster.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Only subjects starting with this prefix (`cluster/namespace/Kind/name`).
+    #[arg(long, value_name = "PREFIX")]
+    pub subject: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Only events at or before this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
 }
 
 /// `-o` for listing commands.

@@ -5,12 +5,14 @@
 
 mod canonical_json;
 mod digest;
+mod evidence_set;
 mod observation;
 mod record;
 mod time;
 
 pub use canonical_json::{to_canonical_vec, write_canonical};
 pub use digest::{Digest, DigestParseError, sha256};
+pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef};
 pub use observation::{Observation, RecordSink, SinkError, kinds};
 pub use record::{EvidenceRecord, RecordHeader};
 pub use time::{Timestamp, TimestampParseError};

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::writer::state_digest;
 use super::{Error, Result, Store, digest_col};
-use crate::model::{Digest, EvidenceRecord, RecordHeader, kinds};
+use crate::model::{Digest, Evidence, EvidenceRecord, EvidenceSet, RecordHeader, Timestamp, kinds};
 
 /// One scan as listed by `meshproof scans`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -64,6 +64,18 @@ impl RecordFilter {
                 h.subject.split('/').next() == Some(c.as_str()) || h.source.rsplit('/').next() == Some(c.as_str())
             })
     }
+}
+
+/// Records read per statement by [`Store::evidence_set`].
+pub const EVIDENCE_BATCH: usize = 500;
+
+fn batch_sql(n: usize) -> String {
+    let marks = vec!["?"; n].join(",");
+    format!(
+        "SELECT r.seq, r.kind, r.source, r.subject, r.hash, b.data
+         FROM records r LEFT JOIN bodies b ON b.hash = r.body_hash
+         WHERE r.seq IN ({marks})"
+    )
 }
 
 const HEADER_COLUMNS: &str = "seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash";
@@ -232,11 +244,20 @@ impl Store {
 
     /// Sequence numbers of a complete scan's view, ascending.
     pub fn view_seqs(&self, scan: u64) -> Result<Vec<u64>> {
-        let info = self
-            .scans()?
+        let info = self.scan_info(scan)?;
+        self.view_seqs_of(&info)
+    }
+
+    /// One scan's listing entry; [`Error::NoSuchScan`] when there is none.
+    fn scan_info(&self, scan: u64) -> Result<ScanInfo> {
+        self.scans()?
             .into_iter()
             .find(|s| s.scan == scan)
-            .ok_or(Error::NoSuchScan(scan))?;
+            .ok_or(Error::NoSuchScan(scan))
+    }
+
+    fn view_seqs_of(&self, info: &ScanInfo) -> Result<Vec<u64>> {
+        let scan = info.scan;
         let mut seqs: Vec<u64> = self.snapshot_state(scan)?.values().map(|e| e.seq).collect();
         let mut stmt = self
             .conn
@@ -288,6 +309,65 @@ impl Store {
             record.body = self.body(&record.header.body_hash, record.header.seq)?;
         }
         Ok(out)
+    }
+
+    /// A complete scan's view in memory, bodies parsed and indexed, for analyses and queries.
+    ///
+    /// Reads the view's records in batches (one statement per [`EVIDENCE_BATCH`] records), so a
+    /// large scan loads in a few statements rather than one query per record.
+    pub fn evidence_set(&self, scan: u64) -> Result<EvidenceSet> {
+        let info = self.scan_info(scan)?;
+        let collected_at: Timestamp = info.collected_at.parse().map_err(|_| Error::Corrupt {
+            path: self.path.clone(),
+            seq: info.first_seq,
+            reason: format!("scan {scan}: collected_at {:?} is not RFC 3339", info.collected_at),
+        })?;
+        let seqs = self.view_seqs_of(&info)?;
+        let mut records = Vec::with_capacity(seqs.len());
+        let full_sql = batch_sql(EVIDENCE_BATCH);
+        for chunk in seqs.chunks(EVIDENCE_BATCH) {
+            let sql = if chunk.len() == EVIDENCE_BATCH {
+                full_sql.clone()
+            } else {
+                batch_sql(chunk.len())
+            };
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql)
+                .map_err(self.sql("cannot read evidence"))?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(chunk.iter()))
+                .map_err(self.sql("cannot read evidence"))?;
+            while let Some(row) = rows.next().map_err(self.sql("cannot read evidence"))? {
+                let get = |e| Error::Sqlite {
+                    path: self.path.clone(),
+                    what: "cannot read evidence",
+                    source: e,
+                };
+                let seq: u64 = row.get(0).map_err(get)?;
+                let hash: Vec<u8> = row.get(4).map_err(get)?;
+                let data: Option<Vec<u8>> = row.get(5).map_err(get)?;
+                let data = data.ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    seq,
+                    reason: "body missing".into(),
+                })?;
+                let body = serde_json::from_slice(&data).map_err(|e| Error::Corrupt {
+                    path: self.path.clone(),
+                    seq,
+                    reason: format!("body is not JSON: {e}"),
+                })?;
+                records.push(Evidence {
+                    seq,
+                    hash: digest_col(hash, &self.path, seq, "hash")?,
+                    kind: row.get(1).map_err(get)?,
+                    source: row.get(2).map_err(get)?,
+                    subject: row.get(3).map_err(get)?,
+                    body,
+                });
+            }
+        }
+        Ok(EvidenceSet::new(scan, collected_at, records))
     }
 
     /// One record by sequence number.

@@ -14,3 +14,4 @@ mod collect;
 mod crash;
 mod python_verifier;
 mod tamper;
+mod who_added;

@@ -5,7 +5,9 @@ mod collect;
 mod evidence;
 mod key;
 mod scans;
+mod timeline;
 mod verify;
+mod who_added;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Evidence(EvidenceCommand::Show(args)) => evidence::show(&g.store, args),
         Command::Key(KeyCommand::Public(args)) => key::public(&key_path(&g.store, args.key.as_deref())),
         Command::Key(KeyCommand::Generate(args)) => key::generate(&key_path(&g.store, args.key.as_deref())),
+        Command::WhoAdded(args) => who_added::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Timeline(args) => timeline::run(&g.store, as_of(g.as_of.as_deref())?, args),
     }
 }
 
