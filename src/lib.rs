@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod cli;
 pub mod collect;
 pub mod model;

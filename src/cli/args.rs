@@ -53,6 +53,12 @@ pub struct Global {
         env = "MESHPROOF_LOG_FORMAT"
     )]
     pub log_format: LogFormat,
+    /// Configuration file (default: `./meshproof.toml` when present).
+    #[arg(long, global = true, env = "MESHPROOF_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one configuration value, e.g. `--set analysis.token_max_age_days=30` (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
 }
 
 /// Log line format.
@@ -100,6 +106,17 @@ Exit 0: intact; 1: tampering found (the first bad record is named); 2: could not
 Reads only the store (default: its latest complete scan). Every row cites the records it came
 from (`meshproof evidence show <seq>`).")]
     WhoAdded(WhoAddedArgs),
+    /// Run every check against one scan and list the findings.
+    #[command(after_help = "Examples:
+  meshproof findings --as-of 2026-12-01T00:00:00Z
+  meshproof findings --severity high -o json
+  meshproof findings --check CERT-001 --check TOKEN-003
+  meshproof findings --fail-on high            # exit 1 when anything high or critical is found
+  meshproof findings --set analysis.token_max_age_days=30
+
+Findings are sorted by severity, check, cluster and subject; every one cites the records it rests
+on (`meshproof evidence show <seq>`). The check catalogue is in docs/checks.md.")]
+    Findings(FindingsArgs),
     /// Trust-relevant events (audit log, git history, object timestamps) in time order.
     #[command(after_help = "Examples:
   meshproof timeline --cluster us-east-1
@@ -250,4 +267,24 @@ pub struct KeyArgs {
     /// Signing key file. Default: `<store>.key` (the first `collect` creates it).
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,
+}
+
+/// `findings` options.
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<String>,
+    /// Only these checks (repeatable), e.g. CERT-001.
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
 }

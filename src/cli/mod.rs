@@ -9,6 +9,7 @@ pub mod args;
 pub mod commands;
 pub mod exit;
 pub mod output;
+pub mod settings;
 
 use std::io::IsTerminal as _;
 

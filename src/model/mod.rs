@@ -6,6 +6,7 @@
 mod canonical_json;
 mod digest;
 mod evidence_set;
+mod finding;
 mod observation;
 mod record;
 mod time;
@@ -13,6 +14,7 @@ mod time;
 pub use canonical_json::{to_canonical_vec, write_canonical};
 pub use digest::{Digest, DigestParseError, sha256};
 pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef};
+pub use finding::{Finding, Severity, SeverityParseError};
 pub use observation::{Observation, RecordSink, SinkError, kinds};
 pub use record::{EvidenceRecord, RecordHeader};
 pub use time::{Timestamp, TimestampParseError};

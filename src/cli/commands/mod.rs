@@ -3,6 +3,7 @@
 
 mod collect;
 mod evidence;
+mod findings;
 mod key;
 mod scans;
 mod timeline;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Evidence(EvidenceCommand::Show(args)) => evidence::show(&g.store, args),
         Command::Key(KeyCommand::Public(args)) => key::public(&key_path(&g.store, args.key.as_deref())),
         Command::Key(KeyCommand::Generate(args)) => key::generate(&key_path(&g.store, args.key.as_deref())),
+        Command::Findings(args) => findings::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, args),
         Command::WhoAdded(args) => who_added::run(&g.store, as_of(g.as_of.as_deref())?, args),
         Command::Timeline(args) => timeline::run(&g.store, as_of(g.as_of.as_deref())?, args),
     }
@@ -41,6 +43,10 @@ fn as_of(flag: Option<&str>) -> anyhow::Result<Timestamp> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the clock
         None => Ok(Timestamp(chrono::Utc::now())),
     }
+}
+
+fn config(g: &super::args::Global) -> anyhow::Result<super::settings::Config> {
+    super::settings::load(g.config.as_deref(), &g.overrides)
 }
 
 fn key_path(store: &Path, key: Option<&Path>) -> PathBuf {
