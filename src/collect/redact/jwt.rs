@@ -94,7 +94,8 @@ pub(super) fn find_all(text: &str) -> Vec<(usize, usize)> {
                 out.push((start, end));
                 pos = end;
             }
-            _ => pos = start + 3,
+            // Any other `eyJ` inside this run is preceded by a segment byte: skip the run.
+            _ => pos = start + 3 + bytes.get(start + 3..).map_or(0, |r| r.iter().take_while(|b| is_segment_byte(**b)).count()),
         }
     }
     out
