@@ -87,7 +87,8 @@ pub(super) fn find_all(text: &str) -> Vec<(usize, usize)> {
     let mut pos = 0;
     while let Some(found) = text.get(pos..).and_then(|t| t.find("eyJ")) {
         let start = pos + found;
-        let preceded = start > 0 && bytes.get(start - 1).copied().is_some_and(is_segment_byte);
+        let preceded = start > 0
+            && bytes.get(start - 1).copied().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         let end = scan_jwt(bytes, start);
         match end {
             Some(end) if !preceded && text.get(start..end).is_some_and(|t| parse(t).is_some()) => {

@@ -50,7 +50,7 @@ pub(super) fn scrub_text(text: &str, depth: u8) -> Option<String> {
     if text.len() < MIN_LEN {
         return None;
     }
-    let has_key = text.contains("PRIVATE KEY");
+    let has_key = text.contains("PRIVATE") || text.contains("-----BEGIN ");
     let has_jwt = text.contains("eyJ");
     let has_kubeconfig = kubeconfig::looks_like(text) && kubeconfig::mentions_credentials(text);
     if depth >= MAX_DEPTH {
@@ -114,13 +114,41 @@ fn scrub_document(text: &str, depth: u8) -> Option<String> {
     }
 }
 
+/// PEM private-key blocks, including damaged ones: a block whose label still says `PRIVATE` or
+/// (non-public) `KEY`, and, when a `PRIVATE KEY` marker survives outside any block, the region
+/// from that marker's BEGIN line (or the previous `-----`) to its END line (or the text's end).
 fn replace_private_keys(text: &str) -> Option<String> {
     let replacements: Vec<(usize, usize, String)> = pem::blocks(text)
         .iter()
-        .filter(|b| b.is_private_key())
+        .filter(|b| b.is_private_key() || b.label.contains("PRIVATE") || (b.label.contains("KEY") && !b.label.contains("PUBLIC")))
         .map(|b| (b.start, b.end, private_key::from_pem_block(b).description()))
         .collect();
-    (!replacements.is_empty()).then(|| splice(text, replacements))
+    let replaced = (!replacements.is_empty()).then(|| splice(text, replacements));
+    let current = replaced.as_deref().unwrap_or(text);
+    match leftover_key_region(current) {
+        Some((start, end)) => {
+            Some(splice(current, vec![(start, end, "[redacted private key: unparsable]".to_string())]))
+        }
+        None => replaced,
+    }
+}
+
+fn leftover_key_region(text: &str) -> Option<(usize, usize)> {
+    const MARKER: &str = "PRIVATE KEY";
+    let first = text.find(MARKER)?;
+    let last = text.rfind(MARKER).unwrap_or(first);
+    let line_start = |i: usize| text.get(..i).and_then(|t| t.rfind('\n')).map_or(0, |n| n + 1);
+    let line_end = |i: usize| text.get(i..).and_then(|t| t.find('\n')).map_or(text.len(), |n| i + n);
+    let first_line_start = line_start(first);
+    let first_line = text.get(first_line_start..line_end(first)).unwrap_or("");
+    let start = if first_line.contains("BEGIN") || !first_line.contains("END") {
+        first_line_start
+    } else {
+        text.get(..first_line_start).and_then(|t| t.rfind("-----")).map_or(0, |n| n + 5)
+    };
+    let last_line = text.get(line_start(last)..line_end(last)).unwrap_or("");
+    let end = if last_line.contains("END") { line_end(last) } else { text.len() };
+    Some((start, end.max(start)))
 }
 
 fn is_token_byte(b: u8) -> bool {
