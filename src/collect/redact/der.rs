@@ -37,22 +37,36 @@ pub(super) const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// Named curves: OID content bytes, name, size in bits.
 const CURVES: &[(&[u8], &str, u32)] = &[
-    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], "P-256", 256),
+    (
+        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+        "P-256",
+        256,
+    ),
     (&[0x2b, 0x81, 0x04, 0x00, 0x22], "P-384", 384),
     (&[0x2b, 0x81, 0x04, 0x00, 0x23], "P-521", 521),
     (&[0x2b, 0x81, 0x04, 0x00, 0x0a], "secp256k1", 256),
-    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01], "P-192", 192),
+    (
+        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01],
+        "P-192",
+        192,
+    ),
     (&[0x2b, 0x81, 0x04, 0x00, 0x21], "P-224", 224),
 ];
 
 /// The curve name and size of a named-curve OID (content bytes).
 pub(super) fn curve_of(oid: &[u8]) -> Option<(&'static str, u32)> {
-    CURVES.iter().find(|(o, _, _)| *o == oid).map(|(_, name, bits)| (*name, *bits))
+    CURVES
+        .iter()
+        .find(|(o, _, _)| *o == oid)
+        .map(|(_, name, bits)| (*name, *bits))
 }
 
 /// The OID content bytes of a named curve.
 pub(super) fn curve_oid(name: &str) -> Option<&'static [u8]> {
-    CURVES.iter().find(|(_, n, _)| *n == name).map(|(o, _, _)| *o)
+    CURVES
+        .iter()
+        .find(|(_, n, _)| *n == name)
+        .map(|(o, _, _)| *o)
 }
 
 /// One DER element: its tag and content.
@@ -101,7 +115,9 @@ impl<'a> Reader<'a> {
             }
             let (len_bytes, rest) = after_len.split_at_checked(n)?;
             after_len = rest;
-            len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+            len_bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
         };
         let (content, rest) = after_len.split_at_checked(len)?;
         self.rest = rest;
@@ -116,7 +132,11 @@ impl<'a> Reader<'a> {
 
     /// Reads the next element only when it has `tag`.
     pub fn optional(&mut self, tag: u8) -> Option<&'a [u8]> {
-        if self.peek_tag() == Some(tag) { self.expect(tag) } else { None }
+        if self.peek_tag() == Some(tag) {
+            self.expect(tag)
+        } else {
+            None
+        }
     }
 }
 
@@ -188,7 +208,11 @@ pub(super) fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Spki {
     let key = tlv(SEQUENCE, &key);
     let mut algorithm = tlv(OID, OID_RSA);
     algorithm.extend_from_slice(&tlv(NULL, &[]));
-    let facts = PublicKeyFacts { algorithm: "rsa", bits: Some(bit_length(modulus)), curve: None };
+    let facts = PublicKeyFacts {
+        algorithm: "rsa",
+        bits: Some(bit_length(modulus)),
+        curve: None,
+    };
     build_spki(&tlv(SEQUENCE, &algorithm), &key, facts)
 }
 
@@ -200,13 +224,29 @@ pub(super) fn ec_spki(curve_oid_bytes: &[u8], point: &[u8]) -> Spki {
         Some((name, bits)) => (Some(name), Some(bits)),
         None => (None, None),
     };
-    build_spki(&tlv(SEQUENCE, &algorithm), point, PublicKeyFacts { algorithm: "ec", bits, curve })
+    build_spki(
+        &tlv(SEQUENCE, &algorithm),
+        point,
+        PublicKeyFacts {
+            algorithm: "ec",
+            bits,
+            curve,
+        },
+    )
 }
 
 /// The SPKI of an Ed25519 public key.
 pub(super) fn ed25519_spki(public: &[u8; 32]) -> Spki {
     let algorithm = tlv(SEQUENCE, &tlv(OID, OID_ED25519));
-    build_spki(&algorithm, public, PublicKeyFacts { algorithm: "ed25519", bits: Some(256), curve: None })
+    build_spki(
+        &algorithm,
+        public,
+        PublicKeyFacts {
+            algorithm: "ed25519",
+            bits: Some(256),
+            curve: None,
+        },
+    )
 }
 
 fn build_spki(algorithm: &[u8], key: &[u8], facts: PublicKeyFacts) -> Spki {
@@ -215,12 +255,19 @@ fn build_spki(algorithm: &[u8], key: &[u8], facts: PublicKeyFacts) -> Spki {
     bits.extend_from_slice(key);
     let mut body = algorithm.to_vec();
     body.extend_from_slice(&tlv(BIT_STRING, &bits));
-    Spki { sha256: sha256(&tlv(SEQUENCE, &body)), facts }
+    Spki {
+        sha256: sha256(&tlv(SEQUENCE, &body)),
+        facts,
+    }
 }
 
 /// Facts of an SPKI given as DER (as found in a certificate).
 pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
-    let other = PublicKeyFacts { algorithm: "other", bits: None, curve: None };
+    let other = PublicKeyFacts {
+        algorithm: "other",
+        bits: None,
+        curve: None,
+    };
     let parse = || -> Option<PublicKeyFacts> {
         let mut outer = Reader::new(Reader::new(spki).expect(SEQUENCE)?);
         let mut algorithm = Reader::new(outer.expect(SEQUENCE)?);
@@ -230,13 +277,25 @@ pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
         if oid == OID_RSA || oid == OID_RSA_PSS {
             let mut rsa = Reader::new(Reader::new(key).expect(SEQUENCE)?);
             let modulus = rsa.expect(INTEGER)?;
-            Some(PublicKeyFacts { algorithm: "rsa", bits: Some(bit_length(modulus)), curve: None })
+            Some(PublicKeyFacts {
+                algorithm: "rsa",
+                bits: Some(bit_length(modulus)),
+                curve: None,
+            })
         } else if oid == OID_EC_PUBLIC_KEY {
             // The curve comes from the parameters OID, never from the point size.
             let named = algorithm.optional(OID).and_then(curve_of);
-            Some(PublicKeyFacts { algorithm: "ec", bits: named.map(|c| c.1), curve: named.map(|c| c.0) })
+            Some(PublicKeyFacts {
+                algorithm: "ec",
+                bits: named.map(|c| c.1),
+                curve: named.map(|c| c.0),
+            })
         } else if oid == OID_ED25519 {
-            Some(PublicKeyFacts { algorithm: "ed25519", bits: Some(256), curve: None })
+            Some(PublicKeyFacts {
+                algorithm: "ed25519",
+                bits: Some(256),
+                curve: None,
+            })
         } else {
             None
         }

@@ -30,11 +30,16 @@ pub(super) fn parse(token: &str) -> Option<Jwt> {
     if parts.next().is_some() || header.is_empty() || payload.is_empty() {
         return None;
     }
-    if ![header, payload, signature].iter().all(|s| s.bytes().all(is_segment_byte)) {
+    if ![header, payload, signature]
+        .iter()
+        .all(|s| s.bytes().all(is_segment_byte))
+    {
         return None;
     }
     let decode = |segment: &str| -> Option<Map<String, Value>> {
-        let bytes = BASE64URL_LENIENT.decode(segment.trim_end_matches('=')).ok()?;
+        let bytes = BASE64URL_LENIENT
+            .decode(segment.trim_end_matches('='))
+            .ok()?;
         match serde_json::from_slice(&bytes).ok()? {
             Value::Object(map) => Some(map),
             _ => None,
@@ -74,7 +79,11 @@ pub(super) fn description(token: &str) -> String {
                 Some(Value::Number(n)) => n.to_string(),
                 _ => "none".to_string(),
             };
-            format!("[redacted token: sha256={hash}, sub={}, exp={}]", claim("sub"), claim("exp"))
+            format!(
+                "[redacted token: sha256={hash}, sub={}, exp={}]",
+                claim("sub"),
+                claim("exp")
+            )
         }
         None => format!("[redacted token: sha256={hash}]"),
     }
@@ -88,7 +97,10 @@ pub(super) fn find_all(text: &str) -> Vec<(usize, usize)> {
     while let Some(found) = text.get(pos..).and_then(|t| t.find("eyJ")) {
         let start = pos + found;
         let preceded = start > 0
-            && bytes.get(start - 1).copied().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && bytes
+                .get(start - 1)
+                .copied()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         let end = scan_jwt(bytes, start);
         match end {
             Some(end) if !preceded && text.get(start..end).is_some_and(|t| parse(t).is_some()) => {
@@ -96,7 +108,13 @@ pub(super) fn find_all(text: &str) -> Vec<(usize, usize)> {
                 pos = end;
             }
             // Any other `eyJ` inside this run is preceded by a segment byte: skip the run.
-            _ => pos = start + 3 + bytes.get(start + 3..).map_or(0, |r| r.iter().take_while(|b| is_segment_byte(**b)).count()),
+            _ => {
+                pos = start
+                    + 3
+                    + bytes
+                        .get(start + 3..)
+                        .map_or(0, |r| r.iter().take_while(|b| is_segment_byte(**b)).count())
+            }
         }
     }
     out

@@ -22,7 +22,9 @@ pub(super) fn looks_like(text: &str) -> bool {
 
 /// Whether a text that looks like a kubeconfig carries something secret.
 pub(super) fn mentions_credentials(text: &str) -> bool {
-    ["token", "client-key", "password", "auth-provider", "exec"].iter().any(|m| text.contains(m))
+    ["token", "client-key", "password", "auth-provider", "exec"]
+        .iter()
+        .any(|m| text.contains(m))
 }
 
 /// Parses a kubeconfig (YAML or JSON). `None` when it is not one.
@@ -34,7 +36,9 @@ pub(super) fn parse(text: &str) -> Option<Map<String, Value>> {
         Ok(v) => v,
         Err(_) => serde_saphyr::from_str(text).ok()?,
     };
-    let Value::Object(map) = value else { return None };
+    let Value::Object(map) = value else {
+        return None;
+    };
     let is_config = map.get("kind").and_then(Value::as_str) == Some("Config");
     // Raw shape only: `clusters[].cluster` or `users[].user` (a reduced kubeconfig has neither).
     let entries_with = |list: &str, member: &str| {
@@ -50,7 +54,13 @@ pub(super) fn parse(text: &str) -> Option<Map<String, Value>> {
 
 /// The reduced kubeconfig (the `kubeconfig` member of a redacted Secret entry).
 pub(super) fn reduce(config: &Map<String, Value>) -> Value {
-    let list = |name: &str| config.get(name).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |name: &str| {
+        config
+            .get(name)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     let clusters: Vec<Value> = list("clusters").iter().map(reduce_cluster).collect();
     let users: Vec<Value> = list("users").iter().map(reduce_user).collect();
     let contexts: Vec<Value> = list("contexts")
@@ -91,7 +101,9 @@ fn is_true(value: Option<&Value>) -> bool {
 }
 
 fn non_empty_str(value: Option<&Value>) -> Option<&str> {
-    value.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    value
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// Decoded `*-data` field (base64 of PEM).
@@ -130,9 +142,12 @@ fn reduce_user(entry: &Value) -> Value {
     let client_certificate = if let Some(pem_bytes) = data_field(field("client-certificate-data")) {
         let bundle = certificates::from_blocks(&pem::blocks(&String::from_utf8_lossy(&pem_bytes)));
         cert_hashes = bundle.spki_hashes.clone();
-        Some(json!({"source": "data", "certificates": bundle.certificates, "errors": bundle.errors}))
+        Some(
+            json!({"source": "data", "certificates": bundle.certificates, "errors": bundle.errors}),
+        )
     } else {
-        non_empty_str(field("client-certificate")).map(|f| json!({"source": "file", "file": f, "certificates": []}))
+        non_empty_str(field("client-certificate"))
+            .map(|f| json!({"source": "file", "file": f, "certificates": []}))
     };
 
     let client_key = data_field(field("client-key-data")).map(|bytes| {
@@ -147,13 +162,18 @@ fn reduce_user(entry: &Value) -> Value {
         facts.to_json(name, matches)
     });
 
-    let auth_provider = field("auth-provider").and_then(|p| p.get("name")).and_then(Value::as_str);
-    let exec_command = field("exec").and_then(|e| e.get("command")).and_then(Value::as_str);
+    let auth_provider = field("auth-provider")
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str);
+    let exec_command = field("exec")
+        .and_then(|e| e.get("command"))
+        .and_then(Value::as_str);
     let auth = if token.is_some() {
         "token"
     } else if non_empty_str(field("tokenFile")).is_some() {
         "token-file"
-    } else if client_certificate.is_some() || client_key.is_some() || field("client-key").is_some() {
+    } else if client_certificate.is_some() || client_key.is_some() || field("client-key").is_some()
+    {
         "client-certificate"
     } else if field("username").is_some() || field("password").is_some() {
         "basic"

@@ -87,46 +87,63 @@ pub fn redact_object(object: &mut Value) {
 }
 
 fn redact_nested(object: &mut Value, depth: u8) {
-    let Some(map) = object.as_object_mut() else { return };
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("v1").to_string();
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("v1")
+        .to_string();
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let is_secret = kind == "Secret" && api_version == "v1";
 
     if is_secret {
         secret::redact_secret(map);
     }
-    if kind == "TokenRequest" && group_of(&api_version) == "authentication.k8s.io" {
-        if let Some(token) = map.get_mut("status").and_then(|s| s.get_mut("token")) {
-            if let Some(text) = token.as_str() {
-                *token = jwt::token_facts(text, text.len());
-            }
+    if kind == "TokenRequest"
+        && group_of(&api_version) == "authentication.k8s.io"
+        && let Some(token) = map.get_mut("status").and_then(|s| s.get_mut("token"))
+        && let Some(text) = token.as_str()
+    {
+        *token = jwt::token_facts(text, text.len());
+    }
+    if kind.ends_with("List")
+        && depth < MAX_NESTING
+        && let Some(Value::Array(items)) = map.get_mut("items")
+    {
+        for item in items {
+            redact_nested(item, depth + 1);
         }
     }
-    if kind.ends_with("List") && depth < MAX_NESTING {
-        if let Some(Value::Array(items)) = map.get_mut("items") {
-            for item in items {
-                redact_nested(item, depth + 1);
-            }
-        }
-    }
-    let Some(Value::Object(metadata)) = map.get_mut("metadata") else { return };
+    let Some(Value::Object(metadata)) = map.get_mut("metadata") else {
+        return;
+    };
     if let Some(Value::Array(fields)) = metadata.get_mut("managedFields") {
         for entry in fields.iter_mut().filter_map(Value::as_object_mut) {
             entry.remove("fieldsV1");
         }
     }
-    if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
-        if let Some(Value::String(text)) = annotations.get_mut(LAST_APPLIED) {
-            if let Some(new) = redact_last_applied(text, is_secret, depth) {
-                *text = new;
-            }
-        }
+    if let Some(Value::Object(annotations)) = metadata.get_mut("annotations")
+        && let Some(Value::String(text)) = annotations.get_mut(LAST_APPLIED)
+        && let Some(new) = redact_last_applied(text, is_secret, depth)
+    {
+        *text = new;
     }
 }
 
 /// The redacted `last-applied-configuration`, `None` to keep it as is.
 fn redact_last_applied(text: &str, is_secret: bool, depth: u8) -> Option<String> {
-    let unparsable = || format!("[redacted: unparsable last-applied-configuration, {} bytes]", text.len());
+    let unparsable = || {
+        format!(
+            "[redacted: unparsable last-applied-configuration, {} bytes]",
+            text.len()
+        )
+    };
     let Ok(mut inner) = serde_json::from_str::<Value>(text) else {
         return is_secret.then(unparsable);
     };

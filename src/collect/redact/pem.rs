@@ -52,7 +52,9 @@ impl Block<'_> {
 
     /// Whether an RFC 1421 header says the body is encrypted.
     pub fn has_encrypted_header(&self) -> bool {
-        self.body.lines().any(|l| l.contains(':') && l.contains("ENCRYPTED"))
+        self.body
+            .lines()
+            .any(|l| l.contains(':') && l.contains("ENCRYPTED"))
     }
 
     /// The decoded body, `None` when it is not base64.
@@ -69,7 +71,9 @@ pub(super) fn blocks(text: &str) -> Vec<Block<'_>> {
     while let Some(found) = text.get(pos..).and_then(|t| t.find(BEGIN)) {
         let start = pos + found;
         let label_start = start + BEGIN.len();
-        let Some(rest) = text.get(label_start..) else { break };
+        let Some(rest) = text.get(label_start..) else {
+            break;
+        };
         let label_end = match rest.find(DASHES) {
             Some(n) if n <= MAX_LABEL && !rest.get(..n).is_some_and(|l| l.contains('\n')) => n,
             _ => {
@@ -84,12 +88,24 @@ pub(super) fn blocks(text: &str) -> Vec<Block<'_>> {
             Some(n) => {
                 let body = text.get(body_start..body_start + n).unwrap_or("");
                 let end = body_start + n + end_marker.len();
-                out.push(Block { label, start, end, body, complete: true });
+                out.push(Block {
+                    label,
+                    start,
+                    end,
+                    body,
+                    complete: true,
+                });
                 pos = end;
             }
             None => {
                 let body = text.get(body_start..).unwrap_or("");
-                out.push(Block { label, start, end: text.len(), body, complete: false });
+                out.push(Block {
+                    label,
+                    start,
+                    end: text.len(),
+                    body,
+                    complete: false,
+                });
                 break;
             }
         }

@@ -10,7 +10,8 @@
 use serde_json::{Value, json};
 
 use super::der::{
-    self, CONTEXT_0, CONTEXT_1, CONTEXT_1_PRIMITIVE, INTEGER, OCTET_STRING, OID, Reader, SEQUENCE, Spki,
+    self, CONTEXT_0, CONTEXT_1, CONTEXT_1_PRIMITIVE, INTEGER, OCTET_STRING, OID, Reader, SEQUENCE,
+    Spki,
 };
 use super::pem::Block;
 
@@ -31,7 +32,13 @@ pub(super) struct KeyFacts {
 
 impl KeyFacts {
     fn unknown(format: &'static str, algorithm: &'static str) -> Self {
-        KeyFacts { format, algorithm, bits: None, curve: None, public_key_sha256: None }
+        KeyFacts {
+            format,
+            algorithm,
+            bits: None,
+            curve: None,
+            public_key_sha256: None,
+        }
     }
 
     fn from_spki(format: &'static str, spki: Spki) -> Self {
@@ -69,7 +76,10 @@ impl KeyFacts {
             (None, None) => String::new(),
         };
         let hash = self.public_key_sha256.as_deref().unwrap_or("unknown");
-        format!("[redacted private key: {}{size}, public_key_sha256={hash}]", self.algorithm)
+        format!(
+            "[redacted private key: {}{size}, public_key_sha256={hash}]",
+            self.algorithm
+        )
     }
 }
 
@@ -105,7 +115,9 @@ pub(super) fn from_der(der: &[u8]) -> Option<KeyFacts> {
     if der.first() != Some(&SEQUENCE) {
         return None;
     }
-    pkcs8(der).or_else(|| pkcs1(der)).or_else(|| sec1(der, "sec1", None))
+    pkcs8(der)
+        .or_else(|| pkcs1(der))
+        .or_else(|| sec1(der, "sec1", None))
 }
 
 /// PKCS#1 RSAPrivateKey: version, n, e, d, p, q, dp, dq, qinv.
@@ -135,12 +147,18 @@ fn sec1(der: &[u8], format: &'static str, outer_curve: Option<&[u8]>) -> Option<
         return None;
     }
     key.expect(OCTET_STRING)?;
-    let inner_curve = key.optional(CONTEXT_0).and_then(|p| Reader::new(p).expect(OID));
-    let point = key.optional(CONTEXT_1).and_then(|p| Reader::new(p).expect(der::BIT_STRING));
+    let inner_curve = key
+        .optional(CONTEXT_0)
+        .and_then(|p| Reader::new(p).expect(OID));
+    let point = key
+        .optional(CONTEXT_1)
+        .and_then(|p| Reader::new(p).expect(der::BIT_STRING));
     let curve_oid = outer_curve.or(inner_curve);
     let named = curve_oid.and_then(der::curve_of);
     match (curve_oid, point.and_then(|p| p.get(1..))) {
-        (Some(oid), Some(point)) if !point.is_empty() => Some(KeyFacts::from_spki(format, der::ec_spki(oid, point))),
+        (Some(oid), Some(point)) if !point.is_empty() => {
+            Some(KeyFacts::from_spki(format, der::ec_spki(oid, point)))
+        }
         _ => Some(KeyFacts {
             format,
             algorithm: "ec",
@@ -173,10 +191,14 @@ fn pkcs8(der: &[u8]) -> Option<KeyFacts> {
         return sec1(private, "pkcs8", curve).or(Some(KeyFacts::unknown("pkcs8", "ec")));
     }
     if oid == der::OID_ED25519 {
-        let seed = Reader::new(private).expect(OCTET_STRING).and_then(|s| <[u8; 32]>::try_from(s).ok());
+        let seed = Reader::new(private)
+            .expect(OCTET_STRING)
+            .and_then(|s| <[u8; 32]>::try_from(s).ok());
         return Some(match seed {
             Some(seed) => {
-                let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+                let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+                    .verifying_key()
+                    .to_bytes();
                 KeyFacts::from_spki("pkcs8", der::ed25519_spki(&public))
             }
             None => KeyFacts::unknown("pkcs8", "ed25519"),

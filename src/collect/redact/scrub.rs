@@ -71,7 +71,10 @@ pub(super) fn scrub_text(text: &str, depth: u8) -> Option<String> {
         let base = current.as_deref().unwrap_or(text);
         let found = jwt::find_all(base);
         if !found.is_empty() {
-            let replacements = found.into_iter().map(|(s, e)| (s, e, jwt::description(base.get(s..e).unwrap_or("")))).collect();
+            let replacements = found
+                .into_iter()
+                .map(|(s, e)| (s, e, jwt::description(base.get(s..e).unwrap_or(""))))
+                .collect();
             current = Some(splice(base, replacements));
         }
     }
@@ -99,7 +102,11 @@ fn scrub_document(text: &str, depth: u8) -> Option<String> {
     let parsed: Option<Value> = serde_json::from_str(text)
         .ok()
         .or_else(|| serde_saphyr::from_str(text).ok())
-        .or_else(|| serde_saphyr::from_str_multiple::<Value, _>(text).ok().map(Value::Array));
+        .or_else(|| {
+            serde_saphyr::from_str_multiple::<Value, _>(text)
+                .ok()
+                .map(Value::Array)
+        });
     match parsed {
         Some(Value::String(_)) => None,
         Some(mut doc) => {
@@ -120,15 +127,20 @@ fn scrub_document(text: &str, depth: u8) -> Option<String> {
 fn replace_private_keys(text: &str) -> Option<String> {
     let replacements: Vec<(usize, usize, String)> = pem::blocks(text)
         .iter()
-        .filter(|b| b.is_private_key() || b.label.contains("PRIVATE") || (b.label.contains("KEY") && !b.label.contains("PUBLIC")))
+        .filter(|b| {
+            b.is_private_key()
+                || b.label.contains("PRIVATE")
+                || (b.label.contains("KEY") && !b.label.contains("PUBLIC"))
+        })
         .map(|b| (b.start, b.end, private_key::from_pem_block(b).description()))
         .collect();
     let replaced = (!replacements.is_empty()).then(|| splice(text, replacements));
     let current = replaced.as_deref().unwrap_or(text);
     match leftover_key_region(current) {
-        Some((start, end)) => {
-            Some(splice(current, vec![(start, end, "[redacted private key: unparsable]".to_string())]))
-        }
+        Some((start, end)) => Some(splice(
+            current,
+            vec![(start, end, "[redacted private key: unparsable]".to_string())],
+        )),
         None => replaced,
     }
 }
@@ -137,17 +149,31 @@ fn leftover_key_region(text: &str) -> Option<(usize, usize)> {
     const MARKER: &str = "PRIVATE KEY";
     let first = text.find(MARKER)?;
     let last = text.rfind(MARKER).unwrap_or(first);
-    let line_start = |i: usize| text.get(..i).and_then(|t| t.rfind('\n')).map_or(0, |n| n + 1);
-    let line_end = |i: usize| text.get(i..).and_then(|t| t.find('\n')).map_or(text.len(), |n| i + n);
+    let line_start = |i: usize| {
+        text.get(..i)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |n| n + 1)
+    };
+    let line_end = |i: usize| {
+        text.get(i..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |n| i + n)
+    };
     let first_line_start = line_start(first);
     let first_line = text.get(first_line_start..line_end(first)).unwrap_or("");
     let start = if first_line.contains("BEGIN") || !first_line.contains("END") {
         first_line_start
     } else {
-        text.get(..first_line_start).and_then(|t| t.rfind("-----")).map_or(0, |n| n + 5)
+        text.get(..first_line_start)
+            .and_then(|t| t.rfind("-----"))
+            .map_or(0, |n| n + 5)
     };
     let last_line = text.get(line_start(last)..line_end(last)).unwrap_or("");
-    let end = if last_line.contains("END") { line_end(last) } else { text.len() };
+    let end = if last_line.contains("END") {
+        line_end(last)
+    } else {
+        text.len()
+    };
     Some((start, end.max(start)))
 }
 
@@ -217,12 +243,19 @@ fn replace_base64(text: &str, depth: u8) -> Option<String> {
 fn decode_credential(run: &str, depth: u8) -> Option<String> {
     let url_safe = run.bytes().any(|b| b == b'-' || b == b'_');
     let decode = |s: &str| {
-        if url_safe { BASE64URL_LENIENT.decode(s) } else { BASE64_LENIENT.decode(s) }.ok()
+        if url_safe {
+            BASE64URL_LENIENT.decode(s)
+        } else {
+            BASE64_LENIENT.decode(s)
+        }
+        .ok()
     };
     let unpadded = run.trim_end_matches('=');
     let prefix_len = unpadded.len().min(64) / 4 * 4;
     let prefix = decode(unpadded.get(..prefix_len)?)?;
-    let is_text = prefix.iter().all(|b| matches!(b, 0x09 | 0x0a | 0x0d | 0x20..=0x7e | 0x80..));
+    let is_text = prefix
+        .iter()
+        .all(|b| matches!(b, 0x09 | 0x0a | 0x0d | 0x20..=0x7e | 0x80..));
     if prefix.first() != Some(&0x30) && !is_text {
         return None;
     }

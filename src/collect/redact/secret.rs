@@ -20,7 +20,12 @@ enum Classified {
     /// A private key alone.
     Key { size: usize, facts: KeyFacts },
     /// Certificates, possibly with a private key in the same PEM text.
-    Certificates { size: usize, pem: String, bundle: Bundle, key: Option<KeyFacts> },
+    Certificates {
+        size: usize,
+        pem: String,
+        bundle: Bundle,
+        key: Option<KeyFacts>,
+    },
 }
 
 /// Replaces `data` and `stringData` of a Secret by redacted `data`.
@@ -76,7 +81,12 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
                 let (with, matches) = match_key(name, facts, &cert_sets);
                 json!({"type": "private-key", "size": size, "redacted": true, "key": facts.to_json(with, matches)})
             }
-            Classified::Certificates { size, pem, bundle, key } => {
+            Classified::Certificates {
+                size,
+                pem,
+                bundle,
+                key,
+            } => {
                 let mut value = json!({
                     "type": "certificates",
                     "size": size,
@@ -121,7 +131,10 @@ fn classify(name: &str, bytes: &[u8]) -> Classified {
     let text = String::from_utf8_lossy(bytes);
     if text.contains("-----BEGIN ") {
         let blocks = pem::blocks(&text);
-        let key = blocks.iter().find(|b| b.is_private_key()).map(private_key::from_pem_block);
+        let key = blocks
+            .iter()
+            .find(|b| b.is_private_key())
+            .map(private_key::from_pem_block);
         let has_certificates = blocks.iter().any(|b| b.is_certificate());
         match (key, has_certificates) {
             (Some(facts), false) => return Classified::Key { size, facts },
@@ -138,12 +151,22 @@ fn classify(name: &str, bytes: &[u8]) -> Classified {
                 } else {
                     text.into_owned()
                 };
-                return Classified::Certificates { size, pem, bundle, key };
+                return Classified::Certificates {
+                    size,
+                    pem,
+                    bundle,
+                    key,
+                };
             }
             (None, false) => {
                 let labels: Vec<String> = blocks
                     .iter()
-                    .map(|b| b.label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == ' ').collect())
+                    .map(|b| {
+                        b.label
+                            .chars()
+                            .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+                            .collect()
+                    })
                     .collect();
                 if !labels.is_empty() {
                     return Classified::Done(
@@ -189,7 +212,11 @@ fn paired_names(key: &str) -> Vec<String> {
     }
     let mut names = Vec::new();
     if let Some(stem) = key.strip_suffix(".key") {
-        names.extend([format!("{stem}.crt"), format!("{stem}.pem"), format!("{stem}.cert")]);
+        names.extend([
+            format!("{stem}.crt"),
+            format!("{stem}.pem"),
+            format!("{stem}.cert"),
+        ]);
     }
     if key.contains("key") {
         names.extend([key.replace("key", "cert"), key.replace("key", "crt")]);
@@ -205,7 +232,9 @@ fn match_key<'a>(
     facts: &KeyFacts,
     cert_sets: &[(&'a str, &[String])],
 ) -> (Option<&'a str>, Option<bool>) {
-    let Some(hash) = facts.public_key_sha256.as_ref() else { return (None, None) };
+    let Some(hash) = facts.public_key_sha256.as_ref() else {
+        return (None, None);
+    };
     if cert_sets.is_empty() {
         return (None, None);
     }
@@ -213,9 +242,19 @@ fn match_key<'a>(
     let is_paired = |name: &str| name == key_name || paired.iter().any(|p| p == name);
     let holds = |set: &[String]| set.iter().any(|h| h == hash);
     let has_pair = cert_sets.iter().any(|(n, _)| is_paired(n));
-    let matched_pair = cert_sets.iter().find(|(n, set)| is_paired(n) && holds(set)).map(|(n, _)| *n);
-    let matched_any = cert_sets.iter().find(|(_, set)| holds(set)).map(|(n, _)| *n);
+    let matched_pair = cert_sets
+        .iter()
+        .find(|(n, set)| is_paired(n) && holds(set))
+        .map(|(n, _)| *n);
+    let matched_any = cert_sets
+        .iter()
+        .find(|(_, set)| holds(set))
+        .map(|(n, _)| *n);
     let with = matched_pair.or(matched_any);
-    let matches = if has_pair { matched_pair.is_some() } else { matched_any.is_some() };
+    let matches = if has_pair {
+        matched_pair.is_some()
+    } else {
+        matched_any.is_some()
+    };
     (with, Some(matches))
 }
