@@ -30,13 +30,13 @@ enum Classified {
 
 /// Replaces `data` and `stringData` of a Secret by redacted `data`.
 pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
-    let mut raw: Vec<(String, Result<Vec<u8>, &'static str>)> = Vec::new();
+    let mut raw: Vec<(String, Result<Vec<u8>, (&'static str, usize)>)> = Vec::new();
     if let Some(Value::Object(data)) = secret.remove("data") {
         for (name, value) in data {
             let bytes = match value {
-                Value::String(text) => decode_data(&text).ok_or("not valid base64"),
+                Value::String(text) => decode_data(&text).ok_or(("not valid base64", text.len())),
                 Value::Null => Ok(Vec::new()),
-                _ => Err("not a string"),
+                _ => Err(("not a string", 0)),
             };
             raw.push((name, bytes));
         }
@@ -45,7 +45,7 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
         for (name, value) in string_data {
             let bytes = match value {
                 Value::String(text) => Ok(text.into_bytes()),
-                _ => Err("not a string"),
+                _ => Err(("not a string", 0)),
             };
             raw.retain(|(n, _)| *n != name);
             raw.push((name, bytes));
@@ -57,7 +57,7 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
         .map(|(name, bytes)| {
             let entry = match bytes {
                 Ok(bytes) => classify(&name, &bytes),
-                Err(error) => Classified::Done(invalid(0, error)),
+                Err((error, size)) => Classified::Done(invalid(size, error)),
             };
             (name, entry)
         })

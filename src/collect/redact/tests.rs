@@ -604,7 +604,7 @@ fn junk_never_panics_and_never_leaks() {
     assert_eq!(entry(&out, "tls.key")["type"], "private-key");
     assert_eq!(
         entry(&out, "bad"),
-        &json!({"type": "invalid", "size": 0, "redacted": true, "error": "not valid base64"})
+        &json!({"type": "invalid", "size": 12, "redacted": true, "error": "not valid base64"})
     );
     assert_eq!(entry(&out, "num")["type"], "invalid");
     assert_eq!(entry(&out, "token")["jwt"], Value::Null);
