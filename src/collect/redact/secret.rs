@@ -28,9 +28,12 @@ enum Classified {
     },
 }
 
+/// Decoded bytes of an entry, or why not and the size of what was there.
+type RawEntry = Result<Vec<u8>, (&'static str, usize)>;
+
 /// Replaces `data` and `stringData` of a Secret by redacted `data`.
 pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
-    let mut raw: Vec<(String, Result<Vec<u8>, (&'static str, usize)>)> = Vec::new();
+    let mut raw: Vec<(String, RawEntry)> = Vec::new();
     if let Some(Value::Object(data)) = secret.remove("data") {
         for (name, value) in data {
             let bytes = match value {
