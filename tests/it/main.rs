@@ -13,5 +13,6 @@ mod architecture;
 mod collect;
 mod crash;
 mod python_verifier;
+mod redaction;
 mod tamper;
 mod who_added;
