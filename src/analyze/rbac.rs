@@ -187,7 +187,10 @@ fn secret_readers(evidence: &EvidenceSet, bindings: &[Binding<'_>], out: &mut Ve
 fn drift(evidence: &EvidenceSet, context: &Context, bindings: &[Binding<'_>], out: &mut Vec<Finding>) {
     let writes = AuditWrites::new(evidence, context.as_of);
     let mesh = Mesh::build(evidence, context.as_of, &writes);
-    let collected: BTreeSet<&str> = bindings.iter().map(|b| b.cluster).collect();
+    let collected: BTreeSet<&str> = evidence
+        .of_kind(crate::model::kinds::K8S_OBJECT)
+        .filter_map(|r| r.object_key().map(|k| k.cluster))
+        .collect();
     let clusters: BTreeSet<&str> = mesh
         .members
         .iter()
@@ -294,5 +297,178 @@ fn wildcard_roles(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
             ),
             [role.reference()],
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Settings;
+    use crate::model::{Evidence, kinds, sha256};
+
+    fn set(objects: Vec<(String, Value)>) -> EvidenceSet {
+        let records = objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, (subject, body))| Evidence {
+                seq: i as u64 + 1,
+                hash: sha256(subject.as_bytes()),
+                kind: kinds::K8S_OBJECT.into(),
+                source: "test".into(),
+                subject,
+                body,
+            })
+            .collect();
+        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+    }
+
+    fn run(evidence: &EvidenceSet) -> Vec<Finding> {
+        let context = Context {
+            as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
+            settings: Settings::default(),
+        };
+        Rbac.analyze(evidence, &context)
+    }
+
+    /// Every item of the bootstrap-RBAC `List` files (unchanged Kubernetes testdata) on `cluster`.
+    fn bootstrap(cluster: &str) -> Vec<(String, Value)> {
+        let files = [
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/cluster-roles.yaml"),
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/cluster-role-bindings.yaml"),
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/controller-roles.yaml"),
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/controller-role-bindings.yaml"),
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/namespace-roles.yaml"),
+            include_str!("../../sample-evidence/mesh/eu-central-1/rbac/bootstrap/namespace-role-bindings.yaml"),
+        ];
+        let mut out = Vec::new();
+        for text in files {
+            let list: Value = serde_saphyr::from_str(text).unwrap();
+            for item in list["items"].as_array().unwrap() {
+                let kind = item["kind"].as_str().unwrap();
+                let name = item["metadata"]["name"].as_str().unwrap();
+                let ns = item["metadata"]["namespace"].as_str().unwrap_or("_cluster");
+                out.push((format!("{cluster}/{ns}/{kind}/{name}"), item.clone()));
+            }
+        }
+        out
+    }
+
+    fn falco_binding() -> Value {
+        let event: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/real-world/k8s-audit/falco-attach_cluster_admin_role.json"
+        ))
+        .unwrap();
+        event["responseObject"].clone()
+    }
+
+    #[test]
+    fn bootstrap_rbac_yields_no_finding() {
+        let objects = bootstrap("a");
+        assert!(objects.len() > 100, "fixtures loaded");
+        let findings = run(&set(objects));
+        assert!(findings.is_empty(), "{findings:#?}");
+    }
+
+    #[test]
+    fn default_labelled_binding_to_a_person_is_a_cluster_admin_grant() {
+        let mut objects = bootstrap("a");
+        objects.push(("a/_cluster/ClusterRoleBinding/some-reader-binding".into(), falco_binding()));
+        let findings = run(&set(objects));
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].check, "RBAC-001");
+        assert!(findings[0].message.contains("User minikube"), "{}", findings[0].message);
+        assert!(findings[0].message.contains("rbac-defaults"));
+        assert_eq!(findings[0].evidence.len(), 2, "binding and cluster-admin role");
+    }
+
+    fn binding(kind: &str, ns: Option<&str>, name: &str, role: (&str, &str), subjects: Value, labels: Value) -> Value {
+        json!({"kind": kind, "metadata": {"name": name, "namespace": ns, "labels": labels},
+               "roleRef": {"kind": role.0, "name": role.1}, "subjects": subjects})
+    }
+
+    #[test]
+    fn secret_readers_wildcards_and_helm_mesh_roles() {
+        let reader_rules = json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]);
+        let objects = vec![
+            ("a/istio-system/Role/secrets-reader".into(), json!({"kind": "Role", "rules": reader_rules})),
+            (
+                "a/istio-system/RoleBinding/obs".into(),
+                binding("RoleBinding", Some("istio-system"), "obs", ("Role", "secrets-reader"),
+                        json!([{"kind": "Group", "name": "observability"}]), json!({})),
+            ),
+            // Same grant in another namespace: not the CA key.
+            ("a/payments/Role/secrets-reader".into(), json!({"kind": "Role", "rules": reader_rules})),
+            (
+                "a/payments/RoleBinding/obs".into(),
+                binding("RoleBinding", Some("payments"), "obs", ("Role", "secrets-reader"),
+                        json!([{"kind": "Group", "name": "observability"}]), json!({})),
+            ),
+            // Helm-managed istiod reading secrets: expected mesh behaviour.
+            ("a/istio-system/Role/istiod".into(), json!({"kind": "Role", "rules": reader_rules,
+                "metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}})),
+            (
+                "a/istio-system/RoleBinding/istiod".into(),
+                binding("RoleBinding", Some("istio-system"), "istiod", ("Role", "istiod"),
+                        json!([{"kind": "ServiceAccount", "namespace": "istio-system", "name": "istiod"}]),
+                        json!({"app.kubernetes.io/managed-by": "Helm"})),
+            ),
+            // A custom wildcard role bound cluster-wide: RBAC-001 (not repeated as RBAC-002) and RBAC-004.
+            ("a/_cluster/ClusterRole/god".into(), json!({"kind": "ClusterRole",
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})),
+            (
+                "a/_cluster/ClusterRoleBinding/god".into(),
+                binding("ClusterRoleBinding", None, "god", ("ClusterRole", "god"),
+                        json!([{"kind": "ServiceAccount", "namespace": "ci", "name": "deployer"}]), json!({})),
+            ),
+        ];
+        let findings = run(&set(objects));
+        let got: Vec<(&str, &str)> = findings.iter().map(|f| (f.check.as_str(), f.subject.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("RBAC-001", "a/_cluster/ClusterRoleBinding/god"),
+                ("RBAC-002", "a/istio-system/RoleBinding/obs"),
+                ("RBAC-004", "a/_cluster/ClusterRole/god"),
+            ],
+            "{findings:#?}"
+        );
+    }
+
+    #[test]
+    fn drift_needs_a_majority_and_names_the_deviating_cluster() {
+        let mesh = |c: &str, peer: &str| -> Vec<(String, Value)> {
+            vec![
+                (format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": "trustDomain: x\n"}})),
+                (
+                    format!("{c}/istio-system/Secret/istio-remote-secret-{peer}"),
+                    json!({"metadata": {"name": format!("istio-remote-secret-{peer}"),
+                           "labels": {"istio/multiCluster": "true"}}, "data": {peer: {}}}),
+                ),
+            ]
+        };
+        let oncall = |c: &str, group: &str| {
+            (
+                format!("{c}/_cluster/ClusterRoleBinding/oncall"),
+                binding("ClusterRoleBinding", None, "oncall", ("ClusterRole", "view"),
+                        json!([{"kind": "Group", "name": group}]), json!({})),
+            )
+        };
+        let mut objects = Vec::new();
+        for (c, peer) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")] {
+            objects.extend(mesh(c, peer));
+        }
+        objects.push(oncall("a", "oncall"));
+        objects.push(oncall("b", "oncall"));
+        objects.push(oncall("c", "everyone"));
+        // Only on one cluster: not drift.
+        objects.push((
+            "a/_cluster/ClusterRoleBinding/solo".into(),
+            binding("ClusterRoleBinding", None, "solo", ("ClusterRole", "view"), json!([{"kind": "Group", "name": "x"}]), json!({})),
+        ));
+        let findings = run(&set(objects));
+        let got: Vec<(&str, Option<&str>)> = findings.iter().map(|f| (f.check.as_str(), f.cluster.as_deref())).collect();
+        assert_eq!(got, [("RBAC-003", Some("c")), ("RBAC-003", Some("d"))], "{findings:#?}");
+        assert!(findings[0].message.contains("c has"));
+        assert!(findings[1].message.contains("3 of 4"));
     }
 }
