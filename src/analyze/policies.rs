@@ -513,3 +513,157 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Settings;
+    use crate::model::{kinds, sha256};
+    use serde_json::json;
+
+    fn set(objects: Vec<(String, Value)>) -> EvidenceSet {
+        let records = objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, (subject, body))| Evidence {
+                seq: i as u64 + 1,
+                hash: sha256(subject.as_bytes()),
+                kind: kinds::K8S_OBJECT.into(),
+                source: "test".into(),
+                subject,
+                body,
+            })
+            .collect();
+        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+    }
+
+    fn run(objects: Vec<(String, Value)>) -> Vec<Finding> {
+        let context = Context {
+            as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
+            settings: Settings::default(),
+        };
+        let mut f = Policies.analyze(&set(objects), &context);
+        f.sort();
+        f
+    }
+
+    /// A peered, collected mesh member with a mesh-wide STRICT policy and namespace `payments`.
+    fn member(c: &str, peer: &str) -> Vec<(String, Value)> {
+        vec![
+            (format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": "rootNamespace: istio-system\n"}})),
+            (
+                format!("{c}/istio-system/Secret/istio-remote-secret-{peer}"),
+                json!({"metadata": {"name": format!("istio-remote-secret-{peer}"), "labels": {"istio/multiCluster": "true"}},
+                       "data": {peer: {}}}),
+            ),
+            (format!("{c}/_cluster/Namespace/payments"), json!({"metadata": {"name": "payments"}})),
+            (format!("{c}/istio-system/PeerAuthentication/default"), json!({"spec": {"mtls": {"mode": "STRICT"}}})),
+        ]
+    }
+
+    fn checks(findings: &[Finding]) -> Vec<(&str, Option<&str>, &str)> {
+        findings
+            .iter()
+            .map(|f| (f.check.as_str(), f.cluster.as_deref(), f.subject.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn allow_all_rule_is_permissive_but_empty_spec_denies() {
+        assert_eq!(permissive_reasons(&json!({"rules": [{}]})).len(), 1);
+        assert!(permissive_reasons(&json!({})).is_empty(), "ALLOW without rules denies everything");
+        assert!(permissive_reasons(&json!({"action": "ALLOW"})).is_empty());
+        assert!(permissive_reasons(&json!({"action": "DENY", "rules": [{}]})).is_empty());
+        let star = json!({"rules": [{"from": [{"source": {"principals": ["*"]}}, {"source": {"namespaces": ["*"]}}]}]});
+        assert_eq!(permissive_reasons(&star).len(), 2);
+        let named = json!({"rules": [{"from": [{"source": {"principals": ["td/ns/a/sa/b"]}}]}]});
+        assert!(permissive_reasons(&named).is_empty());
+
+        let mut objects = member("a", "b");
+        objects.push(("a/payments/AuthorizationPolicy/open".into(), json!({"spec": {"rules": [{}]}})));
+        objects.push(("a/payments/AuthorizationPolicy/deny-all".into(), json!({"spec": {}})));
+        let findings = run(objects);
+        assert_eq!(checks(&findings), [("POL-002", Some("a"), "a/payments/AuthorizationPolicy/open")]);
+        assert!(findings[0].message.contains("rule 0 is {}"));
+    }
+
+    #[test]
+    fn drift_is_reported_once_per_policy_and_missing_per_cluster() {
+        let policy = |principal: &str, order: bool| {
+            let list = if order { json!(["x", principal]) } else { json!([principal, "x"]) };
+            json!({"spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": list}}]}]}})
+        };
+        let mut objects = Vec::new();
+        for (c, p) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")] {
+            objects.extend(member(c, p));
+        }
+        objects.push(("a/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/y", true)));
+        objects.push(("b/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/y", false)));
+        objects.push(("c/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/z", true)));
+        let findings = run(objects);
+        assert_eq!(
+            checks(&findings),
+            [
+                ("POL-001", Some("c"), "c/payments/AuthorizationPolicy/billing"),
+                ("POL-003", Some("d"), "d/payments/AuthorizationPolicy/billing"),
+            ],
+            "{findings:#?}"
+        );
+        assert!(findings[0].message.contains("a, b have") && findings[0].message.contains("c has"));
+        assert!(findings[1].message.contains("3 of the 4"));
+    }
+
+    #[test]
+    fn mtls_overrides_and_missing_mesh_wide_strict() {
+        let mut objects = member("a", "b");
+        objects.extend(member("b", "a"));
+        objects.retain(|(s, _)| s != "b/istio-system/PeerAuthentication/default");
+        objects.push(("a/payments/PeerAuthentication/default".into(), json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}})));
+        objects.push((
+            "a/payments/PeerAuthentication/db".into(),
+            json!({"spec": {"selector": {"matchLabels": {"app": "db"}}, "mtls": {"mode": "STRICT"},
+                   "portLevelMtls": {"5432": {"mode": "DISABLE"}}}}),
+        ));
+        objects.push(("a/checkout/PeerAuthentication/ok".into(), json!({"spec": {"mtls": {"mode": "STRICT"}}})));
+        let findings = run(objects);
+        assert_eq!(
+            checks(&findings),
+            [
+                ("POL-004", Some("a"), "a/payments/PeerAuthentication/db"),
+                ("POL-004", Some("a"), "a/payments/PeerAuthentication/default"),
+                ("POL-004", Some("b"), "b/istio-system/PeerAuthentication/*"),
+            ],
+            "{findings:#?}"
+        );
+        assert!(findings[0].message.contains("port 5432 mode DISABLE"));
+    }
+
+    #[test]
+    fn access_policy_translation_missing_on_a_workspace_cluster() {
+        let mut objects = Vec::new();
+        for (c, p) in [("a", "b"), ("b", "c"), ("c", "a")] {
+            objects.extend(member(c, p));
+            objects.push((
+                format!("mgmt/gloo-mesh/KubernetesCluster/{c}"),
+                json!({"metadata": {"name": c, "labels": {"env": if c == "c" { "dev" } else { "prod" }}}}),
+            ));
+        }
+        objects.push((
+            "mgmt/gloo-mesh/Workspace/payments".into(),
+            json!({"metadata": {"name": "payments"},
+                   "spec": {"workloadClusters": [{"selector": {"env": "prod"}, "namespaces": [{"name": "pay*"}]},
+                                                 {"name": "mgmt", "namespaces": [{"name": "payments"}]}]}}),
+        ));
+        objects.push(("mgmt/payments/AccessPolicy/ledger".into(), json!({"metadata": {"name": "ledger"}})));
+        objects.push((
+            "a/payments/AuthorizationPolicy/ledger".into(),
+            json!({"metadata": {"labels": {"gloo.solo.io/parent_kind": "AccessPolicy", "gloo.solo.io/parent_name": "ledger",
+                   "gloo.solo.io/parent_namespace": "payments"}}, "spec": {"rules": [{"from": [{"source": {"principals": ["p"]}}]}]}}),
+        ));
+        let findings: Vec<Finding> = run(objects).into_iter().filter(|f| f.check == "POL-005").collect();
+        // b is selected (env=prod) and lacks the translation; c is not selected (env=dev).
+        assert_eq!(checks(&findings), [("POL-005", Some("b"), "mgmt/payments/AccessPolicy/ledger")]);
+        assert!(glob_match("pay*", "payments") && glob_match("*", "x") && !glob_match("a*c", "abd"));
+        assert!(glob_match("*-prod-*", "eu-prod-1") && !glob_match("eu", "eu-1"));
+    }
+}
