@@ -308,3 +308,131 @@ fn join<'s>(items: impl Iterator<Item = &'s &'s str>) -> String {
     let v: Vec<&str> = items.copied().collect();
     if v.is_empty() { "nobody".to_string() } else { v.join(", ") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Settings;
+    use crate::model::{Evidence, kinds, sha256};
+    use serde_json::json;
+
+    fn set(records: Vec<(&str, String, Value)>) -> EvidenceSet {
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, subject, body))| Evidence {
+                seq: i as u64 + 1,
+                hash: sha256(subject.as_bytes()),
+                kind: kind.into(),
+                source: "test".into(),
+                subject,
+                body,
+            })
+            .collect();
+        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+    }
+
+    fn run(records: Vec<(&str, String, Value)>) -> Vec<(String, Option<String>, String)> {
+        let context = Context {
+            as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
+            settings: Settings::default(),
+        };
+        let mut f = Registrations.analyze(&set(records), &context);
+        f.sort();
+        f.into_iter().map(|f| (f.check, f.cluster, f.subject)).collect()
+    }
+
+    fn config(c: &str) -> (&'static str, String, Value) {
+        (kinds::K8S_OBJECT, format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": ""}}))
+    }
+
+    fn secret(holder: &str, target: &str) -> (&'static str, String, Value) {
+        (
+            kinds::K8S_OBJECT,
+            format!("{holder}/istio-system/Secret/istio-remote-secret-{target}"),
+            json!({"metadata": {"name": format!("istio-remote-secret-{target}"), "creationTimestamp": "2026-06-01T00:00:00Z",
+                   "labels": {"istio/multiCluster": "true"}}, "data": {target: {}}}),
+        )
+    }
+
+    fn registration(name: &str, status: Value) -> (&'static str, String, Value) {
+        (
+            kinds::K8S_OBJECT,
+            format!("mgmt/gloo-mesh/KubernetesCluster/{name}"),
+            json!({"metadata": {"name": name, "namespace": "gloo-mesh", "generation": 2,
+                   "creationTimestamp": "2026-06-01T00:00:00Z"}, "status": status}),
+        )
+    }
+
+    fn create(name: &str, user: &str) -> (&'static str, String, Value) {
+        (
+            kinds::AUDIT_EVENT,
+            format!("mgmt/audit/{name}"),
+            json!({"cluster": "mgmt", "verb": "create", "user": {"username": user},
+                   "objectRef": {"resource": "kubernetesclusters", "namespace": "gloo-mesh", "name": name},
+                   "responseStatus": {"code": 201}, "requestReceivedTimestamp": "2026-06-01T00:00:00Z"}),
+        )
+    }
+
+    fn accepted() -> Value {
+        json!({"common": {"State": {"approval": "ACCEPTED", "observedGeneration": 2}}})
+    }
+
+    #[test]
+    fn manual_peering_without_management_plane_is_clean_except_attribution() {
+        let got = run(vec![config("a"), config("b"), secret("a", "b"), secret("b", "a")]);
+        // No KubernetesCluster: REG-001 does not apply; nobody is attributed (REG-002).
+        assert_eq!(
+            got,
+            [
+                ("REG-002".to_string(), Some("a".to_string()), "a/mesh-membership".to_string()),
+                ("REG-002".to_string(), Some("b".to_string()), "b/mesh-membership".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unregistered_asymmetric_orphaned_and_not_accepted() {
+        let got = run(vec![
+            config("a"),
+            config("b"),
+            config("c"),
+            registration("a", accepted()),
+            create("a", "alice"),
+            registration("b", json!({"common": {"state": {"approval": "PENDING", "observedGeneration": 1}}})),
+            create("b", "alice"),
+            secret("a", "b"),
+            secret("b", "a"),
+            secret("a", "c"), // c holds nothing for a, and c is not registered
+            secret("a", "gone"),
+        ]);
+        let s = |a: &str, b: &str, c: &str| (a.to_string(), Some(b.to_string()), c.to_string());
+        assert_eq!(
+            got,
+            [
+                s("REG-002", "c", "c/mesh-membership"),
+                s("REG-004", "a", "a/istio-system/Secret/istio-remote-secret-gone"),
+                s("REG-001", "c", "c/registration"),
+                s("REG-003", "c", "c/peering/a"),
+                s("REG-005", "b", "mgmt/gloo-mesh/KubernetesCluster/b"),
+            ]
+        );
+    }
+
+    #[test]
+    fn approval_key_is_case_insensitive_and_generation_lag_counts() {
+        let upper = run(vec![registration("a", accepted()), create("a", "alice")]);
+        assert!(upper.is_empty(), "{upper:?}");
+        let lower = run(vec![
+            registration("a", json!({"common": {"state": {"approval": "accepted", "observedGeneration": 2}}})),
+            create("a", "alice"),
+        ]);
+        assert!(lower.is_empty(), "{lower:?}");
+        let lagging = run(vec![
+            registration("a", json!({"common": {"State": {"approval": "ACCEPTED", "observedGeneration": 1}}})),
+            create("a", "alice"),
+        ]);
+        assert_eq!(lagging.len(), 1);
+        assert_eq!(lagging[0].0, "REG-005");
+    }
+}
