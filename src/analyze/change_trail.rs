@@ -369,3 +369,140 @@ fn collection_gaps(evidence: &EvidenceSet) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Settings;
+    use crate::model::sha256;
+    use serde_json::json;
+
+    fn set(records: Vec<(&str, String, Value)>) -> EvidenceSet {
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, subject, body))| Evidence {
+                seq: i as u64 + 1,
+                hash: sha256(subject.as_bytes()),
+                kind: kind.into(),
+                source: "test".into(),
+                subject,
+                body,
+            })
+            .collect();
+        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+    }
+
+    fn run(records: Vec<(&str, String, Value)>, settings: Settings) -> Vec<Finding> {
+        let context = Context {
+            as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
+            settings,
+        };
+        let mut f = ChangeTrail.analyze(&set(records), &context);
+        f.sort();
+        f
+    }
+
+    fn commit(sha: &str, signed: bool, merge: bool, at: &str, files: Value) -> (&'static str, String, Value) {
+        (
+            kinds::GIT_COMMIT,
+            format!("git/gitops/commit/{sha}"),
+            json!({"repo": "gitops", "commit": sha, "author": {"name": "Dev", "email": "dev@x", "time_utc": at},
+                   "committer": {"name": "Dev", "email": "dev@x", "time_utc": at}, "summary": format!("change {sha}"),
+                   "signature": {"present": signed}, "merge": merge, "files": files}),
+        )
+    }
+
+    fn pa_file(path: &str, cluster: Option<&str>, mode: &str) -> Value {
+        json!([{"path": path, "change": "added", "cluster": cluster, "objects_before": [],
+                "objects_after": [{"kind": "PeerAuthentication", "namespace": "payments", "name": "default",
+                    "manifest": {"kind": "PeerAuthentication", "metadata": {"name": "default"},
+                                 "spec": {"mtls": {"mode": mode}}}}]}])
+    }
+
+    fn live(subject: &str, body: Value) -> (&'static str, String, Value) {
+        (kinds::K8S_OBJECT, subject.to_string(), body)
+    }
+
+    #[test]
+    fn unsigned_commits_touching_manifests_use_the_configured_severity() {
+        let records = vec![
+            commit("aaa", false, false, "2026-06-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+            commit("bbb", true, false, "2026-06-02T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+            commit("ccc", false, true, "2026-06-03T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+            commit("ddd", false, false, "2026-06-04T00:00:00Z", json!([{"path": "README.md", "change": "modified"}])),
+            commit("eee", false, false, "2027-01-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+        ];
+        let findings = run(records.clone(), Settings::default());
+        let chg1: Vec<&Finding> = findings.iter().filter(|f| f.check == "CHG-001").collect();
+        assert_eq!(chg1.len(), 1, "signed, merge, non-manifest and future commits are not reported");
+        assert_eq!(chg1[0].subject, "git/gitops/commit/aaa");
+        assert_eq!(chg1[0].severity, Severity::Info);
+        assert!(chg1[0].message.contains("PeerAuthentication payments/default"));
+        let settings = Settings {
+            unsigned_change_severity: Severity::High,
+            ..Settings::default()
+        };
+        let raised = run(records, settings);
+        assert_eq!(raised.iter().find(|f| f.check == "CHG-001").map(|f| f.severity), Some(Severity::High));
+    }
+
+    #[test]
+    fn live_objects_are_compared_with_base_and_overlay_manifests() {
+        let strict = json!({"metadata": {"name": "default", "labels": {"app.kubernetes.io/instance": "x"}},
+                            "spec": {"mtls": {"mode": "STRICT"}}});
+        let permissive = json!({"metadata": {"name": "default"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}});
+        let records = vec![
+            commit("aaa", true, false, "2026-06-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+            commit("bbb", true, false, "2026-06-02T00:00:00Z", pa_file("overlays/b/pa.yaml", Some("b"), "PERMISSIVE")),
+            live("a/payments/PeerAuthentication/default", strict.clone()),
+            live("b/payments/PeerAuthentication/default", permissive.clone()),
+            // Edited by hand on c: git says STRICT.
+            live("c/payments/PeerAuthentication/default", permissive),
+            // No manifest, no audit create: out of band. With an audit create: attributed.
+            live("a/_cluster/ClusterRoleBinding/debug", json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": "carol"}]})),
+            live("a/_cluster/ClusterRoleBinding/made", json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": "bob"}]})),
+            (kinds::AUDIT_EVENT, "a/audit/1".into(), json!({"cluster": "a", "verb": "create", "user": {"username": "bob"},
+                "objectRef": {"resource": "clusterrolebindings", "name": "made"}, "responseStatus": {"code": 201},
+                "requestReceivedTimestamp": "2026-06-01T00:00:00Z"})),
+            // Helm-managed and management-plane translations are never out of band.
+            live("a/payments/AuthorizationPolicy/helm", json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}})),
+            live("a/payments/AuthorizationPolicy/translated", json!({"metadata": {"labels": {"gloo.solo.io/parent_kind": "AccessPolicy"}}})),
+        ];
+        let findings = run(records, Settings::default());
+        let chg2: Vec<(&str, &str)> = findings
+            .iter()
+            .filter(|f| f.check == "CHG-002")
+            .map(|f| (f.subject.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(chg2.len(), 2, "{chg2:#?}");
+        assert_eq!(chg2[0].0, "a/_cluster/ClusterRoleBinding/debug");
+        assert!(chg2[0].1.contains("no git manifest"));
+        assert_eq!(chg2[1].0, "c/payments/PeerAuthentication/default");
+        assert!(chg2[1].1.contains("spec.mtls.mode is \"STRICT\" in git but \"PERMISSIVE\" live"), "{}", chg2[1].1);
+    }
+
+    #[test]
+    fn without_git_nothing_is_out_of_band() {
+        let records = vec![live(
+            "a/_cluster/ClusterRoleBinding/debug",
+            json!({"roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": [{"kind": "User", "name": "carol"}]}),
+        )];
+        assert!(run(records, Settings::default()).is_empty());
+    }
+
+    #[test]
+    fn renames_and_deletions_follow_the_file() {
+        let mut renamed = pa_file("new/pa.yaml", None, "PERMISSIVE");
+        renamed[0]["change"] = json!("renamed");
+        renamed[0]["old_path"] = json!("old/pa.yaml");
+        let records = vec![
+            commit("aaa", true, false, "2026-06-01T00:00:00Z", pa_file("old/pa.yaml", None, "STRICT")),
+            commit("bbb", true, false, "2026-06-02T00:00:00Z", renamed),
+            live("a/payments/PeerAuthentication/default", json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}})),
+        ];
+        assert!(run(records, Settings::default()).is_empty(), "the old path no longer declares STRICT");
+    }
+}
