@@ -106,7 +106,11 @@ fn unsigned_changes(commits: &[Commit<'_>], context: &Context) -> Vec<Finding> {
         let changes: Vec<String> = trust_files
             .iter()
             .map(|f| {
-                let objects = if f.objects_after.is_empty() { &f.objects_before } else { &f.objects_after };
+                let objects = if f.objects_after.is_empty() {
+                    &f.objects_before
+                } else {
+                    &f.objects_after
+                };
                 let names: Vec<String> = objects
                     .iter()
                     .map(|o| match o.namespace {
@@ -126,7 +130,9 @@ fn unsigned_changes(commits: &[Commit<'_>], context: &Context) -> Vec<Finding> {
                 c.summary.unwrap_or_default(),
                 c.repo,
                 c.author.display().unwrap_or_else(|| "an unknown author".to_string()),
-                c.time().map(|t| t.to_rfc3339()).unwrap_or_else(|| "an unknown time".to_string()),
+                c.time()
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "an unknown time".to_string()),
                 changes.join("; ")
             ),
             [c.record.reference()],
@@ -427,15 +433,49 @@ mod tests {
     #[test]
     fn unsigned_commits_touching_manifests_use_the_configured_severity() {
         let records = vec![
-            commit("aaa", false, false, "2026-06-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
-            commit("bbb", true, false, "2026-06-02T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
-            commit("ccc", false, true, "2026-06-03T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
-            commit("ddd", false, false, "2026-06-04T00:00:00Z", json!([{"path": "README.md", "change": "modified"}])),
-            commit("eee", false, false, "2027-01-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
+            commit(
+                "aaa",
+                false,
+                false,
+                "2026-06-01T00:00:00Z",
+                pa_file("base/pa.yaml", None, "STRICT"),
+            ),
+            commit(
+                "bbb",
+                true,
+                false,
+                "2026-06-02T00:00:00Z",
+                pa_file("base/pa.yaml", None, "STRICT"),
+            ),
+            commit(
+                "ccc",
+                false,
+                true,
+                "2026-06-03T00:00:00Z",
+                pa_file("base/pa.yaml", None, "STRICT"),
+            ),
+            commit(
+                "ddd",
+                false,
+                false,
+                "2026-06-04T00:00:00Z",
+                json!([{"path": "README.md", "change": "modified"}]),
+            ),
+            commit(
+                "eee",
+                false,
+                false,
+                "2027-01-01T00:00:00Z",
+                pa_file("base/pa.yaml", None, "STRICT"),
+            ),
         ];
         let findings = run(records.clone(), Settings::default());
         let chg1: Vec<&Finding> = findings.iter().filter(|f| f.check == "CHG-001").collect();
-        assert_eq!(chg1.len(), 1, "signed, merge, non-manifest and future commits are not reported");
+        assert_eq!(
+            chg1.len(),
+            1,
+            "signed, merge, non-manifest and future commits are not reported"
+        );
         assert_eq!(chg1[0].subject, "git/gitops/commit/aaa");
         assert_eq!(chg1[0].severity, Severity::Info);
         assert!(chg1[0].message.contains("PeerAuthentication payments/default"));
@@ -444,7 +484,10 @@ mod tests {
             ..Settings::default()
         };
         let raised = run(records, settings);
-        assert_eq!(raised.iter().find(|f| f.check == "CHG-001").map(|f| f.severity), Some(Severity::High));
+        assert_eq!(
+            raised.iter().find(|f| f.check == "CHG-001").map(|f| f.severity),
+            Some(Severity::High)
+        );
     }
 
     #[test]
@@ -453,23 +496,51 @@ mod tests {
                             "spec": {"mtls": {"mode": "STRICT"}}});
         let permissive = json!({"metadata": {"name": "default"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}});
         let records = vec![
-            commit("aaa", true, false, "2026-06-01T00:00:00Z", pa_file("base/pa.yaml", None, "STRICT")),
-            commit("bbb", true, false, "2026-06-02T00:00:00Z", pa_file("overlays/b/pa.yaml", Some("b"), "PERMISSIVE")),
+            commit(
+                "aaa",
+                true,
+                false,
+                "2026-06-01T00:00:00Z",
+                pa_file("base/pa.yaml", None, "STRICT"),
+            ),
+            commit(
+                "bbb",
+                true,
+                false,
+                "2026-06-02T00:00:00Z",
+                pa_file("overlays/b/pa.yaml", Some("b"), "PERMISSIVE"),
+            ),
             live("a/payments/PeerAuthentication/default", strict.clone()),
             live("b/payments/PeerAuthentication/default", permissive.clone()),
             // Edited by hand on c: git says STRICT.
             live("c/payments/PeerAuthentication/default", permissive),
             // No manifest, no audit create: out of band. With an audit create: attributed.
-            live("a/_cluster/ClusterRoleBinding/debug", json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
-                "subjects": [{"kind": "User", "name": "carol"}]})),
-            live("a/_cluster/ClusterRoleBinding/made", json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
-                "subjects": [{"kind": "User", "name": "bob"}]})),
-            (kinds::AUDIT_EVENT, "a/audit/1".into(), json!({"cluster": "a", "verb": "create", "user": {"username": "bob"},
+            live(
+                "a/_cluster/ClusterRoleBinding/debug",
+                json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": "carol"}]}),
+            ),
+            live(
+                "a/_cluster/ClusterRoleBinding/made",
+                json!({"roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": "bob"}]}),
+            ),
+            (
+                kinds::AUDIT_EVENT,
+                "a/audit/1".into(),
+                json!({"cluster": "a", "verb": "create", "user": {"username": "bob"},
                 "objectRef": {"resource": "clusterrolebindings", "name": "made"}, "responseStatus": {"code": 201},
-                "requestReceivedTimestamp": "2026-06-01T00:00:00Z"})),
+                "requestReceivedTimestamp": "2026-06-01T00:00:00Z"}),
+            ),
             // Helm-managed and management-plane translations are never out of band.
-            live("a/payments/AuthorizationPolicy/helm", json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}})),
-            live("a/payments/AuthorizationPolicy/translated", json!({"metadata": {"labels": {"gloo.solo.io/parent_kind": "AccessPolicy"}}})),
+            live(
+                "a/payments/AuthorizationPolicy/helm",
+                json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}}),
+            ),
+            live(
+                "a/payments/AuthorizationPolicy/translated",
+                json!({"metadata": {"labels": {"gloo.solo.io/parent_kind": "AccessPolicy"}}}),
+            ),
         ];
         let findings = run(records, Settings::default());
         let chg2: Vec<(&str, &str)> = findings
@@ -481,7 +552,13 @@ mod tests {
         assert_eq!(chg2[0].0, "a/_cluster/ClusterRoleBinding/debug");
         assert!(chg2[0].1.contains("no git manifest"));
         assert_eq!(chg2[1].0, "c/payments/PeerAuthentication/default");
-        assert!(chg2[1].1.contains("spec.mtls.mode is \"STRICT\" in git but \"PERMISSIVE\" live"), "{}", chg2[1].1);
+        assert!(
+            chg2[1]
+                .1
+                .contains("spec.mtls.mode is \"STRICT\" in git but \"PERMISSIVE\" live"),
+            "{}",
+            chg2[1].1
+        );
     }
 
     #[test]
@@ -499,10 +576,22 @@ mod tests {
         renamed[0]["change"] = json!("renamed");
         renamed[0]["old_path"] = json!("old/pa.yaml");
         let records = vec![
-            commit("aaa", true, false, "2026-06-01T00:00:00Z", pa_file("old/pa.yaml", None, "STRICT")),
+            commit(
+                "aaa",
+                true,
+                false,
+                "2026-06-01T00:00:00Z",
+                pa_file("old/pa.yaml", None, "STRICT"),
+            ),
             commit("bbb", true, false, "2026-06-02T00:00:00Z", renamed),
-            live("a/payments/PeerAuthentication/default", json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}})),
+            live(
+                "a/payments/PeerAuthentication/default",
+                json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}}),
+            ),
         ];
-        assert!(run(records, Settings::default()).is_empty(), "the old path no longer declares STRICT");
+        assert!(
+            run(records, Settings::default()).is_empty(),
+            "the old path no longer declares STRICT"
+        );
     }
 }

@@ -44,7 +44,12 @@ impl<'a> Variants<'a> {
             v.evidence.push(record);
         }
         let mut variants: Vec<Variant<'a>> = by_value.into_values().collect();
-        variants.sort_by(|a, b| b.clusters.len().cmp(&a.clusters.len()).then_with(|| a.value.cmp(&b.value)));
+        variants.sort_by(|a, b| {
+            b.clusters
+                .len()
+                .cmp(&a.clusters.len())
+                .then_with(|| a.value.cmp(&b.value))
+        });
         Variants(variants)
     }
 

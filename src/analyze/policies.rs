@@ -144,7 +144,10 @@ fn drift_and_missing(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Find
             continue;
         }
         let spec = normalize_sets(record.body.get("spec").unwrap_or(&Value::Null));
-        by_key.entry((ns, key.name)).or_default().push((record, key.cluster, spec));
+        by_key
+            .entry((ns, key.name))
+            .or_default()
+            .push((record, key.cluster, spec));
     }
     for ((ns, name), items) in &by_key {
         let variants = Variants::group(items.iter().map(|(r, c, v)| (*c, v, r.reference())));
@@ -206,7 +209,11 @@ pub fn permissive_reasons(spec: &Value) -> Vec<String> {
         return Vec::new();
     }
     let mut reasons = Vec::new();
-    let rules = spec.get("rules").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let rules = spec
+        .get("rules")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     for (i, rule) in rules.iter().enumerate() {
         if rule.as_object().is_some_and(|o| o.is_empty()) || rule.is_null() {
             reasons.push(format!("rule {i} is {{}} and matches every request"));
@@ -240,12 +247,7 @@ fn permissive(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
         out.push(AUTHZ_PERMISSIVE.finding(
             Some(key.cluster),
             record.subject.clone(),
-            format!(
-                "ALLOW {} on {}: {}",
-                object_name(&key),
-                key.cluster,
-                reasons.join("; ")
-            ),
+            format!("ALLOW {} on {}: {}", object_name(&key), key.cluster, reasons.join("; ")),
             [record.reference()],
         ));
     }
@@ -400,9 +402,7 @@ fn selects_cluster(entry: &Value, name: &str, registration: &Evidence) -> bool {
     }
     if let Some(wanted) = entry.pointer("/selector").and_then(Value::as_object) {
         let have = labels(registration);
-        return wanted
-            .iter()
-            .all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v));
+        return wanted.iter().all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v));
     }
     false
 }
@@ -480,8 +480,7 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
             let wname = workspace.str_at("/metadata/name").unwrap_or("?");
             for (cluster, reg) in &mesh.registrations {
                 let selected = entries.iter().any(|e| {
-                    selects_cluster(e, cluster, reg.record)
-                        && namespaces.iter().any(|n| selects_namespace(e, n))
+                    selects_cluster(e, cluster, reg.record) && namespaces.iter().any(|n| selects_namespace(e, n))
                 });
                 if !selected || !collected.contains(cluster.as_str()) {
                     continue;
@@ -550,14 +549,23 @@ mod tests {
     /// A peered, collected mesh member with a mesh-wide STRICT policy and namespace `payments`.
     fn member(c: &str, peer: &str) -> Vec<(String, Value)> {
         vec![
-            (format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": "rootNamespace: istio-system\n"}})),
+            (
+                format!("{c}/istio-system/ConfigMap/istio"),
+                json!({"metadata": {"name": "istio"}, "data": {"mesh": "rootNamespace: istio-system\n"}}),
+            ),
             (
                 format!("{c}/istio-system/Secret/istio-remote-secret-{peer}"),
                 json!({"metadata": {"name": format!("istio-remote-secret-{peer}"), "labels": {"istio/multiCluster": "true"}},
                        "data": {peer: {}}}),
             ),
-            (format!("{c}/_cluster/Namespace/payments"), json!({"metadata": {"name": "payments"}})),
-            (format!("{c}/istio-system/PeerAuthentication/default"), json!({"spec": {"mtls": {"mode": "STRICT"}}})),
+            (
+                format!("{c}/_cluster/Namespace/payments"),
+                json!({"metadata": {"name": "payments"}}),
+            ),
+            (
+                format!("{c}/istio-system/PeerAuthentication/default"),
+                json!({"spec": {"mtls": {"mode": "STRICT"}}}),
+            ),
         ]
     }
 
@@ -571,7 +579,10 @@ mod tests {
     #[test]
     fn allow_all_rule_is_permissive_but_empty_spec_denies() {
         assert_eq!(permissive_reasons(&json!({"rules": [{}]})).len(), 1);
-        assert!(permissive_reasons(&json!({})).is_empty(), "ALLOW without rules denies everything");
+        assert!(
+            permissive_reasons(&json!({})).is_empty(),
+            "ALLOW without rules denies everything"
+        );
         assert!(permissive_reasons(&json!({"action": "ALLOW"})).is_empty());
         assert!(permissive_reasons(&json!({"action": "DENY", "rules": [{}]})).is_empty());
         let star = json!({"rules": [{"from": [{"source": {"principals": ["*"]}}, {"source": {"namespaces": ["*"]}}]}]});
@@ -580,26 +591,45 @@ mod tests {
         assert!(permissive_reasons(&named).is_empty());
 
         let mut objects = member("a", "b");
-        objects.push(("a/payments/AuthorizationPolicy/open".into(), json!({"spec": {"rules": [{}]}})));
+        objects.push((
+            "a/payments/AuthorizationPolicy/open".into(),
+            json!({"spec": {"rules": [{}]}}),
+        ));
         objects.push(("a/payments/AuthorizationPolicy/deny-all".into(), json!({"spec": {}})));
         let findings = run(objects);
-        assert_eq!(checks(&findings), [("POL-002", Some("a"), "a/payments/AuthorizationPolicy/open")]);
+        assert_eq!(
+            checks(&findings),
+            [("POL-002", Some("a"), "a/payments/AuthorizationPolicy/open")]
+        );
         assert!(findings[0].message.contains("rule 0 is {}"));
     }
 
     #[test]
     fn drift_is_reported_once_per_policy_and_missing_per_cluster() {
         let policy = |principal: &str, order: bool| {
-            let list = if order { json!(["x", principal]) } else { json!([principal, "x"]) };
+            let list = if order {
+                json!(["x", principal])
+            } else {
+                json!([principal, "x"])
+            };
             json!({"spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": list}}]}]}})
         };
         let mut objects = Vec::new();
         for (c, p) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")] {
             objects.extend(member(c, p));
         }
-        objects.push(("a/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/y", true)));
-        objects.push(("b/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/y", false)));
-        objects.push(("c/payments/AuthorizationPolicy/billing".into(), policy("td/ns/x/sa/z", true)));
+        objects.push((
+            "a/payments/AuthorizationPolicy/billing".into(),
+            policy("td/ns/x/sa/y", true),
+        ));
+        objects.push((
+            "b/payments/AuthorizationPolicy/billing".into(),
+            policy("td/ns/x/sa/y", false),
+        ));
+        objects.push((
+            "c/payments/AuthorizationPolicy/billing".into(),
+            policy("td/ns/x/sa/z", true),
+        ));
         let findings = run(objects);
         assert_eq!(
             checks(&findings),
@@ -618,13 +648,19 @@ mod tests {
         let mut objects = member("a", "b");
         objects.extend(member("b", "a"));
         objects.retain(|(s, _)| s != "b/istio-system/PeerAuthentication/default");
-        objects.push(("a/payments/PeerAuthentication/default".into(), json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}})));
+        objects.push((
+            "a/payments/PeerAuthentication/default".into(),
+            json!({"spec": {"mtls": {"mode": "PERMISSIVE"}}}),
+        ));
         objects.push((
             "a/payments/PeerAuthentication/db".into(),
             json!({"spec": {"selector": {"matchLabels": {"app": "db"}}, "mtls": {"mode": "STRICT"},
                    "portLevelMtls": {"5432": {"mode": "DISABLE"}}}}),
         ));
-        objects.push(("a/checkout/PeerAuthentication/ok".into(), json!({"spec": {"mtls": {"mode": "STRICT"}}})));
+        objects.push((
+            "a/checkout/PeerAuthentication/ok".into(),
+            json!({"spec": {"mtls": {"mode": "STRICT"}}}),
+        ));
         let findings = run(objects);
         assert_eq!(
             checks(&findings),
@@ -654,7 +690,10 @@ mod tests {
                    "spec": {"workloadClusters": [{"selector": {"env": "prod"}, "namespaces": [{"name": "pay*"}]},
                                                  {"name": "mgmt", "namespaces": [{"name": "payments"}]}]}}),
         ));
-        objects.push(("mgmt/payments/AccessPolicy/ledger".into(), json!({"metadata": {"name": "ledger"}})));
+        objects.push((
+            "mgmt/payments/AccessPolicy/ledger".into(),
+            json!({"metadata": {"name": "ledger"}}),
+        ));
         objects.push((
             "a/payments/AuthorizationPolicy/ledger".into(),
             json!({"metadata": {"labels": {"gloo.solo.io/parent_kind": "AccessPolicy", "gloo.solo.io/parent_name": "ledger",
@@ -662,7 +701,10 @@ mod tests {
         ));
         let findings: Vec<Finding> = run(objects).into_iter().filter(|f| f.check == "POL-005").collect();
         // b is selected (env=prod) and lacks the translation; c is not selected (env=dev).
-        assert_eq!(checks(&findings), [("POL-005", Some("b"), "mgmt/payments/AccessPolicy/ledger")]);
+        assert_eq!(
+            checks(&findings),
+            [("POL-005", Some("b"), "mgmt/payments/AccessPolicy/ledger")]
+        );
         assert!(glob_match("pay*", "payments") && glob_match("*", "x") && !glob_match("a*c", "abd"));
         assert!(glob_match("*-prod-*", "eu-prod-1") && !glob_match("eu", "eu-1"));
     }

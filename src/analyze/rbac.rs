@@ -210,7 +210,10 @@ fn drift(evidence: &EvidenceSet, context: &Context, bindings: &[Binding<'_>], ou
         subjects.sort();
         subjects.dedup();
         let shape = json!({"roleRef": b.role_display(), "subjects": subjects});
-        by_key.entry((b.kind, b.namespace, b.name)).or_default().push((b, shape));
+        by_key
+            .entry((b.kind, b.namespace, b.name))
+            .or_default()
+            .push((b, shape));
     }
     for ((kind, namespace, name), items) in &by_key {
         let variants = Variants::group(items.iter().map(|(b, v)| (b.cluster, v, b.record.reference())));
@@ -290,11 +293,7 @@ fn wildcard_roles(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
         out.push(WILDCARD_ROLE.finding(
             Some(key.cluster),
             role.subject.clone(),
-            format!(
-                "custom {what} on {} grants wildcards: {}",
-                key.cluster,
-                wild.join("; ")
-            ),
+            format!("custom {what} on {} grants wildcards: {}", key.cluster, wild.join("; ")),
             [role.reference()],
         ));
     }
@@ -372,7 +371,10 @@ mod tests {
     #[test]
     fn default_labelled_binding_to_a_person_is_a_cluster_admin_grant() {
         let mut objects = bootstrap("a");
-        objects.push(("a/_cluster/ClusterRoleBinding/some-reader-binding".into(), falco_binding()));
+        objects.push((
+            "a/_cluster/ClusterRoleBinding/some-reader-binding".into(),
+            falco_binding(),
+        ));
         let findings = run(&set(objects));
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].check, "RBAC-001");
@@ -390,39 +392,77 @@ mod tests {
     fn secret_readers_wildcards_and_helm_mesh_roles() {
         let reader_rules = json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]);
         let objects = vec![
-            ("a/istio-system/Role/secrets-reader".into(), json!({"kind": "Role", "rules": reader_rules})),
+            (
+                "a/istio-system/Role/secrets-reader".into(),
+                json!({"kind": "Role", "rules": reader_rules}),
+            ),
             (
                 "a/istio-system/RoleBinding/obs".into(),
-                binding("RoleBinding", Some("istio-system"), "obs", ("Role", "secrets-reader"),
-                        json!([{"kind": "Group", "name": "observability"}]), json!({})),
+                binding(
+                    "RoleBinding",
+                    Some("istio-system"),
+                    "obs",
+                    ("Role", "secrets-reader"),
+                    json!([{"kind": "Group", "name": "observability"}]),
+                    json!({}),
+                ),
             ),
             // Same grant in another namespace: not the CA key.
-            ("a/payments/Role/secrets-reader".into(), json!({"kind": "Role", "rules": reader_rules})),
+            (
+                "a/payments/Role/secrets-reader".into(),
+                json!({"kind": "Role", "rules": reader_rules}),
+            ),
             (
                 "a/payments/RoleBinding/obs".into(),
-                binding("RoleBinding", Some("payments"), "obs", ("Role", "secrets-reader"),
-                        json!([{"kind": "Group", "name": "observability"}]), json!({})),
+                binding(
+                    "RoleBinding",
+                    Some("payments"),
+                    "obs",
+                    ("Role", "secrets-reader"),
+                    json!([{"kind": "Group", "name": "observability"}]),
+                    json!({}),
+                ),
             ),
             // Helm-managed istiod reading secrets: expected mesh behaviour.
-            ("a/istio-system/Role/istiod".into(), json!({"kind": "Role", "rules": reader_rules,
-                "metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}})),
+            (
+                "a/istio-system/Role/istiod".into(),
+                json!({"kind": "Role", "rules": reader_rules,
+                "metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"}}}),
+            ),
             (
                 "a/istio-system/RoleBinding/istiod".into(),
-                binding("RoleBinding", Some("istio-system"), "istiod", ("Role", "istiod"),
-                        json!([{"kind": "ServiceAccount", "namespace": "istio-system", "name": "istiod"}]),
-                        json!({"app.kubernetes.io/managed-by": "Helm"})),
+                binding(
+                    "RoleBinding",
+                    Some("istio-system"),
+                    "istiod",
+                    ("Role", "istiod"),
+                    json!([{"kind": "ServiceAccount", "namespace": "istio-system", "name": "istiod"}]),
+                    json!({"app.kubernetes.io/managed-by": "Helm"}),
+                ),
             ),
             // A custom wildcard role bound cluster-wide: RBAC-001 (not repeated as RBAC-002) and RBAC-004.
-            ("a/_cluster/ClusterRole/god".into(), json!({"kind": "ClusterRole",
-                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})),
+            (
+                "a/_cluster/ClusterRole/god".into(),
+                json!({"kind": "ClusterRole",
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+            ),
             (
                 "a/_cluster/ClusterRoleBinding/god".into(),
-                binding("ClusterRoleBinding", None, "god", ("ClusterRole", "god"),
-                        json!([{"kind": "ServiceAccount", "namespace": "ci", "name": "deployer"}]), json!({})),
+                binding(
+                    "ClusterRoleBinding",
+                    None,
+                    "god",
+                    ("ClusterRole", "god"),
+                    json!([{"kind": "ServiceAccount", "namespace": "ci", "name": "deployer"}]),
+                    json!({}),
+                ),
             ),
         ];
         let findings = run(&set(objects));
-        let got: Vec<(&str, &str)> = findings.iter().map(|f| (f.check.as_str(), f.subject.as_str())).collect();
+        let got: Vec<(&str, &str)> = findings
+            .iter()
+            .map(|f| (f.check.as_str(), f.subject.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -438,7 +478,10 @@ mod tests {
     fn drift_needs_a_majority_and_names_the_deviating_cluster() {
         let mesh = |c: &str, peer: &str| -> Vec<(String, Value)> {
             vec![
-                (format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": "trustDomain: x\n"}})),
+                (
+                    format!("{c}/istio-system/ConfigMap/istio"),
+                    json!({"metadata": {"name": "istio"}, "data": {"mesh": "trustDomain: x\n"}}),
+                ),
                 (
                     format!("{c}/istio-system/Secret/istio-remote-secret-{peer}"),
                     json!({"metadata": {"name": format!("istio-remote-secret-{peer}"),
@@ -449,8 +492,14 @@ mod tests {
         let oncall = |c: &str, group: &str| {
             (
                 format!("{c}/_cluster/ClusterRoleBinding/oncall"),
-                binding("ClusterRoleBinding", None, "oncall", ("ClusterRole", "view"),
-                        json!([{"kind": "Group", "name": group}]), json!({})),
+                binding(
+                    "ClusterRoleBinding",
+                    None,
+                    "oncall",
+                    ("ClusterRole", "view"),
+                    json!([{"kind": "Group", "name": group}]),
+                    json!({}),
+                ),
             )
         };
         let mut objects = Vec::new();
@@ -463,10 +512,20 @@ mod tests {
         // Only on one cluster: not drift.
         objects.push((
             "a/_cluster/ClusterRoleBinding/solo".into(),
-            binding("ClusterRoleBinding", None, "solo", ("ClusterRole", "view"), json!([{"kind": "Group", "name": "x"}]), json!({})),
+            binding(
+                "ClusterRoleBinding",
+                None,
+                "solo",
+                ("ClusterRole", "view"),
+                json!([{"kind": "Group", "name": "x"}]),
+                json!({}),
+            ),
         ));
         let findings = run(&set(objects));
-        let got: Vec<(&str, Option<&str>)> = findings.iter().map(|f| (f.check.as_str(), f.cluster.as_deref())).collect();
+        let got: Vec<(&str, Option<&str>)> = findings
+            .iter()
+            .map(|f| (f.check.as_str(), f.cluster.as_deref()))
+            .collect();
         assert_eq!(got, [("RBAC-003", Some("c")), ("RBAC-003", Some("d"))], "{findings:#?}");
         assert!(findings[0].message.contains("c has"));
         assert!(findings[1].message.contains("3 of 4"));

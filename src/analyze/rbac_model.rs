@@ -146,12 +146,8 @@ impl Rule<'_> {
     pub fn reads_secrets(&self, names: &[&str]) -> bool {
         let core = self.api_groups.iter().any(|g| g.is_empty() || *g == "*");
         let secrets = self.resources.iter().any(|r| *r == "secrets" || *r == "*");
-        let read = self
-            .verbs
-            .iter()
-            .any(|v| matches!(*v, "get" | "list" | "watch" | "*"));
-        let named = self.resource_names.is_empty()
-            || self.resource_names.iter().any(|n| names.contains(n));
+        let read = self.verbs.iter().any(|v| matches!(*v, "get" | "list" | "watch" | "*"));
+        let named = self.resource_names.is_empty() || self.resource_names.iter().any(|n| names.contains(n));
         core && secrets && read && named
     }
 
@@ -160,7 +156,13 @@ impl Rule<'_> {
         let groups: Vec<String> = self
             .api_groups
             .iter()
-            .map(|g| if g.is_empty() { "\"\"".to_string() } else { g.to_string() })
+            .map(|g| {
+                if g.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    g.to_string()
+                }
+            })
             .collect();
         let mut s = format!(
             "verbs [{}] on resources [{}] in apiGroups [{}]",

@@ -140,7 +140,13 @@ fn unregistered(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Finding>)
         evidence_refs.extend(management.iter().copied());
         let peers: BTreeSet<&str> = held
             .iter()
-            .map(|p| if p.holder == cluster.as_str() { p.target.as_str() } else { p.holder })
+            .map(|p| {
+                if p.holder == cluster.as_str() {
+                    p.target.as_str()
+                } else {
+                    p.holder
+                }
+            })
             .filter(|c| *c != cluster.as_str())
             .collect();
         out.push(CLUSTER_UNREGISTERED.finding(
@@ -169,8 +175,9 @@ fn unattributed(evidence: &EvidenceSet, mesh: &Mesh<'_>, context: &Context, out:
             Some(applier) => format!(
                 "it was applied by {applier}, a GitOps identity, but no collected git commit declares the object"
             ),
-            None => "no successful audit create and no git commit names who created its registration or peering"
-                .to_string(),
+            None => {
+                "no successful audit create and no git commit names who created its registration or peering".to_string()
+            }
         };
         let when = row
             .added_at
@@ -306,7 +313,11 @@ fn not_accepted(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
 
 fn join<'s>(items: impl Iterator<Item = &'s &'s str>) -> String {
     let v: Vec<&str> = items.copied().collect();
-    if v.is_empty() { "nobody".to_string() } else { v.join(", ") }
+    if v.is_empty() {
+        "nobody".to_string()
+    } else {
+        v.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -343,7 +354,11 @@ mod tests {
     }
 
     fn config(c: &str) -> (&'static str, String, Value) {
-        (kinds::K8S_OBJECT, format!("{c}/istio-system/ConfigMap/istio"), json!({"metadata": {"name": "istio"}, "data": {"mesh": ""}}))
+        (
+            kinds::K8S_OBJECT,
+            format!("{c}/istio-system/ConfigMap/istio"),
+            json!({"metadata": {"name": "istio"}, "data": {"mesh": ""}}),
+        )
     }
 
     fn secret(holder: &str, target: &str) -> (&'static str, String, Value) {
@@ -385,8 +400,16 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("REG-002".to_string(), Some("a".to_string()), "a/mesh-membership".to_string()),
-                ("REG-002".to_string(), Some("b".to_string()), "b/mesh-membership".to_string()),
+                (
+                    "REG-002".to_string(),
+                    Some("a".to_string()),
+                    "a/mesh-membership".to_string()
+                ),
+                (
+                    "REG-002".to_string(),
+                    Some("b".to_string()),
+                    "b/mesh-membership".to_string()
+                ),
             ]
         );
     }
@@ -399,7 +422,10 @@ mod tests {
             config("c"),
             registration("a", accepted()),
             create("a", "alice"),
-            registration("b", json!({"common": {"state": {"approval": "PENDING", "observedGeneration": 1}}})),
+            registration(
+                "b",
+                json!({"common": {"state": {"approval": "PENDING", "observedGeneration": 1}}}),
+            ),
             create("b", "alice"),
             secret("a", "b"),
             secret("b", "a"),
@@ -424,12 +450,18 @@ mod tests {
         let upper = run(vec![registration("a", accepted()), create("a", "alice")]);
         assert!(upper.is_empty(), "{upper:?}");
         let lower = run(vec![
-            registration("a", json!({"common": {"state": {"approval": "accepted", "observedGeneration": 2}}})),
+            registration(
+                "a",
+                json!({"common": {"state": {"approval": "accepted", "observedGeneration": 2}}}),
+            ),
             create("a", "alice"),
         ]);
         assert!(lower.is_empty(), "{lower:?}");
         let lagging = run(vec![
-            registration("a", json!({"common": {"State": {"approval": "ACCEPTED", "observedGeneration": 1}}})),
+            registration(
+                "a",
+                json!({"common": {"State": {"approval": "ACCEPTED", "observedGeneration": 1}}}),
+            ),
             create("a", "alice"),
         ]);
         assert_eq!(lagging.len(), 1);

@@ -106,7 +106,11 @@ pub struct Peering<'a> {
 impl Peering<'_> {
     /// `Secret` or `Gateway`.
     pub fn kind(&self) -> &'static str {
-        if self.resource == "secrets" { "Secret" } else { "Gateway" }
+        if self.resource == "secrets" {
+            "Secret"
+        } else {
+            "Gateway"
+        }
     }
 }
 
@@ -196,7 +200,10 @@ impl<'a> Builder<'a, '_> {
                 .rev()
                 .find(|c| last_delete.is_none() || c.time > last_delete)
                 .map(|c| (*c).clone());
-            let anchor = [created, create.as_ref().and_then(|c| c.time)].into_iter().flatten().max();
+            let anchor = [created, create.as_ref().and_then(|c| c.time)]
+                .into_iter()
+                .flatten()
+                .max();
             let deleted = match (last_delete, anchor) {
                 (Some(d), Some(a)) => d > a,
                 (Some(_), None) => true,

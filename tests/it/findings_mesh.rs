@@ -49,7 +49,15 @@ fn file(path: &str, change: &str, cluster: Option<&str>, before: Value, after: V
 }
 
 #[allow(clippy::too_many_arguments)]
-fn commit(sha: &str, parents: &[&str], author: Value, committer: Value, summary: &str, signed: bool, files: Vec<Value>) -> Observation {
+fn commit(
+    sha: &str,
+    parents: &[&str],
+    author: Value,
+    committer: Value,
+    summary: &str,
+    signed: bool,
+    files: Vec<Value>,
+) -> Observation {
     Observation {
         source: "git/gitops".into(),
         kind: kinds::GIT_COMMIT,
@@ -66,29 +74,47 @@ const SEC: &str = "security.istio.io/v1";
 const RBAC: &str = "rbac.authorization.k8s.io/v1";
 
 fn billing_base() -> Value {
-    obj(SEC, "AuthorizationPolicy", Some("payments"), "billing-allow-payments", json!({
+    obj(
+        SEC,
+        "AuthorizationPolicy",
+        Some("payments"),
+        "billing-allow-payments",
+        json!({
         "apiVersion": SEC, "kind": "AuthorizationPolicy",
         "metadata": {"name": "billing-allow-payments", "namespace": "payments"},
         "spec": {"selector": {"matchLabels": {"app": "billing"}}, "action": "ALLOW",
                  "rules": [{"from": [{"source": {"principals": ["acme.internal/ns/checkout/sa/checkout"]}}],
-                            "to": [{"operation": {"ports": ["8080"]}}]}]}}))
+                            "to": [{"operation": {"ports": ["8080"]}}]}]}}),
+    )
 }
 
 fn oncall() -> Value {
-    obj(RBAC, "ClusterRoleBinding", None, "platform-oncall", json!({
+    obj(
+        RBAC,
+        "ClusterRoleBinding",
+        None,
+        "platform-oncall",
+        json!({
         "apiVersion": RBAC, "kind": "ClusterRoleBinding",
         "metadata": {"name": "platform-oncall", "labels": {"app.kubernetes.io/instance": "mesh-policies"}},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "platform-oncall"}]}))
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "platform-oncall"}]}),
+    )
 }
 
 fn kubernetes_cluster() -> Value {
-    obj("admin.gloo.solo.io/v2", "KubernetesCluster", Some("gloo-mesh"), "ap-south-1", json!({
+    obj(
+        "admin.gloo.solo.io/v2",
+        "KubernetesCluster",
+        Some("gloo-mesh"),
+        "ap-south-1",
+        json!({
         "apiVersion": "admin.gloo.solo.io/v2", "kind": "KubernetesCluster",
         "metadata": {"name": "ap-south-1", "namespace": "gloo-mesh",
                      "labels": {"region": "ap-south", "env": "prod", "org": "acme",
                                 "app.kubernetes.io/instance": "mesh-registration"}},
-        "spec": {"clusterDomain": "cluster.local"}}))
+        "spec": {"clusterDomain": "cluster.local"}}),
+    )
 }
 
 const C1: &str = "db3390f9895048eb539fffabcd9a2b167b73a8c0";
@@ -107,49 +133,195 @@ fn sample_commits() -> Vec<Observation> {
     let bob = |t: &str| person("Bob Builder", "bob@example.com", t);
     let priya = |t: &str| person("Priya Raman", "priya@example.com", t);
     let github = |t: &str| person("GitHub", "noreply@github.com", t);
-    let checkout = obj(SEC, "AuthorizationPolicy", Some("checkout"), "checkout-allow-frontend", json!({
+    let checkout = obj(
+        SEC,
+        "AuthorizationPolicy",
+        Some("checkout"),
+        "checkout-allow-frontend",
+        json!({
         "apiVersion": SEC, "kind": "AuthorizationPolicy",
         "metadata": {"name": "checkout-allow-frontend", "namespace": "checkout"},
         "spec": {"selector": {"matchLabels": {"app": "checkout"}}, "action": "ALLOW",
-                 "rules": [{"from": [{"source": {"principals": ["acme.internal/ns/frontend/sa/frontend"]}}]}]}}));
-    let strict = obj(SEC, "PeerAuthentication", Some("istio-system"), "default", json!({
+                 "rules": [{"from": [{"source": {"principals": ["acme.internal/ns/frontend/sa/frontend"]}}]}]}}),
+    );
+    let strict = obj(
+        SEC,
+        "PeerAuthentication",
+        Some("istio-system"),
+        "default",
+        json!({
         "apiVersion": SEC, "kind": "PeerAuthentication",
-        "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}}));
-    let allow_all = obj(SEC, "AuthorizationPolicy", Some("legacy"), "allow-all", json!({
+        "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}}),
+    );
+    let allow_all = obj(
+        SEC,
+        "AuthorizationPolicy",
+        Some("legacy"),
+        "allow-all",
+        json!({
         "apiVersion": SEC, "kind": "AuthorizationPolicy",
-        "metadata": {"name": "allow-all", "namespace": "legacy"}, "spec": {"rules": [{}]}}));
-    let permissive = obj(SEC, "PeerAuthentication", Some("payments"), "default", json!({
+        "metadata": {"name": "allow-all", "namespace": "legacy"}, "spec": {"rules": [{}]}}),
+    );
+    let permissive = obj(
+        SEC,
+        "PeerAuthentication",
+        Some("payments"),
+        "default",
+        json!({
         "apiVersion": SEC, "kind": "PeerAuthentication",
-        "metadata": {"name": "default", "namespace": "payments"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}));
-    let hotfix = obj(SEC, "AuthorizationPolicy", Some("payments"), "billing-allow-payments", json!({
+        "metadata": {"name": "default", "namespace": "payments"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}),
+    );
+    let hotfix = obj(
+        SEC,
+        "AuthorizationPolicy",
+        Some("payments"),
+        "billing-allow-payments",
+        json!({
         "apiVersion": SEC, "kind": "AuthorizationPolicy",
         "metadata": {"name": "billing-allow-payments", "namespace": "payments"},
-        "spec": {"rules": [{"from": [{"source": {"principals": ["*"]}}], "to": [{"operation": {"ports": ["8080"]}}]}]}}));
-    let kc_file = file("clusters/ap-south-1/kubernetescluster.yaml", "added", Some("ap-south-1"), json!([]), json!([kubernetes_cluster()]));
-    let mut rename = file("rbac/bindings/platform-oncall.yaml", "renamed", None, json!([oncall()]), json!([oncall()]));
+        "spec": {"rules": [{"from": [{"source": {"principals": ["*"]}}], "to": [{"operation": {"ports": ["8080"]}}]}]}}),
+    );
+    let kc_file = file(
+        "clusters/ap-south-1/kubernetescluster.yaml",
+        "added",
+        Some("ap-south-1"),
+        json!([]),
+        json!([kubernetes_cluster()]),
+    );
+    let mut rename = file(
+        "rbac/bindings/platform-oncall.yaml",
+        "renamed",
+        None,
+        json!([oncall()]),
+        json!([oncall()]),
+    );
     rename["old_path"] = json!("rbac/platform-oncall.yaml");
     vec![
-        commit(C1, &[], alice("2026-05-20T08:00:00Z"), alice("2026-05-20T08:00:00Z"), "Initial mesh policies", false, vec![
-            file("policies/base/checkout/checkout-allow-frontend.yaml", "added", None, json!([]), json!([checkout])),
-            file("policies/base/istio-system/peer-authentication-default.yaml", "added", None, json!([]), json!([strict])),
-            file("policies/base/legacy/allow-all.yaml", "added", None, json!([]), json!([allow_all.clone()])),
-            file("policies/base/payments/billing-allow-payments.yaml", "added", None, json!([]), json!([billing_base()])),
-        ]),
-        commit(C2, &[C1], bob("2026-06-10T09:55:00Z"), bob("2026-06-10T09:55:00Z"), "Add platform-oncall binding", false, vec![
-            file("rbac/platform-oncall.yaml", "added", None, json!([]), json!([oncall()])),
-        ]),
-        commit(C3, &[C2], bob("2026-07-01T13:20:00Z"), bob("2026-07-01T13:20:00Z"), "Move platform-oncall binding under rbac/bindings", false, vec![rename]),
-        commit(C4, &[C3], alice("2026-07-15T09:00:00Z"), alice("2026-07-15T09:00:00Z"), "Remove legacy allow-all policy", false, vec![
-            file("policies/base/legacy/allow-all.yaml", "deleted", None, json!([allow_all]), json!([])),
-        ]),
-        commit(C6, &[C5], priya("2026-08-31T09:58:00Z"), github("2026-08-31T09:58:00Z"), "Register ap-south-1 with the management plane", true, vec![kc_file.clone()]),
-        commit(M, &[C5, C6], priya("2026-08-31T10:02:00Z"), github("2026-08-31T10:02:00Z"), "Merge pull request #42 from acme/priya/register-ap-south-1", false, vec![kc_file]),
-        commit(C7, &[M], priya("2026-09-02T07:00:00Z"), priya("2026-09-02T07:00:00Z"), "ap-south-1: allow plaintext to payments during migration", false, vec![
-            file("overlays/ap-south-1/payments/peer-authentication-permissive.yaml", "added", Some("ap-south-1"), json!([]), json!([permissive])),
-        ]),
-        commit(C8, &[C7], person("Dave Ops", "dave@example.com", "2026-10-20T07:58:00Z"), person("Dave Ops", "dave@example.com", "2026-10-20T07:58:00Z"), "us-east-1 hotfix: open billing policy", false, vec![
-            file("overlays/us-east-1/payments/billing-allow-payments.yaml", "added", Some("us-east-1"), json!([]), json!([hotfix])),
-        ]),
+        commit(
+            C1,
+            &[],
+            alice("2026-05-20T08:00:00Z"),
+            alice("2026-05-20T08:00:00Z"),
+            "Initial mesh policies",
+            false,
+            vec![
+                file(
+                    "policies/base/checkout/checkout-allow-frontend.yaml",
+                    "added",
+                    None,
+                    json!([]),
+                    json!([checkout]),
+                ),
+                file(
+                    "policies/base/istio-system/peer-authentication-default.yaml",
+                    "added",
+                    None,
+                    json!([]),
+                    json!([strict]),
+                ),
+                file(
+                    "policies/base/legacy/allow-all.yaml",
+                    "added",
+                    None,
+                    json!([]),
+                    json!([allow_all.clone()]),
+                ),
+                file(
+                    "policies/base/payments/billing-allow-payments.yaml",
+                    "added",
+                    None,
+                    json!([]),
+                    json!([billing_base()]),
+                ),
+            ],
+        ),
+        commit(
+            C2,
+            &[C1],
+            bob("2026-06-10T09:55:00Z"),
+            bob("2026-06-10T09:55:00Z"),
+            "Add platform-oncall binding",
+            false,
+            vec![file(
+                "rbac/platform-oncall.yaml",
+                "added",
+                None,
+                json!([]),
+                json!([oncall()]),
+            )],
+        ),
+        commit(
+            C3,
+            &[C2],
+            bob("2026-07-01T13:20:00Z"),
+            bob("2026-07-01T13:20:00Z"),
+            "Move platform-oncall binding under rbac/bindings",
+            false,
+            vec![rename],
+        ),
+        commit(
+            C4,
+            &[C3],
+            alice("2026-07-15T09:00:00Z"),
+            alice("2026-07-15T09:00:00Z"),
+            "Remove legacy allow-all policy",
+            false,
+            vec![file(
+                "policies/base/legacy/allow-all.yaml",
+                "deleted",
+                None,
+                json!([allow_all]),
+                json!([]),
+            )],
+        ),
+        commit(
+            C6,
+            &[C5],
+            priya("2026-08-31T09:58:00Z"),
+            github("2026-08-31T09:58:00Z"),
+            "Register ap-south-1 with the management plane",
+            true,
+            vec![kc_file.clone()],
+        ),
+        commit(
+            M,
+            &[C5, C6],
+            priya("2026-08-31T10:02:00Z"),
+            github("2026-08-31T10:02:00Z"),
+            "Merge pull request #42 from acme/priya/register-ap-south-1",
+            false,
+            vec![kc_file],
+        ),
+        commit(
+            C7,
+            &[M],
+            priya("2026-09-02T07:00:00Z"),
+            priya("2026-09-02T07:00:00Z"),
+            "ap-south-1: allow plaintext to payments during migration",
+            false,
+            vec![file(
+                "overlays/ap-south-1/payments/peer-authentication-permissive.yaml",
+                "added",
+                Some("ap-south-1"),
+                json!([]),
+                json!([permissive]),
+            )],
+        ),
+        commit(
+            C8,
+            &[C7],
+            person("Dave Ops", "dave@example.com", "2026-10-20T07:58:00Z"),
+            person("Dave Ops", "dave@example.com", "2026-10-20T07:58:00Z"),
+            "us-east-1 hotfix: open billing policy",
+            false,
+            vec![file(
+                "overlays/us-east-1/payments/billing-allow-payments.yaml",
+                "added",
+                Some("us-east-1"),
+                json!([]),
+                json!([hotfix]),
+            )],
+        ),
     ]
 }
 
@@ -157,7 +329,9 @@ fn sample_commits() -> Vec<Observation> {
 fn append_scan(env: &Env, commits: Vec<Observation>) {
     let mut store = Store::open(&env.store()).unwrap();
     let signer = Signer::load_or_create(&Store::default_key_path(&env.store())).unwrap();
-    let mut scan = store.begin_scan(AS_OF.parse().unwrap(), json!({"test": "git"})).unwrap();
+    let mut scan = store
+        .begin_scan(AS_OF.parse().unwrap(), json!({"test": "git"}))
+        .unwrap();
     kube_dump::collect(&sample(), &kube_dump::Options::default(), &mut scan).unwrap();
     for obs in commits {
         scan.add(obs).unwrap();
@@ -179,7 +353,11 @@ fn findings(env: &Env, extra: &[&str]) -> Vec<Value> {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice::<Value>(&out.stdout).expect("json").as_array().expect("array").clone()
+    serde_json::from_slice::<Value>(&out.stdout)
+        .expect("json")
+        .as_array()
+        .expect("array")
+        .clone()
 }
 
 /// (check, cluster, subject) of the findings of the families this suite covers.
@@ -200,22 +378,60 @@ fn mine(all: &[Value]) -> BTreeSet<(String, String, String)> {
 }
 
 fn set(rows: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
-    rows.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+    rows.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
 }
 
 /// Planted rows 11–21 of the README table (no git needed).
 const PLANTED: &[(&str, &str, &str)] = &[
     ("REG-003", "ap-south-1", "ap-south-1/peering/us-east-1"),
-    ("REG-004", "eu-central-1", "eu-central-1/istio-system/Secret/istio-remote-secret-us-west-2"),
-    ("RBAC-001", "eu-central-1", "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug"),
-    ("RBAC-001", "eu-west-1", "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin"),
-    ("RBAC-002", "us-east-1", "us-east-1/istio-system/RoleBinding/observability-secrets-reader"),
-    ("RBAC-003", "ap-south-1", "ap-south-1/_cluster/ClusterRoleBinding/platform-oncall"),
-    ("POL-001", "us-east-1", "us-east-1/payments/AuthorizationPolicy/billing-allow-payments"),
-    ("POL-002", "us-east-1", "us-east-1/payments/AuthorizationPolicy/billing-allow-payments"),
-    ("POL-003", "ap-south-1", "ap-south-1/payments/AuthorizationPolicy/ledger-access"),
+    (
+        "REG-004",
+        "eu-central-1",
+        "eu-central-1/istio-system/Secret/istio-remote-secret-us-west-2",
+    ),
+    (
+        "RBAC-001",
+        "eu-central-1",
+        "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug",
+    ),
+    (
+        "RBAC-001",
+        "eu-west-1",
+        "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin",
+    ),
+    (
+        "RBAC-002",
+        "us-east-1",
+        "us-east-1/istio-system/RoleBinding/observability-secrets-reader",
+    ),
+    (
+        "RBAC-003",
+        "ap-south-1",
+        "ap-south-1/_cluster/ClusterRoleBinding/platform-oncall",
+    ),
+    (
+        "POL-001",
+        "us-east-1",
+        "us-east-1/payments/AuthorizationPolicy/billing-allow-payments",
+    ),
+    (
+        "POL-002",
+        "us-east-1",
+        "us-east-1/payments/AuthorizationPolicy/billing-allow-payments",
+    ),
+    (
+        "POL-003",
+        "ap-south-1",
+        "ap-south-1/payments/AuthorizationPolicy/ledger-access",
+    ),
     ("POL-005", "ap-south-1", "mgmt/payments/AccessPolicy/ledger-access"),
-    ("POL-004", "ap-south-1", "ap-south-1/payments/PeerAuthentication/default"),
+    (
+        "POL-004",
+        "ap-south-1",
+        "ap-south-1/payments/PeerAuthentication/default",
+    ),
 ];
 
 #[test]
@@ -234,14 +450,29 @@ fn demo_mesh_with_git_yields_exactly_the_planted_findings() {
         ("CHG-001", "-", &format!("git/gitops/commit/{C3}")),
         ("CHG-001", "-", &format!("git/gitops/commit/{C4}")),
         // Note 5: custom bindings with neither a git manifest nor an audit-attributed creator.
-        ("CHG-002", "eu-central-1", "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug"),
-        ("CHG-002", "eu-west-1", "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin"),
-        ("CHG-002", "us-east-1", "us-east-1/istio-system/RoleBinding/observability-secrets-reader"),
+        (
+            "CHG-002",
+            "eu-central-1",
+            "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug",
+        ),
+        (
+            "CHG-002",
+            "eu-west-1",
+            "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin",
+        ),
+        (
+            "CHG-002",
+            "us-east-1",
+            "us-east-1/istio-system/RoleBinding/observability-secrets-reader",
+        ),
     ]));
     let got = mine(&all);
     let missing: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nextra: {extra:#?}"
+    );
 
     // Messages are specific and every finding cites evidence.
     for f in &all {
@@ -255,15 +486,24 @@ fn demo_mesh_with_git_yields_exactly_the_planted_findings() {
     };
     assert!(by("RBAC-001", "contractor-debug").contains("User carol.contractor@example.com"));
     let drift = by("POL-001", "billing-allow-payments");
-    assert!(drift.contains("us-east-1 has") && drift.contains("ap-south-1, eu-central-1, eu-west-1 have"), "{drift}");
+    assert!(
+        drift.contains("us-east-1 has") && drift.contains("ap-south-1, eu-central-1, eu-west-1 have"),
+        "{drift}"
+    );
     assert!(by("RBAC-003", "platform-oncall").contains("3 of 4"));
-    let unsigned = all.iter().find(|f| f["subject"] == format!("git/gitops/commit/{C8}")).unwrap();
+    let unsigned = all
+        .iter()
+        .find(|f| f["subject"] == format!("git/gitops/commit/{C8}"))
+        .unwrap();
     assert_eq!(unsigned["severity"], "info", "CHG-001 defaults to info");
     assert!(unsigned["message"].as_str().unwrap().contains("Dave Ops"));
 
     // Severity comes from the settings.
     let raised = findings(&env, &["--set", "analysis.unsigned_change_severity=high"]);
-    let raised = raised.iter().find(|f| f["subject"] == format!("git/gitops/commit/{C8}")).unwrap();
+    let raised = raised
+        .iter()
+        .find(|f| f["subject"] == format!("git/gitops/commit/{C8}"))
+        .unwrap();
     assert_eq!(raised["severity"], "high");
 
     // Deterministic.
@@ -278,10 +518,17 @@ fn demo_mesh_without_git_is_unattributed_for_the_gitops_registration_only() {
     let mut expected = set(PLANTED);
     // Without git, ap-south-1 (created by the Argo CD SA) has nobody to attribute it to; CHG
     // checks that need git do not run.
-    expected.insert(("REG-002".into(), "ap-south-1".into(), "ap-south-1/mesh-membership".into()));
+    expected.insert((
+        "REG-002".into(),
+        "ap-south-1".into(),
+        "ap-south-1/mesh-membership".into(),
+    ));
     let missing: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nextra: {extra:#?}"
+    );
 }
 
 #[test]
