@@ -123,6 +123,9 @@ fn has_namespace(evidence: &EvidenceSet, cluster: &str, namespace: &str) -> bool
     evidence.object(cluster, None, "Namespace", namespace).is_some()
 }
 
+/// One cluster's copy of a policy: record, cluster, normalized spec.
+type PolicyCopy<'a> = (&'a Evidence, &'a str, Value);
+
 /// POL-001 and POL-003.
 fn drift_and_missing(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Finding>) {
     let collected = collected(evidence);
@@ -132,7 +135,7 @@ fn drift_and_missing(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Find
         .map(String::as_str)
         .filter(|c| collected.contains(c))
         .collect();
-    let mut by_key: BTreeMap<(&str, &str), Vec<(&Evidence, &str, Value)>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(&str, &str), Vec<PolicyCopy<'_>>> = BTreeMap::new();
     for record in evidence.objects_of_kind("AuthorizationPolicy") {
         let Some(key) = record.object_key() else {
             continue;

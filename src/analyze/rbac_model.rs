@@ -123,7 +123,7 @@ pub struct Rule<'a> {
     pub resource_names: Vec<&'a str>,
 }
 
-fn strings<'a>(v: Option<&'a Value>) -> Vec<&'a str> {
+fn strings(v: Option<&Value>) -> Vec<&str> {
     v.and_then(Value::as_array)
         .into_iter()
         .flatten()
