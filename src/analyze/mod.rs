@@ -17,8 +17,10 @@
 
 pub mod certificates;
 pub mod change_trail;
+pub mod cross_cluster;
 pub mod policies;
 pub mod rbac;
+pub mod rbac_model;
 pub mod registrations;
 pub mod tokens;
 

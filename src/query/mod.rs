@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod git;
+pub mod mesh;
 pub mod timeline;
 pub mod who_added;
 

@@ -26,9 +26,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
 use super::git::{self, Commit};
-use crate::collect::selection::{ISTIO_NAMESPACE, is_mesh_configmap};
+use super::mesh::{AuditWrites, Mesh, Peering, Registration};
+use crate::collect::selection::ISTIO_NAMESPACE;
 use crate::model::{Evidence, EvidenceSet, RecordRef, Timestamp};
 
 /// GitOps controllers recognised by default (`--gitops-identity` replaces the list).
@@ -127,59 +128,28 @@ pub struct WhoAddedRow {
 
 /// Who added each cluster of the mesh, sorted by cluster name.
 pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Vec<WhoAddedRow> {
-    let events: Vec<AuditEvent<'_>> = audit::events(set)
-        .into_iter()
-        .filter(|e| e.time.is_some_and(|t| t <= as_of))
-        .collect();
+    let writes = AuditWrites::new(set, as_of);
     let commits: Vec<Commit<'_>> = git::commits(set)
         .into_iter()
         .filter(|c| c.time().is_some_and(|t| t <= as_of))
         .collect();
-    let mut successful: BTreeMap<EventKey<'_>, Vec<usize>> = BTreeMap::new();
-    for (i, e) in events.iter().enumerate() {
-        if let Some(name) = e.name
-            && e.is_success()
-            && e.subresource.is_empty()
-        {
-            successful
-                .entry((e.verb, e.resource, e.namespace, name))
-                .or_default()
-                .push(i);
-        }
-    }
-    for list in successful.values_mut() {
-        list.sort_by_key(|&i| events.get(i).map(|e| (e.time, e.record.seq)));
-    }
+    let mesh = Mesh::build(set, as_of, &writes);
     let ctx = Context {
         set,
-        as_of,
         settings,
-        events,
-        successful,
+        writes,
         commits,
     };
+    let registrations = &mesh.registrations;
+    let mesh_configs = &mesh.mesh_configs;
 
-    let registrations = ctx.registrations();
-    let mesh_configs = ctx.mesh_configs();
-    let peerings = ctx.peerings();
-
-    let mut peered: BTreeSet<&str> = BTreeSet::new();
     let mut naming: BTreeMap<&str, Vec<&Peering<'_>>> = BTreeMap::new();
     let mut held: BTreeMap<&str, Vec<&Peering<'_>>> = BTreeMap::new();
-    for p in &peerings {
-        if p.holder != p.target {
-            peered.insert(p.holder);
-            peered.insert(&p.target);
-        }
+    for p in &mesh.peerings {
         naming.entry(p.target.as_str()).or_default().push(p);
         held.entry(p.holder).or_default().push(p);
     }
-    let mut members: BTreeSet<&str> = registrations.keys().map(String::as_str).collect();
-    for cluster in mesh_configs.keys() {
-        if peered.contains(cluster.as_str()) {
-            members.insert(cluster.as_str());
-        }
-    }
+    let members = mesh.members.iter().map(String::as_str);
 
     members
         .into_iter()
@@ -223,28 +193,6 @@ pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Ve
         .collect()
 }
 
-/// A live `KubernetesCluster`.
-struct Registration<'a> {
-    record: &'a Evidence,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    created: Option<Timestamp>,
-    /// The successful create that made the current object.
-    create: Option<&'a AuditEvent<'a>>,
-}
-
-/// One peering object: a remote secret or an `istio-remote` gateway held by `holder` for `target`.
-struct Peering<'a> {
-    record: &'a Evidence,
-    holder: &'a str,
-    target: String,
-    resource: &'static str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    created: Option<Timestamp>,
-    trust_domain: Option<&'a str>,
-}
-
 #[derive(Default)]
 struct Origin {
     added_at: Option<Timestamp>,
@@ -253,182 +201,17 @@ struct Origin {
     committer: Option<String>,
 }
 
-/// (verb, resource, namespace, name) of an audit event.
-type EventKey<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
-
 struct Context<'a> {
     set: &'a EvidenceSet,
-    as_of: Timestamp,
     settings: &'a Settings,
-    events: Vec<AuditEvent<'a>>,
-    /// Successful events on objects (no subresource), by key, in time order.
-    successful: BTreeMap<EventKey<'a>, Vec<usize>>,
+    writes: AuditWrites<'a>,
     commits: Vec<Commit<'a>>,
 }
 
-fn timestamp_at(record: &Evidence, pointer: &str) -> Option<Timestamp> {
-    record.str_at(pointer).and_then(|t| t.parse().ok())
-}
-
-fn created_at(record: &Evidence) -> Option<Timestamp> {
-    timestamp_at(record, "/metadata/creationTimestamp")
-}
-
 impl<'a> Context<'a> {
-    /// Successful audit events of `verb` on `resource` `namespace/name`, in time order.
-    fn successful(&self, verb: &str, resource: &str, namespace: Option<&str>, name: &str) -> Vec<&AuditEvent<'a>> {
-        self.successful
-            .get(&(verb, resource, namespace, name))
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.events.get(i))
-            .collect()
-    }
-
-    /// Live registrations by cluster name (the earliest when a cluster is registered twice).
-    fn registrations(&self) -> BTreeMap<String, Registration<'_>> {
-        let mut out: BTreeMap<String, Registration<'_>> = BTreeMap::new();
-        for record in self.set.objects_of_kind("KubernetesCluster") {
-            let Some(key) = record.object_key() else {
-                continue;
-            };
-            let name = record.str_at("/metadata/name").unwrap_or(key.name);
-            let namespace = key.namespace;
-            if timestamp_at(record, "/metadata/deletionTimestamp").is_some_and(|t| t <= self.as_of) {
-                continue;
-            }
-            let created = created_at(record);
-            if created.is_some_and(|t| t > self.as_of) {
-                continue;
-            }
-            let creates = self.successful("create", "kubernetesclusters", namespace, name);
-            let deletes = self.successful("delete", "kubernetesclusters", namespace, name);
-            let last_delete = deletes.last().and_then(|e| e.time);
-            let create = creates
-                .iter()
-                .rev()
-                .find(|c| last_delete.is_none() || c.time > last_delete)
-                .copied();
-            let anchor = [created, create.and_then(|c| c.time)].into_iter().flatten().max();
-            let deleted = match (last_delete, anchor) {
-                (Some(d), Some(a)) => d > a,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if deleted {
-                continue;
-            }
-            let reg = Registration {
-                record,
-                namespace,
-                name,
-                created,
-                create,
-            };
-            let when = |r: &Registration<'_>| r.create.and_then(|c| c.time).or(r.created);
-            match out.get(name) {
-                Some(existing) if when(existing) <= when(&reg) => {}
-                _ => {
-                    out.insert(name.to_string(), reg);
-                }
-            }
-        }
-        out
-    }
-
-    /// Mesh config maps by collected cluster (`istio`, else the first revisioned `istio-<rev>`).
-    fn mesh_configs(&self) -> BTreeMap<String, &'a Evidence> {
-        let mut out: BTreeMap<String, &'a Evidence> = BTreeMap::new();
-        for record in self.set.objects_of_kind("ConfigMap") {
-            let Some(key) = record.object_key() else {
-                continue;
-            };
-            if key.namespace != Some(ISTIO_NAMESPACE)
-                || !is_mesh_configmap(key.name)
-                || key.name == "istio-ca-root-cert"
-            {
-                continue;
-            }
-            let cluster = key.cluster.to_string();
-            let better = match out.get(&cluster) {
-                None => true,
-                Some(existing) => key.name == "istio" && existing.str_at("/metadata/name") != Some("istio"),
-            };
-            if better {
-                out.insert(cluster, record);
-            }
-        }
-        out
-    }
-
-    /// Every remote secret and peer gateway existing at `as_of`.
-    fn peerings(&self) -> Vec<Peering<'a>> {
-        let mut out = Vec::new();
-        let exists = |r: &Evidence| created_at(r).is_none_or(|t| t <= self.as_of);
-        for record in self.set.objects_of_kind("Secret") {
-            let Some(key) = record.object_key() else {
-                continue;
-            };
-            if !exists(record) {
-                continue;
-            }
-            for target in remote_secret_targets(record, key.name) {
-                out.push(Peering {
-                    record,
-                    holder: key.cluster,
-                    target,
-                    resource: "secrets",
-                    namespace: key.namespace,
-                    name: key.name,
-                    created: created_at(record),
-                    trust_domain: None,
-                });
-            }
-        }
-        for record in self.set.objects_of_kind("Gateway") {
-            let Some(key) = record.object_key() else {
-                continue;
-            };
-            if !exists(record) || record.str_at("/spec/gatewayClassName") != Some("istio-remote") {
-                continue;
-            }
-            let target = record
-                .str_at("/metadata/labels/topology.istio.io~1cluster")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .or_else(|| {
-                    key.name
-                        .strip_prefix("istio-remote-peer-")
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                })
-                .or_else(|| {
-                    record
-                        .str_at("/metadata/labels/topology.istio.io~1network")
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                });
-            if let Some(target) = target {
-                out.push(Peering {
-                    record,
-                    holder: key.cluster,
-                    target,
-                    resource: "gateways",
-                    namespace: key.namespace,
-                    name: key.name,
-                    created: created_at(record),
-                    trust_domain: record
-                        .str_at("/metadata/annotations/gateway.istio.io~1trust-domain")
-                        .filter(|s| !s.is_empty()),
-                });
-            }
-        }
-        out
-    }
-
     fn registration_origin(&self, reg: &Registration<'a>, evidence: &mut BTreeSet<RecordRef>) -> Origin {
         evidence.insert(reg.record.reference());
-        match reg.create {
+        match &reg.create {
             Some(create) => self.attribute(create, "KubernetesCluster", reg.namespace, reg.name, evidence),
             None => Origin {
                 added_at: reg.created,
@@ -443,6 +226,7 @@ impl<'a> Context<'a> {
         let mut best: Option<(Timestamp, u64, Option<&AuditEvent<'a>>, &Peering<'a>)> = None;
         for p in candidates {
             let create = self
+                .writes
                 .successful("create", p.resource, p.namespace, p.name)
                 .into_iter()
                 .find(|e| e.cluster == p.holder);
@@ -560,32 +344,6 @@ impl<'a> Context<'a> {
         }
         (DEFAULT_TRUST_DOMAIN.to_string(), TrustDomainSource::Assumed)
     }
-}
-
-/// The clusters a Secret grants access to, when it is a remote secret: its data keys (each is a
-/// cluster ID), else its `networking.istio.io/cluster` annotation, else its name suffix.
-fn remote_secret_targets(record: &Evidence, name: &str) -> Vec<String> {
-    let labelled = record.str_at("/metadata/labels/istio~1multiCluster") == Some("true");
-    let suffix = name.strip_prefix("istio-remote-secret-").filter(|s| !s.is_empty());
-    if !labelled && suffix.is_none() {
-        return Vec::new();
-    }
-    let keys: Vec<String> = record
-        .body
-        .get("data")
-        .and_then(Value::as_object)
-        .map(|d| d.keys().filter(|k| !k.is_empty()).cloned().collect())
-        .unwrap_or_default();
-    if !keys.is_empty() {
-        return keys;
-    }
-    if let Some(c) = record
-        .str_at("/metadata/annotations/networking.istio.io~1cluster")
-        .filter(|s| !s.is_empty())
-    {
-        return vec![c.to_string()];
-    }
-    suffix.map(|s| vec![s.to_string()]).unwrap_or_default()
 }
 
 /// `trustDomain` of a mesh config map's `mesh` key (YAML text); `None` when absent, empty or
