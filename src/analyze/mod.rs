@@ -16,11 +16,13 @@
 //! | [`change_trail`] | CHG-001…003: unsigned commits, out-of-band changes, collection gaps |
 
 pub mod certificates;
+pub mod peering;
 pub mod change_trail;
 pub mod policies;
 pub mod rbac;
 pub mod registrations;
 pub mod tokens;
+pub mod x509_chain;
 
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp};
 
