@@ -492,3 +492,265 @@ fn key_facts(cert: &X509Certificate<'_>) -> (KeyAlgorithm, Option<u32>, Option<S
     }
     (KeyAlgorithm::Other, None, None)
 }
+
+/// Test certificate authorities made with rcgen (EC) and openssl (RSA, SHA-1, RSA-PSS, P-521).
+#[cfg(test)]
+pub(crate) mod test_pki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+        date_time_ymd,
+    };
+
+    /// A CA made by rcgen: its PEM and an issuer for signing children.
+    pub struct Ca {
+        pub pem: String,
+        pub issuer: Issuer<'static, KeyPair>,
+    }
+
+    /// Validity as (year, month, day) pairs.
+    pub type Span = ((i32, u8, u8), (i32, u8, u8));
+
+    fn params(cn: &str, serial: u8, span: Span, ca: bool) -> CertificateParams {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::OrganizationName, "Test");
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.serial_number = Some(rcgen::SerialNumber::from(vec![0x10, serial]));
+        let ((y1, m1, d1), (y2, m2, d2)) = span;
+        p.not_before = date_time_ymd(y1, m1, d1);
+        p.not_after = date_time_ymd(y2, m2, d2);
+        if ca {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        }
+        p.use_authority_key_identifier_extension = true;
+        p
+    }
+
+    /// A self-signed root.
+    pub fn root(cn: &str, alg: &'static SignatureAlgorithm, serial: u8, span: Span) -> Ca {
+        let key = KeyPair::generate_for(alg).unwrap();
+        let p = params(cn, serial, span, true);
+        let cert = p.self_signed(&key).unwrap();
+        Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(p, key),
+        }
+    }
+
+    /// A certificate signed by `parent` (a CA when `ca`).
+    pub fn child(parent: &Ca, cn: &str, alg: &'static SignatureAlgorithm, serial: u8, span: Span, ca: bool) -> Ca {
+        let key = KeyPair::generate_for(alg).unwrap();
+        let p = params(cn, serial, span, ca);
+        let cert = p.signed_by(&key, &parent.issuer).unwrap();
+        Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(p, key),
+        }
+    }
+
+    /// The default span: 2026-01-01 → 2030-01-01.
+    pub const SPAN: Span = ((2026, 1, 1), (2030, 1, 1));
+
+    /// Runs openssl with `args` in `dir`; `None` when openssl is not installed.
+    pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Option<std::process::Output> {
+        std::process::Command::new("openssl").current_dir(dir).args(args).output().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_pki::*;
+    use super::*;
+    use rcgen::{PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384};
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-world/istio-sample-certs");
+
+    fn fixture(name: &str) -> Bundle {
+        Bundle::parse(&std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap())
+    }
+
+    fn one(pem: &str) -> Certificate {
+        let b = Bundle::parse(pem);
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        b.certificates.into_iter().next().unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ec_chain_verifies_and_key_facts_are_read() {
+        let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, SPAN, true);
+        let (r, i) = (one(&root.pem), one(&inter.pem));
+        assert_eq!((r.key_algorithm, r.key_bits, r.curve.as_deref()), (KeyAlgorithm::Ec, Some(384), Some("P-384")));
+        assert_eq!((i.key_bits, i.curve.as_deref()), (Some(256), Some("P-256")));
+        assert_eq!(i.signature_algorithm, "ecdsa-with-SHA384");
+        assert_eq!(i.serial, "1002");
+        assert!(r.is_self_issued() && !i.is_self_issued() && i.is_ca());
+        assert!(i.weaknesses().is_empty());
+        let v = verify_chain(&i, &[], std::slice::from_ref(&r), at("2027-01-01T00:00:00Z"));
+        assert!(v.is_valid(), "{v:?}");
+        assert_eq!(v.anchor, Ok(0));
+    }
+
+    #[test]
+    fn expired_and_wrong_issuer_are_not_valid() {
+        let root_a = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let impostor = root("root", &PKCS_ECDSA_P384_SHA384, 9, SPAN); // same name, other key
+        let other = root("other-root", &PKCS_ECDSA_P256_SHA256, 3, SPAN);
+        let inter = child(&root_a, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2026, 6, 1)), true);
+        let i = one(&inter.pem);
+        let expired = verify_chain(&i, &[], &[one(&root_a.pem)], at("2026-12-01T00:00:00Z"));
+        assert_eq!(expired.anchor, Ok(0));
+        assert_eq!(expired.outside_validity, vec![i.subject.clone()]);
+        assert!(!expired.is_valid());
+        let forged = verify_chain(&i, &[], &[one(&impostor.pem)], at("2026-03-01T00:00:00Z"));
+        assert!(matches!(forged.anchor, Err(ChainBreak::BadSignature { .. })), "{forged:?}");
+        let unrelated = verify_chain(&i, &[], &[one(&other.pem)], at("2026-03-01T00:00:00Z"));
+        assert!(matches!(unrelated.anchor, Err(ChainBreak::IssuerNotFound { .. })), "{unrelated:?}");
+        // With both, the real root wins whatever the order.
+        let both = verify_chain(&i, &[], &[one(&impostor.pem), one(&root_a.pem)], at("2026-03-01T00:00:00Z"));
+        assert_eq!(both.anchor, Ok(1));
+    }
+
+    #[test]
+    fn chains_through_intermediates() {
+        let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let mid = child(&root, "mid", &PKCS_ECDSA_P384_SHA384, 2, SPAN, true);
+        let leaf = child(&mid, "leaf", &PKCS_ECDSA_P256_SHA256, 3, SPAN, true);
+        let v = verify_chain(&one(&leaf.pem), &[one(&mid.pem)], &[one(&root.pem)], at("2027-01-01T00:00:00Z"));
+        assert!(v.is_valid(), "{v:?}");
+        let missing = verify_chain(&one(&leaf.pem), &[], &[one(&root.pem)], at("2027-01-01T00:00:00Z"));
+        assert!(matches!(missing.anchor, Err(ChainBreak::IssuerNotFound { .. })));
+    }
+
+    #[test]
+    fn istio_sample_rsa_hierarchies_and_dual_root_bundle() {
+        let t = at("2026-12-01T00:00:00Z");
+        let root_a = fixture("root-cert.pem").certificates;
+        let root_b = fixture("root-cert-alt.pem").certificates;
+        let dual = fixture("root-cert-combined.pem").certificates;
+        let dup = fixture("root-cert-combined-2.pem");
+        assert_eq!(dual.len(), 2);
+        assert_eq!(dup.certificates.len(), 3);
+        let ca = one(&std::fs::read_to_string(format!("{FIXTURES}/ca-cert.pem")).unwrap());
+        let alt = one(&std::fs::read_to_string(format!("{FIXTURES}/ca-cert-alt.pem")).unwrap());
+        let alt2 = one(&std::fs::read_to_string(format!("{FIXTURES}/ca-cert-alt-2.pem")).unwrap());
+        assert_eq!((ca.key_algorithm, ca.key_bits), (KeyAlgorithm::Rsa, Some(2048)));
+        assert_eq!(alt.key_bits, Some(4096));
+        assert_eq!(ca.serial, "e37589fac1676fc1");
+        assert!(verify_chain(&ca, &[], &root_a, t).is_valid());
+        assert!(verify_chain(&alt, &[], &root_b, t).is_valid());
+        assert!(!verify_chain(&ca, &[], &root_b, t).is_valid());
+        assert!(!verify_chain(&alt, &[], &root_a, t).is_valid());
+        for c in [&ca, &alt, &alt2] {
+            assert!(verify_chain(c, &[], &dual, t).is_valid(), "{}", c.subject);
+            assert!(verify_chain(c, &[], &dup.certificates, t).is_valid(), "{}", c.subject);
+        }
+        // Roots that share `CN=Root CA` are told apart by the full name and key.
+        assert_ne!(dual[0].subject, dual[1].subject);
+        assert_ne!(dual[0].spki_sha256, dual[1].spki_sha256);
+        // Hierarchy B expires in December 2033.
+        assert!(!verify_chain(&alt, &[], &dual, at("2034-01-01T00:00:00Z")).is_valid());
+    }
+
+    #[test]
+    fn junk_is_an_error_never_a_panic() {
+        assert_eq!(Bundle::parse("").errors, vec![Error::Empty]);
+        assert_eq!(Bundle::parse("hello").errors, vec![Error::Empty]);
+        let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(matches!(Bundle::parse(bad).errors.as_slice(), [Error::Certificate { index: 0, .. }]));
+        let huge = "x".repeat(MAX_BUNDLE_BYTES + 1);
+        assert!(matches!(Bundle::parse(&huge).errors.as_slice(), [Error::TooLarge { .. }]));
+        assert_eq!(bit_length(&[0x00, 0x7f, 0xff]), 15);
+        assert_eq!(bit_length(&[]), 0);
+    }
+
+    /// Makes certificates with openssl in a temp dir; `None` (and a message) without openssl.
+    fn openssl_dir() -> Option<tempfile::TempDir> {
+        let dir = tempfile::tempdir().unwrap();
+        match openssl(dir.path(), &["version"]) {
+            Some(o) if o.status.success() => Some(dir),
+            _ => {
+                eprintln!("skipped: openssl is not installed");
+                None
+            }
+        }
+    }
+
+    fn run(dir: &std::path::Path, args: &[&str]) {
+        let out = openssl(dir, args).unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn read(dir: &std::path::Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn sha1_signature_is_weak_and_still_verifies() {
+        let Some(dir) = openssl_dir() else { return };
+        let d = dir.path();
+        run(d, &["req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=sha1-root", "-days", "30"]);
+        let c = one(&read(d, "c.pem"));
+        assert_eq!(c.signature_algorithm, "sha1WithRSAEncryption");
+        assert!(c.weaknesses().iter().any(|w| w.contains("SHA-1")), "{:?}", c.weaknesses());
+        assert_eq!(c.verify_signed_by(&c), Signature::Valid);
+    }
+
+    #[test]
+    fn rsa_pss_verifies_and_p521_is_reported_unsupported() {
+        let Some(dir) = openssl_dir() else { return };
+        let d = dir.path();
+        run(d, &["req", "-x509", "-newkey", "rsa:2048", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-nodes", "-keyout", "pk.pem", "-out", "pss.pem", "-subj", "/CN=pss-root", "-days", "30"]);
+        let pss = one(&read(d, "pss.pem"));
+        assert_eq!(pss.verify_signed_by(&pss), Signature::Valid, "{}", pss.signature_algorithm);
+        assert!(verify_chain(&pss, &[], std::slice::from_ref(&pss), pss.not_before).is_valid());
+
+        run(d, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-sha512", "-nodes", "-keyout", "rk.pem", "-out", "r.pem", "-subj", "/CN=p521-root", "-days", "30"]);
+        run(d, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ik.pem", "-out", "i.csr", "-subj", "/CN=p521-child"]);
+        run(d, &["x509", "-req", "-in", "i.csr", "-CA", "r.pem", "-CAkey", "rk.pem", "-CAcreateserial", "-sha512", "-days", "10", "-out", "i.pem"]);
+        let (r, i) = (one(&read(d, "r.pem")), one(&read(d, "i.pem")));
+        assert_eq!((r.key_bits, r.curve.as_deref()), (Some(521), Some("P-521")));
+        let v = verify_chain(&i, &[], &[r], i.not_before);
+        match v.anchor {
+            Err(ChainBreak::Unsupported { algorithm, .. }) => assert_eq!(algorithm, "ecdsa-with-SHA512"),
+            other => panic!("P-521 must be reported unsupported, got {other:?}"),
+        }
+    }
+
+    /// Our verdict and `openssl verify -attime` agree on the same inputs.
+    #[test]
+    fn verdicts_agree_with_openssl_verify() {
+        let Some(dir) = openssl_dir() else { return };
+        let d = dir.path();
+        let root_a = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let impostor = root("root", &PKCS_ECDSA_P384_SHA384, 9, SPAN);
+        let inter = child(&root_a, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2026, 6, 1)), true);
+        std::fs::write(d.join("root-a.pem"), &root_a.pem).unwrap();
+        std::fs::write(d.join("impostor.pem"), &impostor.pem).unwrap();
+        std::fs::write(d.join("inter.pem"), &inter.pem).unwrap();
+        let fixtures = std::path::Path::new(FIXTURES);
+        let cases: Vec<(&str, std::path::PathBuf, std::path::PathBuf, &str)> = vec![
+            ("valid", d.join("root-a.pem"), d.join("inter.pem"), "2026-03-01T00:00:00Z"),
+            ("expired", d.join("root-a.pem"), d.join("inter.pem"), "2026-12-01T00:00:00Z"),
+            ("wrong issuer", d.join("impostor.pem"), d.join("inter.pem"), "2026-03-01T00:00:00Z"),
+            ("rsa valid", fixtures.join("root-cert.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
+            ("rsa other root", fixtures.join("root-cert-alt.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
+            ("dual root A", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
+            ("dual root B", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert-alt-2.pem"), "2026-12-01T00:00:00Z"),
+            ("dual root expired", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert-alt.pem"), "2034-01-01T00:00:00Z"),
+        ];
+        for (name, roots, leaf, when) in cases {
+            let t = at(when);
+            let unix = t.unix().to_string();
+            let out = openssl(d, &["verify", "-attime", &unix, "-CAfile", roots.to_str().unwrap(), leaf.to_str().unwrap()]).unwrap();
+            let theirs = out.status.success();
+            let anchors = Bundle::parse(&std::fs::read_to_string(&roots).unwrap()).certificates;
+            let ours = verify_chain(&one(&std::fs::read_to_string(&leaf).unwrap()), &[], &anchors, t).is_valid();
+            assert_eq!(ours, theirs, "{name}: ours {ours}, openssl {theirs} ({})", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+}
