@@ -784,3 +784,199 @@ fn shared_intermediates(active: &[&MeshCa<'_>], drafts: &mut Vec<Draft>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::x509_chain::test_pki::*;
+    use super::*;
+    use crate::model::{kinds, sha256};
+    use rcgen::{PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384};
+    use serde_json::json;
+
+    const AS_OF: &str = "2026-12-01T00:00:00Z";
+
+    fn certs(pem: &str) -> Value {
+        json!({"type": "certificates", "pem": pem, "certificates": [], "errors": []})
+    }
+
+    fn key(matches: bool) -> Value {
+        json!({"type": "private-key", "redacted": true, "key": {"public_key_sha256": "ab", "matches": matches}})
+    }
+
+    fn record(seq: u64, subject: &str, body: Value) -> Evidence {
+        Evidence {
+            seq,
+            hash: sha256(subject.as_bytes()),
+            kind: kinds::K8S_OBJECT.into(),
+            source: "test".into(),
+            subject: subject.into(),
+            body,
+        }
+    }
+
+    fn cacerts(seq: u64, cluster: &str, inter: &Ca, roots: &str, key_matches: bool) -> Evidence {
+        record(
+            seq,
+            &format!("{cluster}/istio-system/Secret/cacerts"),
+            json!({"kind": "Secret", "metadata": {"name": "cacerts", "namespace": "istio-system"}, "data": {
+                "ca-cert.pem": certs(&inter.pem),
+                "ca-key.pem": key(key_matches),
+                "cert-chain.pem": certs(&inter.pem),
+                "root-cert.pem": certs(roots),
+            }}),
+        )
+    }
+
+    fn configmap(seq: u64, cluster: &str, roots: &str) -> Evidence {
+        record(
+            seq,
+            &format!("{cluster}/istio-system/ConfigMap/istio-ca-root-cert"),
+            json!({"kind": "ConfigMap", "data": {"root-cert.pem": roots}}),
+        )
+    }
+
+    fn remote_secret(seq: u64, holder: &str, target: &str) -> Evidence {
+        record(
+            seq,
+            &format!("{holder}/istio-system/Secret/istio-remote-secret-{target}"),
+            json!({"kind": "Secret", "metadata": {"labels": {"istio/multiCluster": "true"}},
+                   "data": {target: {"type": "kubeconfig"}}}),
+        )
+    }
+
+    fn run(records: Vec<Evidence>) -> Vec<Finding> {
+        let set = EvidenceSet::new(1, AS_OF.parse().unwrap(), records);
+        let context = Context {
+            as_of: AS_OF.parse().unwrap(),
+            settings: super::super::Settings::default(),
+        };
+        Certificates.analyze(&set, &context)
+    }
+
+    fn summary(findings: &[Finding]) -> Vec<(String, String, String)> {
+        findings
+            .iter()
+            .map(|f| (f.check.clone(), f.cluster.clone().unwrap_or_default(), f.subject.clone()))
+            .collect()
+    }
+
+    fn triple(check: &str, cluster: &str, subject: &str) -> (String, String, String) {
+        (check.into(), cluster.into(), subject.into())
+    }
+
+    #[test]
+    fn a_healthy_two_cluster_mesh_has_no_findings() {
+        let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let a = child(&root, "inter-a", &PKCS_ECDSA_P256_SHA256, 2, SPAN, true);
+        let b = child(&root, "inter-b", &PKCS_ECDSA_P256_SHA256, 3, SPAN, true);
+        let chain_a = format!("{}{}", a.pem, root.pem);
+        let mut ca_a = cacerts(1, "a", &a, &root.pem, true);
+        ca_a.body["data"]["cert-chain.pem"] = certs(&chain_a);
+        let findings = run(vec![
+            ca_a,
+            configmap(2, "a", &root.pem),
+            cacerts(3, "b", &b, &root.pem, true),
+            configmap(4, "b", &root.pem),
+            remote_secret(5, "a", "b"),
+            remote_secret(6, "b", "a"),
+        ]);
+        assert_eq!(findings, vec![], "{findings:#?}");
+    }
+
+    #[test]
+    fn expiry_is_judged_once_per_cluster_and_certificate_with_every_record_cited() {
+        let root = root("old-root", &PKCS_ECDSA_P384_SHA384, 1, ((2016, 1, 1), (2026, 11, 1)));
+        let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2027, 1, 15)), true);
+        let findings = run(vec![cacerts(1, "a", &inter, &root.pem, true), configmap(2, "a", &root.pem)]);
+        let expiring: Vec<&Finding> = findings.iter().filter(|f| f.check == "CERT-001").collect();
+        assert_eq!(expiring.len(), 2, "{findings:#?}");
+        let root_finding = expiring.iter().find(|f| f.message.starts_with("root")).unwrap();
+        assert_eq!(root_finding.severity, Severity::Critical);
+        assert_eq!(root_finding.evidence.len(), 2, "cacerts and the ConfigMap");
+        assert!(root_finding.message.contains("expired 2026-11-01T00:00:00Z, 30 days before"), "{}", root_finding.message);
+        let inter_finding = expiring.iter().find(|f| f.message.starts_with("intermediate")).unwrap();
+        assert_eq!(inter_finding.severity, Severity::High);
+        assert!(inter_finding.message.contains("in 45 days (window 90 days)"), "{}", inter_finding.message);
+        // Two CERT-001 on one Secret: the serial keeps the subjects apart.
+        assert!(expiring.iter().all(|f| f.subject.starts_with("a/istio-system/Secret/cacerts#10")), "{expiring:#?}");
+        // The 10-year-old root is not overdue (20-year maximum), and nothing else fires.
+        assert!(findings.iter().all(|f| f.check == "CERT-001"), "{findings:#?}");
+    }
+
+    #[test]
+    fn rotation_overdue_uses_the_issue_date() {
+        let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, ((2020, 1, 1), (2040, 1, 1)));
+        let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2022, 1, 1), (2032, 1, 1)), true);
+        let findings = run(vec![cacerts(1, "a", &inter, &root.pem, true)]);
+        assert_eq!(summary(&findings), vec![triple("CERT-007", "a", "a/istio-system/Secret/cacerts")]);
+        assert!(findings[0].message.contains("maximum age 1095 days"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn broken_chains_wrong_issuer_key_mismatch_missing_pieces_and_bundle_drift() {
+        let impostor = root("root", &PKCS_ECDSA_P384_SHA384, 7, SPAN);
+        let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let inter = child(&impostor, "inter", &PKCS_ECDSA_P256_SHA256, 2, SPAN, true);
+        let leaf = child(&root, "not-a-ca", &PKCS_ECDSA_P256_SHA256, 3, SPAN, false);
+        let good = child(&root, "good", &PKCS_ECDSA_P256_SHA256, 4, SPAN, true);
+        let mut missing = cacerts(5, "c", &good, &root.pem, true);
+        missing.body["data"].as_object_mut().unwrap().remove("cert-chain.pem");
+        let findings = run(vec![
+            cacerts(1, "a", &inter, &root.pem, true),
+            cacerts(2, "b", &leaf, &root.pem, false),
+            missing,
+            configmap(6, "c", &impostor.pem),
+        ]);
+        let broken: Vec<&Finding> = findings.iter().filter(|f| f.check == "CERT-003").collect();
+        let text = |cluster: &str| {
+            broken
+                .iter()
+                .filter(|f| f.cluster.as_deref() == Some(cluster))
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(text("a").contains("does not verify with the key of"), "{}", text("a"));
+        assert!(text("b").contains("has no basicConstraints"), "{}", text("b"));
+        assert!(text("b").contains("does not match the signing certificate"), "{}", text("b"));
+        assert!(text("c").contains("`cert-chain.pem` is missing"), "{}", text("c"));
+        assert!(text("c").contains("ConfigMap c/istio-system/ConfigMap/istio-ca-root-cert"), "{}", text("c"));
+        // Several problems on one Secret: subjects carry the data key.
+        assert!(broken.iter().any(|f| f.subject == "b/istio-system/Secret/cacerts#ca-key.pem"), "{broken:#?}");
+        assert!(broken.iter().all(|f| f.severity == Severity::Critical));
+        // A broken chain does not make its issuer's root look stale.
+        assert!(findings.iter().all(|f| f.check != "CERT-005"), "{findings:#?}");
+    }
+
+    #[test]
+    fn roots_not_shared_stale_roots_and_shared_intermediates() {
+        let old = root("old-root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
+        let new = root("new-root", &PKCS_ECDSA_P384_SHA384, 2, SPAN);
+        let retired = root("retired-root", &PKCS_ECDSA_P384_SHA384, 3, SPAN);
+        let a = child(&new, "inter-a", &PKCS_ECDSA_P256_SHA256, 4, SPAN, true);
+        let b = child(&old, "inter-b", &PKCS_ECDSA_P256_SHA256, 5, SPAN, true);
+        // a: trusts old+new+retired; b: trusts only old, so a's new root is unknown to b.
+        let bundle_a = format!("{}{}{}", old.pem, new.pem, retired.pem);
+        let findings = run(vec![
+            cacerts(1, "a", &a, &bundle_a, true),
+            cacerts(2, "b", &b, &old.pem, true),
+            cacerts(3, "c", &b, &old.pem, true), // c reuses b's intermediate
+            remote_secret(4, "a", "b"),
+            remote_secret(5, "c", "a"),
+        ]);
+        let s = summary(&findings);
+        assert!(s.contains(&triple("CERT-004", "b", "b/istio-system/Secret/cacerts")), "{s:#?}");
+        assert!(s.contains(&triple("CERT-005", "a", "a/istio-system/Secret/cacerts")), "{s:#?}");
+        assert!(s.contains(&triple("CERT-006", "b", "b/istio-system/Secret/cacerts")), "{s:#?}");
+        assert!(s.contains(&triple("CERT-006", "c", "c/istio-system/Secret/cacerts")), "{s:#?}");
+        // c peers with a, whose new root c does not trust; a trusts every peer's root.
+        assert!(s.contains(&triple("CERT-004", "c", "c/istio-system/Secret/cacerts")), "{s:#?}");
+        assert_eq!(s.iter().filter(|t| t.0 == "CERT-004").count(), 2, "{s:#?}");
+        let stale: Vec<&Finding> = findings.iter().filter(|f| f.check == "CERT-005").collect();
+        assert_eq!(stale.len(), 1, "only the retired root: {stale:#?}");
+        assert!(stale[0].message.contains("retired-root"), "{}", stale[0].message);
+        let not_shared = findings.iter().find(|f| f.check == "CERT-004").unwrap();
+        assert!(not_shared.message.contains("new-root") && not_shared.message.contains("peer(s) a"), "{}", not_shared.message);
+        assert!(not_shared.evidence.len() >= 3, "both CA Secrets and the peering record");
+    }
+}
