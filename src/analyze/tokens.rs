@@ -607,3 +607,188 @@ impl<'a> RbacIndex<'a> {
         (!reasons.is_empty()).then_some((reasons, evidence))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{kinds, sha256};
+    use serde_json::json;
+
+    const AS_OF: &str = "2026-12-01T00:00:00Z";
+
+    fn t(s: &str) -> i64 {
+        s.parse::<Timestamp>().unwrap().unix()
+    }
+
+    fn record(seq: u64, subject: &str, body: Value) -> Evidence {
+        Evidence {
+            seq,
+            hash: sha256(subject.as_bytes()),
+            kind: kinds::K8S_OBJECT.into(),
+            source: "test".into(),
+            subject: subject.into(),
+            body,
+        }
+    }
+
+    fn kubeconfig(claims: Value, insecure: bool, ca: bool) -> Value {
+        json!({"type": "kubeconfig", "redacted": true, "kubeconfig": {
+            "clusters": [{"name": "x", "server": "https://x:6443", "insecure_skip_tls_verify": insecure,
+                          "certificate_authority": {"present": ca, "source": if ca { "data" } else { "none" }}}],
+            "users": [{"name": "x", "auth": "token", "token": {"type": "token", "sha256": "t1", "jwt": {"header": {}, "claims": claims}}}],
+            "contexts": [{"name": "x", "cluster": "x", "user": "x"}],
+            "current_context": "x"
+        }})
+    }
+
+    fn bound(iat: &str, exp: &str) -> Value {
+        json!({"iss": "https://kubernetes.default.svc", "iat": t(iat), "exp": t(exp), "nbf": t(iat),
+               "sub": "system:serviceaccount:istio-system:istio-reader-service-account"})
+    }
+
+    fn remote(seq: u64, holder: &str, target: &str, entry: Value) -> Evidence {
+        record(
+            seq,
+            &format!("{holder}/istio-system/Secret/istio-remote-secret-{target}"),
+            json!({"kind": "Secret", "metadata": {"name": format!("istio-remote-secret-{target}"),
+                   "creationTimestamp": "2026-05-01T00:00:00Z", "labels": {"istio/multiCluster": "true"}},
+                   "data": {target: entry}}),
+        )
+    }
+
+    fn cluster_role(seq: u64, cluster: &str, name: &str, rules: Value) -> Evidence {
+        record(
+            seq,
+            &format!("{cluster}/_cluster/ClusterRole/{name}"),
+            json!({"kind": "ClusterRole", "metadata": {"name": name}, "rules": rules}),
+        )
+    }
+
+    fn binding(seq: u64, cluster: &str, name: &str, role: &str, subject: Value) -> Evidence {
+        record(
+            seq,
+            &format!("{cluster}/_cluster/ClusterRoleBinding/{name}"),
+            json!({"kind": "ClusterRoleBinding", "metadata": {"name": name},
+                   "roleRef": {"kind": "ClusterRole", "name": role}, "subjects": [subject]}),
+        )
+    }
+
+    fn reader_sa() -> Value {
+        json!({"kind": "ServiceAccount", "name": "istio-reader-service-account", "namespace": "istio-system"})
+    }
+
+    fn reader_rules() -> Value {
+        json!([
+            {"apiGroups": ["config.istio.io", "networking.istio.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["secrets", "pods"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["multicluster.x-k8s.io"], "resources": ["serviceexports"], "verbs": ["get", "create", "delete"]},
+            {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]}
+        ])
+    }
+
+    fn run(records: Vec<Evidence>) -> Vec<Finding> {
+        let set = EvidenceSet::new(1, AS_OF.parse().unwrap(), records);
+        let context = Context {
+            as_of: AS_OF.parse().unwrap(),
+            settings: super::super::Settings::default(),
+        };
+        Tokens.analyze(&set, &context)
+    }
+
+    fn checks(findings: &[Finding]) -> Vec<&str> {
+        findings.iter().map(|f| f.check.as_str()).collect()
+    }
+
+    #[test]
+    fn thresholds_are_strict() {
+        // Issued 90 days before as-of, lifetime exactly 365 days: clean.
+        let edge = run(vec![remote(1, "a", "b", kubeconfig(bound("2026-09-02T00:00:00Z", "2027-09-02T00:00:00Z"), false, true))]);
+        assert_eq!(checks(&edge), Vec::<&str>::new(), "{edge:#?}");
+        // One second older, one second longer: both fire.
+        let mut claims = bound("2026-09-02T00:00:00Z", "2027-09-02T00:00:01Z");
+        claims["iat"] = json!(t("2026-09-01T23:59:59Z"));
+        let over = run(vec![remote(1, "a", "b", kubeconfig(claims, false, true))]);
+        assert_eq!(checks(&over), vec!["TOKEN-001", "TOKEN-002"], "{over:#?}");
+        assert!(over[0].message.contains("maximum age 90 days"), "{}", over[0].message);
+    }
+
+    #[test]
+    fn expired_tokens_are_token_003_only_and_tls_problems_are_token_004() {
+        let f = run(vec![remote(1, "a", "b", kubeconfig(bound("2026-01-01T00:00:00Z", "2026-11-01T00:00:00Z"), true, false))]);
+        assert_eq!(checks(&f), vec!["TOKEN-003", "TOKEN-004"], "{f:#?}");
+        assert!(f[0].message.contains("expired 2026-11-01T00:00:00Z (exp), 30 days before"), "{}", f[0].message);
+        assert!(f[1].message.contains("insecure-skip-tls-verify") && f[1].message.contains("no CA data"), "{}", f[1].message);
+        assert_eq!(f[0].cluster.as_deref(), Some("a"));
+        assert_eq!(f[0].subject, "a/istio-system/Secret/istio-remote-secret-b");
+    }
+
+    #[test]
+    fn legacy_token_age_comes_from_the_token_secret_else_the_remote_secret() {
+        let legacy = json!({"iss": "kubernetes/serviceaccount",
+            "kubernetes.io/serviceaccount/namespace": "istio-system",
+            "kubernetes.io/serviceaccount/secret.name": "reader-token",
+            "kubernetes.io/serviceaccount/service-account.name": "istio-reader-service-account"});
+        let token_secret = record(
+            2,
+            "b/istio-system/Secret/reader-token",
+            json!({"kind": "Secret", "metadata": {"creationTimestamp": "2026-06-02T09:40:00Z"},
+                   "data": {"token": {"type": "token", "sha256": "t1"}}}),
+        );
+        let f = run(vec![remote(1, "a", "b", kubeconfig(legacy.clone(), false, true)), token_secret]);
+        assert_eq!(checks(&f), vec!["TOKEN-001", "TOKEN-002"], "{f:#?}");
+        assert!(f[0].message.contains("2026-06-02T09:40:00Z") && f[0].message.contains("182 days"), "{}", f[0].message);
+        assert_eq!(f[0].evidence.len(), 2);
+        assert!(f[1].message.contains("no `exp`"), "{}", f[1].message);
+        // Without the target's token Secret: the remote secret's creation is a lower bound.
+        let f = run(vec![remote(1, "a", "b", kubeconfig(legacy, false, true))]);
+        assert!(f[0].message.contains("creationTimestamp of the remote secret"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn overprivilege_is_judged_on_the_target_cluster_against_the_reader_baseline() {
+        let fresh = || kubeconfig(bound("2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z"), false, true);
+        let mut records = vec![
+            remote(1, "a", "b", fresh()),
+            remote(2, "b", "a", fresh()),
+            remote(3, "a", "c", fresh()),
+            // b: the reader role only, plus basic-user for everyone: clean.
+            cluster_role(10, "b", "istio-reader", reader_rules()),
+            binding(11, "b", "istio-reader", "istio-reader", reader_sa()),
+            cluster_role(12, "b", "system:basic-user", json!([{"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]}])),
+            binding(13, "b", "system:basic-user", "system:basic-user", json!({"kind": "Group", "name": "system:authenticated"})),
+            // a: cluster-admin.
+            binding(20, "a", "reader-admin", "cluster-admin", reader_sa()),
+            // c: an aggregated role (rules not collected) picking a role that writes secrets.
+            record(30, "c/_cluster/ClusterRole/agg", json!({"kind": "ClusterRole", "metadata": {"name": "agg"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"acme/agg": "true"}}]}})),
+            record(31, "c/_cluster/ClusterRole/secret-writer", json!({"kind": "ClusterRole",
+                "metadata": {"name": "secret-writer", "labels": {"acme/agg": "true"}},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "update"]},
+                          {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["list"]}]})),
+            binding(32, "c", "agg", "agg", json!({"kind": "User", "name": "system:serviceaccount:istio-system:istio-reader-service-account"})),
+        ];
+        let f = run(records.clone());
+        let over: Vec<(&str, &str)> = f
+            .iter()
+            .filter(|f| f.check == "TOKEN-005")
+            .map(|f| (f.cluster.as_deref().unwrap(), f.subject.as_str()))
+            .collect();
+        assert_eq!(
+            over,
+            vec![
+                ("a", "a/istio-system/Secret/istio-remote-secret-c"),
+                ("b", "b/istio-system/Secret/istio-remote-secret-a"),
+            ],
+            "{f:#?}"
+        );
+        let on_c = f.iter().find(|f| f.subject.ends_with("secret-c")).unwrap();
+        assert!(on_c.message.contains("update secrets (write access to Secrets)"), "{}", on_c.message);
+        assert!(on_c.message.contains("all resources (`*`) in groups [apps]"), "{}", on_c.message);
+        assert_eq!(on_c.evidence.len(), 4, "binding, aggregated role, picked role, remote secret");
+        let on_a = f.iter().find(|f| f.subject.ends_with("secret-a")).unwrap();
+        assert!(on_a.message.contains("ClusterRoleBinding `reader-admin` → ClusterRole `cluster-admin`"), "{}", on_a.message);
+        // Uncollected target: not evaluated.
+        records.retain(|r| !r.subject.starts_with("c/"));
+        assert_eq!(run(records).iter().filter(|f| f.check == "TOKEN-005").count(), 1);
+    }
+}
