@@ -12,6 +12,7 @@ mod harness;
 mod architecture;
 mod collect;
 mod crash;
+mod findings_certs;
 mod python_verifier;
 mod tamper;
 mod who_added;
