@@ -192,7 +192,10 @@ impl<'a> Piece<'a> {
     }
 
     fn certificates(&self) -> &[Certificate] {
-        self.bundle.as_ref().map(|b| b.certificates.as_slice()).unwrap_or_default()
+        self.bundle
+            .as_ref()
+            .map(|b| b.certificates.as_slice())
+            .unwrap_or_default()
     }
 }
 
@@ -364,12 +367,30 @@ fn per_certificate(set: &EvidenceSet, cas: &[MeshCa<'_>], context: &Context, dra
         for piece in [&ca.signing, &ca.chain, &ca.roots].into_iter().flatten() {
             for cert in piece.certificates() {
                 let key = piece.key.to_string();
-                add(&mut seen, ca.cluster, cert, Sighting { priority: 0, record: ca.record, key });
+                add(
+                    &mut seen,
+                    ca.cluster,
+                    cert,
+                    Sighting {
+                        priority: 0,
+                        record: ca.record,
+                        key,
+                    },
+                );
             }
         }
         if let Some((cm, bundle)) = &ca.configmap {
             for cert in &bundle.certificates {
-                add(&mut seen, ca.cluster, cert, Sighting { priority: 1, record: cm, key: "root-cert.pem".into() });
+                add(
+                    &mut seen,
+                    ca.cluster,
+                    cert,
+                    Sighting {
+                        priority: 1,
+                        record: cm,
+                        key: "root-cert.pem".into(),
+                    },
+                );
             }
         }
     }
@@ -388,7 +409,16 @@ fn per_certificate(set: &EvidenceSet, cas: &[MeshCa<'_>], context: &Context, dra
                 continue;
             };
             for cert in Bundle::parse(pem).certificates.iter().filter(|c| c.is_ca()) {
-                add(&mut seen, obj.cluster, cert, Sighting { priority: 2, record, key: key.clone() });
+                add(
+                    &mut seen,
+                    obj.cluster,
+                    cert,
+                    Sighting {
+                        priority: 2,
+                        record,
+                        key: key.clone(),
+                    },
+                );
             }
         }
     }
@@ -508,7 +538,10 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
             Some(p) => match &p.bundle {
                 None => note(
                     name,
-                    format!("`{name}` holds no certificate (redacted entry type `{}`)", entry_type(p.entry)),
+                    format!(
+                        "`{name}` holds no certificate (redacted entry type `{}`)",
+                        entry_type(p.entry)
+                    ),
                 ),
                 Some(b) => {
                     for e in &b.errors {
@@ -522,11 +555,17 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
         None => note(key_key, format!("`{key_key}` (the CA private key) is missing")),
         Some((name, entry)) if entry_type(entry) != "private-key" => note(
             name,
-            format!("`{name}` holds no private key (redacted entry type `{}`)", entry_type(entry)),
+            format!(
+                "`{name}` holds no private key (redacted entry type `{}`)",
+                entry_type(entry)
+            ),
         ),
         Some((name, entry)) => {
             if entry.pointer("/key/matches").and_then(Value::as_bool) == Some(false) {
-                let digest = entry.pointer("/key/public_key_sha256").and_then(Value::as_str).unwrap_or("unknown");
+                let digest = entry
+                    .pointer("/key/public_key_sha256")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown");
                 let cert = ca
                     .signing_cert()
                     .map(|c| format!("{} (SPKI sha256 {})", c.label(), c.spki_sha256.to_hex()))
@@ -546,7 +585,13 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
                 None => "has no basicConstraints",
                 Some(_) => "has basicConstraints CA:FALSE",
             };
-            note(signing_key, format!("signing certificate {} {bc}: it cannot issue workload certificates", cert.label()));
+            note(
+                signing_key,
+                format!(
+                    "signing certificate {} {bc}: it cannot issue workload certificates",
+                    cert.label()
+                ),
+            );
         }
         if let Some(Err(reason)) = ca.verdict.as_ref().map(|v| &v.anchor)
             && !ca.anchors.is_empty()
@@ -563,7 +608,13 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
     }
     for root in ca.roots.as_ref().map(Piece::certificates).unwrap_or_default() {
         if !root.is_ca() {
-            note(roots_key, format!("trust anchor {} in `{roots_key}` lacks basicConstraints CA:TRUE", root.label()));
+            note(
+                roots_key,
+                format!(
+                    "trust anchor {} in `{roots_key}` lacks basicConstraints CA:TRUE",
+                    root.label()
+                ),
+            );
         }
     }
 
@@ -602,7 +653,10 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
         {
             note(
                 "cert-chain.pem",
-                format!("`cert-chain.pem` ends at root {}, which `{roots_key}` does not contain", last.label()),
+                format!(
+                    "`cert-chain.pem` ends at root {}, which `{roots_key}` does not contain",
+                    last.label()
+                ),
             );
         }
     }
@@ -634,7 +688,11 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
                     cm.subject,
                     missing.join(", "),
                     extra.join(", "),
-                    if bundle.errors.is_empty() { "" } else { ", with unreadable blocks" }
+                    if bundle.errors.is_empty() {
+                        ""
+                    } else {
+                        ", with unreadable blocks"
+                    }
                 ),
             );
             extra_evidence.push(cm.reference());
@@ -642,7 +700,12 @@ fn chain_broken(ca: &MeshCa<'_>, drafts: &mut Vec<Draft>) {
     }
 
     for (key, texts) in problems {
-        let message = format!("{} {}: {}", ca.record.subject, "CA material is inconsistent", texts.join("; "));
+        let message = format!(
+            "{} {}: {}",
+            ca.record.subject,
+            "CA material is inconsistent",
+            texts.join("; ")
+        );
         let evidence = std::iter::once(ca.record.reference()).chain(extra_evidence.iter().copied());
         drafts.push(Draft {
             finding: CHAIN_BROKEN.finding(Some(ca.cluster), ca.record.subject.clone(), message, evidence),
@@ -677,7 +740,8 @@ fn roots_not_shared(active: &[&MeshCa<'_>], peers: &Peers, drafts: &mut Vec<Draf
             let gap = gaps
                 .entry((other.cluster, root.sha256))
                 .or_insert_with(|| (root.clone(), BTreeSet::new(), BTreeSet::new()));
-            gap.1.insert(format!("{} (intermediate {})", ca.cluster, signing.label()));
+            gap.1
+                .insert(format!("{} (intermediate {})", ca.cluster, signing.label()));
             gap.2.insert(ca.record.reference());
             gap.2.insert(other.record.reference());
             gap.2.extend(peering.iter().copied());
@@ -778,7 +842,12 @@ fn shared_intermediates(active: &[&MeshCa<'_>], drafts: &mut Vec<Draft>) {
                 others.join(", ")
             );
             drafts.push(Draft {
-                finding: SHARED_INTERMEDIATE.finding(Some(ca.cluster), ca.record.subject.clone(), message, evidence.iter().copied()),
+                finding: SHARED_INTERMEDIATE.finding(
+                    Some(ca.cluster),
+                    ca.record.subject.clone(),
+                    message,
+                    evidence.iter().copied(),
+                ),
                 suffix: cert.serial.clone(),
             });
         }
@@ -856,7 +925,13 @@ mod tests {
     fn summary(findings: &[Finding]) -> Vec<(String, String, String)> {
         findings
             .iter()
-            .map(|f| (f.check.clone(), f.cluster.clone().unwrap_or_default(), f.subject.clone()))
+            .map(|f| {
+                (
+                    f.check.clone(),
+                    f.cluster.clone().unwrap_or_default(),
+                    f.subject.clone(),
+                )
+            })
             .collect()
     }
 
@@ -886,19 +961,44 @@ mod tests {
     #[test]
     fn expiry_is_judged_once_per_cluster_and_certificate_with_every_record_cited() {
         let root = root("old-root", &PKCS_ECDSA_P384_SHA384, 1, ((2016, 1, 1), (2026, 11, 1)));
-        let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2027, 1, 15)), true);
-        let findings = run(vec![cacerts(1, "a", &inter, &root.pem, true), configmap(2, "a", &root.pem)]);
+        let inter = child(
+            &root,
+            "inter",
+            &PKCS_ECDSA_P256_SHA256,
+            2,
+            ((2026, 1, 1), (2027, 1, 15)),
+            true,
+        );
+        let findings = run(vec![
+            cacerts(1, "a", &inter, &root.pem, true),
+            configmap(2, "a", &root.pem),
+        ]);
         let expiring: Vec<&Finding> = findings.iter().filter(|f| f.check == "CERT-001").collect();
         assert_eq!(expiring.len(), 2, "{findings:#?}");
         let root_finding = expiring.iter().find(|f| f.message.starts_with("root")).unwrap();
         assert_eq!(root_finding.severity, Severity::Critical);
         assert_eq!(root_finding.evidence.len(), 2, "cacerts and the ConfigMap");
-        assert!(root_finding.message.contains("expired 2026-11-01T00:00:00Z, 30 days before"), "{}", root_finding.message);
+        assert!(
+            root_finding
+                .message
+                .contains("expired 2026-11-01T00:00:00Z, 30 days before"),
+            "{}",
+            root_finding.message
+        );
         let inter_finding = expiring.iter().find(|f| f.message.starts_with("intermediate")).unwrap();
         assert_eq!(inter_finding.severity, Severity::High);
-        assert!(inter_finding.message.contains("in 45 days (window 90 days)"), "{}", inter_finding.message);
+        assert!(
+            inter_finding.message.contains("in 45 days (window 90 days)"),
+            "{}",
+            inter_finding.message
+        );
         // Two CERT-001 on one Secret: the serial keeps the subjects apart.
-        assert!(expiring.iter().all(|f| f.subject.starts_with("a/istio-system/Secret/cacerts#10")), "{expiring:#?}");
+        assert!(
+            expiring
+                .iter()
+                .all(|f| f.subject.starts_with("a/istio-system/Secret/cacerts#10")),
+            "{expiring:#?}"
+        );
         // The 10-year-old root is not overdue (20-year maximum), and nothing else fires.
         assert!(findings.iter().all(|f| f.check == "CERT-001"), "{findings:#?}");
     }
@@ -906,10 +1006,24 @@ mod tests {
     #[test]
     fn rotation_overdue_uses_the_issue_date() {
         let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, ((2020, 1, 1), (2040, 1, 1)));
-        let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2022, 1, 1), (2032, 1, 1)), true);
+        let inter = child(
+            &root,
+            "inter",
+            &PKCS_ECDSA_P256_SHA256,
+            2,
+            ((2022, 1, 1), (2032, 1, 1)),
+            true,
+        );
         let findings = run(vec![cacerts(1, "a", &inter, &root.pem, true)]);
-        assert_eq!(summary(&findings), vec![triple("CERT-007", "a", "a/istio-system/Secret/cacerts")]);
-        assert!(findings[0].message.contains("maximum age 1095 days"), "{}", findings[0].message);
+        assert_eq!(
+            summary(&findings),
+            vec![triple("CERT-007", "a", "a/istio-system/Secret/cacerts")]
+        );
+        assert!(
+            findings[0].message.contains("maximum age 1095 days"),
+            "{}",
+            findings[0].message
+        );
     }
 
     #[test]
@@ -938,11 +1052,24 @@ mod tests {
         };
         assert!(text("a").contains("does not verify with the key of"), "{}", text("a"));
         assert!(text("b").contains("has no basicConstraints"), "{}", text("b"));
-        assert!(text("b").contains("does not match the signing certificate"), "{}", text("b"));
+        assert!(
+            text("b").contains("does not match the signing certificate"),
+            "{}",
+            text("b")
+        );
         assert!(text("c").contains("`cert-chain.pem` is missing"), "{}", text("c"));
-        assert!(text("c").contains("ConfigMap c/istio-system/ConfigMap/istio-ca-root-cert"), "{}", text("c"));
+        assert!(
+            text("c").contains("ConfigMap c/istio-system/ConfigMap/istio-ca-root-cert"),
+            "{}",
+            text("c")
+        );
         // Several problems on one Secret: subjects carry the data key.
-        assert!(broken.iter().any(|f| f.subject == "b/istio-system/Secret/cacerts#ca-key.pem"), "{broken:#?}");
+        assert!(
+            broken
+                .iter()
+                .any(|f| f.subject == "b/istio-system/Secret/cacerts#ca-key.pem"),
+            "{broken:#?}"
+        );
         assert!(broken.iter().all(|f| f.severity == Severity::Critical));
         // A broken chain does not make its issuer's root look stale.
         assert!(findings.iter().all(|f| f.check != "CERT-005"), "{findings:#?}");
@@ -965,18 +1092,37 @@ mod tests {
             remote_secret(5, "c", "a"),
         ]);
         let s = summary(&findings);
-        assert!(s.contains(&triple("CERT-004", "b", "b/istio-system/Secret/cacerts")), "{s:#?}");
-        assert!(s.contains(&triple("CERT-005", "a", "a/istio-system/Secret/cacerts")), "{s:#?}");
-        assert!(s.contains(&triple("CERT-006", "b", "b/istio-system/Secret/cacerts")), "{s:#?}");
-        assert!(s.contains(&triple("CERT-006", "c", "c/istio-system/Secret/cacerts")), "{s:#?}");
+        assert!(
+            s.contains(&triple("CERT-004", "b", "b/istio-system/Secret/cacerts")),
+            "{s:#?}"
+        );
+        assert!(
+            s.contains(&triple("CERT-005", "a", "a/istio-system/Secret/cacerts")),
+            "{s:#?}"
+        );
+        assert!(
+            s.contains(&triple("CERT-006", "b", "b/istio-system/Secret/cacerts")),
+            "{s:#?}"
+        );
+        assert!(
+            s.contains(&triple("CERT-006", "c", "c/istio-system/Secret/cacerts")),
+            "{s:#?}"
+        );
         // c peers with a, whose new root c does not trust; a trusts every peer's root.
-        assert!(s.contains(&triple("CERT-004", "c", "c/istio-system/Secret/cacerts")), "{s:#?}");
+        assert!(
+            s.contains(&triple("CERT-004", "c", "c/istio-system/Secret/cacerts")),
+            "{s:#?}"
+        );
         assert_eq!(s.iter().filter(|t| t.0 == "CERT-004").count(), 2, "{s:#?}");
         let stale: Vec<&Finding> = findings.iter().filter(|f| f.check == "CERT-005").collect();
         assert_eq!(stale.len(), 1, "only the retired root: {stale:#?}");
         assert!(stale[0].message.contains("retired-root"), "{}", stale[0].message);
         let not_shared = findings.iter().find(|f| f.check == "CERT-004").unwrap();
-        assert!(not_shared.message.contains("new-root") && not_shared.message.contains("peer(s) a"), "{}", not_shared.message);
+        assert!(
+            not_shared.message.contains("new-root") && not_shared.message.contains("peer(s) a"),
+            "{}",
+            not_shared.message
+        );
         assert!(not_shared.evidence.len() >= 3, "both CA Secrets and the peering record");
     }
 }

@@ -16,8 +16,8 @@
 //! | [`change_trail`] | CHG-001…003: unsigned commits, out-of-band changes, collection gaps |
 
 pub mod certificates;
-pub mod peering;
 pub mod change_trail;
+pub mod peering;
 pub mod policies;
 pub mod rbac;
 pub mod registrations;

@@ -130,7 +130,8 @@ fn claim_i64(claims: &Value, name: &str) -> Option<i64> {
     let v = claims.get(name)?;
     // Truncation is intended: NumericDate may carry fractions.
     #[allow(clippy::cast_possible_truncation)]
-    v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+    v.as_i64()
+        .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
 }
 
 fn claim_str<'v>(claims: &'v Value, name: &str) -> Option<&'v str> {
@@ -160,12 +161,19 @@ fn service_account(claims: &Value) -> Option<(String, String)> {
 }
 
 fn created_at(record: &Evidence) -> Option<Timestamp> {
-    record.str_at("/metadata/creationTimestamp").and_then(|t| t.parse().ok())
+    record
+        .str_at("/metadata/creationTimestamp")
+        .and_then(|t| t.parse().ok())
 }
 
 /// The kubeconfig's users and clusters the current context selects (all of them without one).
 fn selected<'k>(kubeconfig: &'k Value, what: &str, context_field: &str) -> Vec<&'k Value> {
-    let all: Vec<&Value> = kubeconfig.get(what).and_then(Value::as_array).into_iter().flatten().collect();
+    let all: Vec<&Value> = kubeconfig
+        .get(what)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
     let current = kubeconfig.get("current_context").and_then(Value::as_str);
     let wanted = kubeconfig
         .get("contexts")
@@ -215,7 +223,11 @@ fn check_entry(
         if cluster.get("insecure_skip_tls_verify").and_then(Value::as_bool) == Some(true) {
             problems.push("skips TLS verification (`insecure-skip-tls-verify: true`)");
         }
-        if cluster.pointer("/certificate_authority/present").and_then(Value::as_bool) != Some(true) {
+        if cluster
+            .pointer("/certificate_authority/present")
+            .and_then(Value::as_bool)
+            != Some(true)
+        {
             problems.push("carries no CA data");
         }
         if !problems.is_empty() {
@@ -244,7 +256,9 @@ fn check_entry(
         out.push(TOKEN_NO_EXPIRY.finding(
             Some(holder),
             secret.record.subject.clone(),
-            format!("token for {target} in {place} is not a JWT: no expiry can be established (static tokens never expire)"),
+            format!(
+                "token for {target} in {place} is not a JWT: no expiry can be established (static tokens never expire)"
+            ),
             own,
         ));
         return;
@@ -259,7 +273,11 @@ fn check_entry(
     let iat = claim_i64(claims, "iat");
     let exp = claim_i64(claims, "exp");
     let nbf = claim_i64(claims, "nbf");
-    let when = |t: i64| Timestamp::from_unix(t).map(|t| t.to_string()).unwrap_or_else(|| t.to_string());
+    let when = |t: i64| {
+        Timestamp::from_unix(t)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| t.to_string())
+    };
 
     // TOKEN-003
     let expired = exp.is_some_and(|e| e <= as_of.unix());
@@ -297,7 +315,10 @@ fn check_entry(
                         Some((t.unix(), format!("creationTimestamp of its token Secret {}", r.subject)))
                     }
                     None => created_at(secret.record).map(|t| {
-                        (t.unix(), "creationTimestamp of the remote secret; the token is at least this old".into())
+                        (
+                            t.unix(),
+                            "creationTimestamp of the remote secret; the token is at least this old".into(),
+                        )
                     }),
                 }
             }
@@ -327,7 +348,11 @@ fn check_entry(
             secret.record.subject.clone(),
             format!(
                 "{kind} for {who} on {target} in {place} has no `exp` claim{}: it never expires",
-                if legacy { " (Secret-based service-account token, iss kubernetes/serviceaccount)" } else { "" }
+                if legacy {
+                    " (Secret-based service-account token, iss kubernetes/serviceaccount)"
+                } else {
+                    ""
+                }
             ),
             own,
         )),
@@ -404,9 +429,17 @@ fn rule_excess(rule: &Value) -> Vec<String> {
         return out;
     }
     if groups.contains(&"*") {
-        out.push(format!("[{}] on resources [{}] in all API groups (`*`)", show(&verbs), show(&resources)));
+        out.push(format!(
+            "[{}] on resources [{}] in all API groups (`*`)",
+            show(&verbs),
+            show(&resources)
+        ));
     } else if resources.contains(&"*") && groups.iter().any(|g| !g.ends_with(".istio.io")) {
-        out.push(format!("[{}] on all resources (`*`) in groups [{}]", show(&verbs), show(&groups)));
+        out.push(format!(
+            "[{}] on all resources (`*`) in groups [{}]",
+            show(&verbs),
+            show(&groups)
+        ));
     }
     let writes: Vec<&str> = verbs.iter().copied().filter(|v| !READ_VERBS.contains(v)).collect();
     if writes.is_empty() {
@@ -421,7 +454,9 @@ fn rule_excess(rule: &Value) -> Vec<String> {
         for group in &group_list {
             for resource in &resources {
                 let base = resource.split('/').next().unwrap_or(resource);
-                let allowed = READER_WRITES.iter().any(|(v, g, r)| v == verb && g == group && *r == base);
+                let allowed = READER_WRITES
+                    .iter()
+                    .any(|(v, g, r)| v == verb && g == group && *r == base);
                 if !allowed {
                     let what = if base == "secrets" {
                         format!("{verb} secrets (write access to Secrets)")
@@ -436,10 +471,16 @@ fn rule_excess(rule: &Value) -> Vec<String> {
         }
     }
     if !excess_writes.is_empty() {
-        out.push(format!("write verbs: {}", excess_writes.into_iter().collect::<Vec<_>>().join(", ")));
+        out.push(format!(
+            "write verbs: {}",
+            excess_writes.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     out
 }
+
+/// What a service account holds beyond the baseline (reasons, cited records); `None`: nothing.
+type Excess = Option<(Vec<String>, Vec<RecordRef>)>;
 
 /// Bindings and roles of every cluster, indexed once; verdicts cached per service account.
 struct RbacIndex<'a> {
@@ -450,7 +491,7 @@ struct RbacIndex<'a> {
     clusters: BTreeSet<&'a str>,
     /// Per cluster, its ClusterRoles (for aggregation selectors).
     cluster_roles: BTreeMap<&'a str, Vec<&'a Evidence>>,
-    cache: BTreeMap<(String, String, String), Option<(Vec<String>, Vec<RecordRef>)>>,
+    cache: BTreeMap<(String, String, String), Excess>,
 }
 
 impl<'a> RbacIndex<'a> {
@@ -474,7 +515,13 @@ impl<'a> RbacIndex<'a> {
                     continue;
                 };
                 index.clusters.insert(key.cluster);
-                for subject in record.body.get("subjects").and_then(Value::as_array).into_iter().flatten() {
+                for subject in record
+                    .body
+                    .get("subjects")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let field = |f: &str| subject.get(f).and_then(Value::as_str).unwrap_or_default();
                     let name = field("name");
                     let subject_key = match field("kind") {
@@ -504,7 +551,13 @@ impl<'a> RbacIndex<'a> {
     /// The rules of a role: its own, or for an aggregated ClusterRole without collected rules,
     /// those of the ClusterRoles its selectors' `matchLabels` pick.
     fn rules(&self, cluster: &str, role: &'a Evidence, evidence: &mut Vec<RecordRef>) -> Vec<&'a Value> {
-        let own: Vec<&Value> = role.body.get("rules").and_then(Value::as_array).into_iter().flatten().collect();
+        let own: Vec<&Value> = role
+            .body
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
         if !own.is_empty() {
             return own;
         }
@@ -525,7 +578,14 @@ impl<'a> RbacIndex<'a> {
                 .any(|sel| sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)));
             if picked && candidate.seq != role.seq {
                 evidence.push(candidate.reference());
-                out.extend(candidate.body.get("rules").and_then(Value::as_array).into_iter().flatten());
+                out.extend(
+                    candidate
+                        .body
+                        .get("rules")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                );
             }
         }
         out
@@ -533,7 +593,7 @@ impl<'a> RbacIndex<'a> {
 
     /// What `ns/name` holds on `cluster` beyond the istio-reader baseline, with the binding
     /// and role records; `None` when nothing (or the cluster's RBAC was not collected).
-    fn excess(&mut self, cluster: &str, ns: &str, name: &str) -> Option<(Vec<String>, Vec<RecordRef>)> {
+    fn excess(&mut self, cluster: &str, ns: &str, name: &str) -> Excess {
         let cache_key = (cluster.to_string(), ns.to_string(), name.to_string());
         if let Some(hit) = self.cache.get(&cache_key) {
             return hit.clone();
@@ -543,7 +603,7 @@ impl<'a> RbacIndex<'a> {
         verdict
     }
 
-    fn evaluate(&self, cluster: &str, ns: &str, name: &str) -> Option<(Vec<String>, Vec<RecordRef>)> {
+    fn evaluate(&self, cluster: &str, ns: &str, name: &str) -> Excess {
         let (cluster, _) = self.clusters.get(cluster).map(|c| (*c, ()))?;
         let mut bindings: Vec<&Evidence> = Vec::new();
         for key in [
@@ -702,7 +762,12 @@ mod tests {
     #[test]
     fn thresholds_are_strict() {
         // Issued 90 days before as-of, lifetime exactly 365 days: clean.
-        let edge = run(vec![remote(1, "a", "b", kubeconfig(bound("2026-09-02T00:00:00Z", "2027-09-02T00:00:00Z"), false, true))]);
+        let edge = run(vec![remote(
+            1,
+            "a",
+            "b",
+            kubeconfig(bound("2026-09-02T00:00:00Z", "2027-09-02T00:00:00Z"), false, true),
+        )]);
         assert_eq!(checks(&edge), Vec::<&str>::new(), "{edge:#?}");
         // One second older, one second longer: both fire.
         let mut claims = bound("2026-09-02T00:00:00Z", "2027-09-02T00:00:01Z");
@@ -714,10 +779,24 @@ mod tests {
 
     #[test]
     fn expired_tokens_are_token_003_only_and_tls_problems_are_token_004() {
-        let f = run(vec![remote(1, "a", "b", kubeconfig(bound("2026-01-01T00:00:00Z", "2026-11-01T00:00:00Z"), true, false))]);
+        let f = run(vec![remote(
+            1,
+            "a",
+            "b",
+            kubeconfig(bound("2026-01-01T00:00:00Z", "2026-11-01T00:00:00Z"), true, false),
+        )]);
         assert_eq!(checks(&f), vec!["TOKEN-003", "TOKEN-004"], "{f:#?}");
-        assert!(f[0].message.contains("expired 2026-11-01T00:00:00Z (exp), 30 days before"), "{}", f[0].message);
-        assert!(f[1].message.contains("insecure-skip-tls-verify") && f[1].message.contains("no CA data"), "{}", f[1].message);
+        assert!(
+            f[0].message
+                .contains("expired 2026-11-01T00:00:00Z (exp), 30 days before"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[1].message.contains("insecure-skip-tls-verify") && f[1].message.contains("no CA data"),
+            "{}",
+            f[1].message
+        );
         assert_eq!(f[0].cluster.as_deref(), Some("a"));
         assert_eq!(f[0].subject, "a/istio-system/Secret/istio-remote-secret-b");
     }
@@ -734,14 +813,25 @@ mod tests {
             json!({"kind": "Secret", "metadata": {"creationTimestamp": "2026-06-02T09:40:00Z"},
                    "data": {"token": {"type": "token", "sha256": "t1"}}}),
         );
-        let f = run(vec![remote(1, "a", "b", kubeconfig(legacy.clone(), false, true)), token_secret]);
+        let f = run(vec![
+            remote(1, "a", "b", kubeconfig(legacy.clone(), false, true)),
+            token_secret,
+        ]);
         assert_eq!(checks(&f), vec!["TOKEN-001", "TOKEN-002"], "{f:#?}");
-        assert!(f[0].message.contains("2026-06-02T09:40:00Z") && f[0].message.contains("182 days"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("2026-06-02T09:40:00Z") && f[0].message.contains("182 days"),
+            "{}",
+            f[0].message
+        );
         assert_eq!(f[0].evidence.len(), 2);
         assert!(f[1].message.contains("no `exp`"), "{}", f[1].message);
         // Without the target's token Secret: the remote secret's creation is a lower bound.
         let f = run(vec![remote(1, "a", "b", kubeconfig(legacy, false, true))]);
-        assert!(f[0].message.contains("creationTimestamp of the remote secret"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("creationTimestamp of the remote secret"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -754,18 +844,43 @@ mod tests {
             // b: the reader role only, plus basic-user for everyone: clean.
             cluster_role(10, "b", "istio-reader", reader_rules()),
             binding(11, "b", "istio-reader", "istio-reader", reader_sa()),
-            cluster_role(12, "b", "system:basic-user", json!([{"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]}])),
-            binding(13, "b", "system:basic-user", "system:basic-user", json!({"kind": "Group", "name": "system:authenticated"})),
+            cluster_role(
+                12,
+                "b",
+                "system:basic-user",
+                json!([{"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]}]),
+            ),
+            binding(
+                13,
+                "b",
+                "system:basic-user",
+                "system:basic-user",
+                json!({"kind": "Group", "name": "system:authenticated"}),
+            ),
             // a: cluster-admin.
             binding(20, "a", "reader-admin", "cluster-admin", reader_sa()),
             // c: an aggregated role (rules not collected) picking a role that writes secrets.
-            record(30, "c/_cluster/ClusterRole/agg", json!({"kind": "ClusterRole", "metadata": {"name": "agg"},
-                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"acme/agg": "true"}}]}})),
-            record(31, "c/_cluster/ClusterRole/secret-writer", json!({"kind": "ClusterRole",
+            record(
+                30,
+                "c/_cluster/ClusterRole/agg",
+                json!({"kind": "ClusterRole", "metadata": {"name": "agg"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"acme/agg": "true"}}]}}),
+            ),
+            record(
+                31,
+                "c/_cluster/ClusterRole/secret-writer",
+                json!({"kind": "ClusterRole",
                 "metadata": {"name": "secret-writer", "labels": {"acme/agg": "true"}},
                 "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "update"]},
-                          {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["list"]}]})),
-            binding(32, "c", "agg", "agg", json!({"kind": "User", "name": "system:serviceaccount:istio-system:istio-reader-service-account"})),
+                          {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["list"]}]}),
+            ),
+            binding(
+                32,
+                "c",
+                "agg",
+                "agg",
+                json!({"kind": "User", "name": "system:serviceaccount:istio-system:istio-reader-service-account"}),
+            ),
         ];
         let f = run(records.clone());
         let over: Vec<(&str, &str)> = f
@@ -782,11 +897,28 @@ mod tests {
             "{f:#?}"
         );
         let on_c = f.iter().find(|f| f.subject.ends_with("secret-c")).unwrap();
-        assert!(on_c.message.contains("update secrets (write access to Secrets)"), "{}", on_c.message);
-        assert!(on_c.message.contains("all resources (`*`) in groups [apps]"), "{}", on_c.message);
-        assert_eq!(on_c.evidence.len(), 4, "binding, aggregated role, picked role, remote secret");
+        assert!(
+            on_c.message.contains("update secrets (write access to Secrets)"),
+            "{}",
+            on_c.message
+        );
+        assert!(
+            on_c.message.contains("all resources (`*`) in groups [apps]"),
+            "{}",
+            on_c.message
+        );
+        assert_eq!(
+            on_c.evidence.len(),
+            4,
+            "binding, aggregated role, picked role, remote secret"
+        );
         let on_a = f.iter().find(|f| f.subject.ends_with("secret-a")).unwrap();
-        assert!(on_a.message.contains("ClusterRoleBinding `reader-admin` → ClusterRole `cluster-admin`"), "{}", on_a.message);
+        assert!(
+            on_a.message
+                .contains("ClusterRoleBinding `reader-admin` → ClusterRole `cluster-admin`"),
+            "{}",
+            on_a.message
+        );
         // Uncollected target: not evaluated.
         records.retain(|r| !r.subject.starts_with("c/"));
         assert_eq!(run(records).iter().filter(|f| f.check == "TOKEN-005").count(), 1);

@@ -224,7 +224,10 @@ impl Certificate {
         }
         let alg = self.signature_algorithm.to_ascii_lowercase();
         if ["sha1", "sha-1", "md5", "md2", "md4"].iter().any(|w| alg.contains(w)) {
-            out.push(format!("signature algorithm {} (SHA-1/MD5 are broken)", self.signature_algorithm));
+            out.push(format!(
+                "signature algorithm {} (SHA-1/MD5 are broken)",
+                self.signature_algorithm
+            ));
         }
         out
     }
@@ -320,7 +323,10 @@ impl std::fmt::Display for ChainBreak {
                 write!(f, "no certificate of the bundle is its issuer `{issuer}`")
             }
             ChainBreak::BadSignature { subject, issuer } => {
-                write!(f, "the signature of `{subject}` does not verify with the key of `{issuer}`")
+                write!(
+                    f,
+                    "the signature of `{subject}` does not verify with the key of `{issuer}`"
+                )
             }
             ChainBreak::Unsupported { subject, algorithm } => write!(
                 f,
@@ -352,7 +358,12 @@ impl ChainVerdict {
 ///
 /// A leaf that is itself one of the anchors (same DER) is anchored by itself. Issuers are found
 /// by exact name match; among several candidates the first whose key verifies wins.
-pub fn verify_chain(leaf: &Certificate, intermediates: &[Certificate], anchors: &[Certificate], at: Timestamp) -> ChainVerdict {
+pub fn verify_chain(
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    anchors: &[Certificate],
+    at: Timestamp,
+) -> ChainVerdict {
     let mut path: Vec<&Certificate> = vec![leaf];
     let mut failure: Option<ChainBreak> = None;
     let mut current = leaf;
@@ -452,7 +463,9 @@ fn bit_length(bytes: &[u8]) -> u32 {
     let significant = bytes.get(start..).unwrap_or_default();
     let first = significant.first().copied().unwrap_or(0);
     let len = u32::try_from(significant.len()).unwrap_or(u32::MAX);
-    len.saturating_sub(1).saturating_mul(8).saturating_add(8 - first.leading_zeros())
+    len.saturating_sub(1)
+        .saturating_mul(8)
+        .saturating_add(8 - first.leading_zeros())
 }
 
 fn key_facts(cert: &X509Certificate<'_>) -> (KeyAlgorithm, Option<u32>, Option<String>) {
@@ -553,7 +566,11 @@ pub(crate) mod test_pki {
 
     /// Runs openssl with `args` in `dir`; `None` when openssl is not installed.
     pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Option<std::process::Output> {
-        std::process::Command::new("openssl").current_dir(dir).args(args).output().ok()
+        std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .ok()
     }
 }
 
@@ -563,7 +580,10 @@ mod tests {
     use super::*;
     use rcgen::{PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384};
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-world/istio-sample-certs");
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real-world/istio-sample-certs"
+    );
 
     fn fixture(name: &str) -> Bundle {
         Bundle::parse(&std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap())
@@ -584,7 +604,10 @@ mod tests {
         let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
         let inter = child(&root, "inter", &PKCS_ECDSA_P256_SHA256, 2, SPAN, true);
         let (r, i) = (one(&root.pem), one(&inter.pem));
-        assert_eq!((r.key_algorithm, r.key_bits, r.curve.as_deref()), (KeyAlgorithm::Ec, Some(384), Some("P-384")));
+        assert_eq!(
+            (r.key_algorithm, r.key_bits, r.curve.as_deref()),
+            (KeyAlgorithm::Ec, Some(384), Some("P-384"))
+        );
         assert_eq!((i.key_bits, i.curve.as_deref()), (Some(256), Some("P-256")));
         assert_eq!(i.signature_algorithm, "ecdsa-with-SHA384");
         assert_eq!(i.serial, "1002");
@@ -600,18 +623,36 @@ mod tests {
         let root_a = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
         let impostor = root("root", &PKCS_ECDSA_P384_SHA384, 9, SPAN); // same name, other key
         let other = root("other-root", &PKCS_ECDSA_P256_SHA256, 3, SPAN);
-        let inter = child(&root_a, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2026, 6, 1)), true);
+        let inter = child(
+            &root_a,
+            "inter",
+            &PKCS_ECDSA_P256_SHA256,
+            2,
+            ((2026, 1, 1), (2026, 6, 1)),
+            true,
+        );
         let i = one(&inter.pem);
         let expired = verify_chain(&i, &[], &[one(&root_a.pem)], at("2026-12-01T00:00:00Z"));
         assert_eq!(expired.anchor, Ok(0));
         assert_eq!(expired.outside_validity, vec![i.subject.clone()]);
         assert!(!expired.is_valid());
         let forged = verify_chain(&i, &[], &[one(&impostor.pem)], at("2026-03-01T00:00:00Z"));
-        assert!(matches!(forged.anchor, Err(ChainBreak::BadSignature { .. })), "{forged:?}");
+        assert!(
+            matches!(forged.anchor, Err(ChainBreak::BadSignature { .. })),
+            "{forged:?}"
+        );
         let unrelated = verify_chain(&i, &[], &[one(&other.pem)], at("2026-03-01T00:00:00Z"));
-        assert!(matches!(unrelated.anchor, Err(ChainBreak::IssuerNotFound { .. })), "{unrelated:?}");
+        assert!(
+            matches!(unrelated.anchor, Err(ChainBreak::IssuerNotFound { .. })),
+            "{unrelated:?}"
+        );
         // With both, the real root wins whatever the order.
-        let both = verify_chain(&i, &[], &[one(&impostor.pem), one(&root_a.pem)], at("2026-03-01T00:00:00Z"));
+        let both = verify_chain(
+            &i,
+            &[],
+            &[one(&impostor.pem), one(&root_a.pem)],
+            at("2026-03-01T00:00:00Z"),
+        );
         assert_eq!(both.anchor, Ok(1));
     }
 
@@ -620,7 +661,12 @@ mod tests {
         let root = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
         let mid = child(&root, "mid", &PKCS_ECDSA_P384_SHA384, 2, SPAN, true);
         let leaf = child(&mid, "leaf", &PKCS_ECDSA_P256_SHA256, 3, SPAN, true);
-        let v = verify_chain(&one(&leaf.pem), &[one(&mid.pem)], &[one(&root.pem)], at("2027-01-01T00:00:00Z"));
+        let v = verify_chain(
+            &one(&leaf.pem),
+            &[one(&mid.pem)],
+            &[one(&root.pem)],
+            at("2027-01-01T00:00:00Z"),
+        );
         assert!(v.is_valid(), "{v:?}");
         let missing = verify_chain(&one(&leaf.pem), &[], &[one(&root.pem)], at("2027-01-01T00:00:00Z"));
         assert!(matches!(missing.anchor, Err(ChainBreak::IssuerNotFound { .. })));
@@ -661,14 +707,21 @@ mod tests {
         assert_eq!(Bundle::parse("").errors, vec![Error::Empty]);
         assert_eq!(Bundle::parse("hello").errors, vec![Error::Empty]);
         let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(matches!(Bundle::parse(bad).errors.as_slice(), [Error::Certificate { index: 0, .. }]));
+        assert!(matches!(
+            Bundle::parse(bad).errors.as_slice(),
+            [Error::Certificate { index: 0, .. }]
+        ));
         let huge = "x".repeat(MAX_BUNDLE_BYTES + 1);
-        assert!(matches!(Bundle::parse(&huge).errors.as_slice(), [Error::TooLarge { .. }]));
+        assert!(matches!(
+            Bundle::parse(&huge).errors.as_slice(),
+            [Error::TooLarge { .. }]
+        ));
         assert_eq!(bit_length(&[0x00, 0x7f, 0xff]), 15);
         assert_eq!(bit_length(&[]), 0);
     }
 
     /// Makes certificates with openssl in a temp dir; `None` (and a message) without openssl.
+    #[allow(clippy::print_stderr)]
     fn openssl_dir() -> Option<tempfile::TempDir> {
         let dir = tempfile::tempdir().unwrap();
         match openssl(dir.path(), &["version"]) {
@@ -682,7 +735,11 @@ mod tests {
 
     fn run(dir: &std::path::Path, args: &[&str]) {
         let out = openssl(dir, args).unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn read(dir: &std::path::Path, name: &str) -> String {
@@ -693,10 +750,32 @@ mod tests {
     fn sha1_signature_is_weak_and_still_verifies() {
         let Some(dir) = openssl_dir() else { return };
         let d = dir.path();
-        run(d, &["req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=sha1-root", "-days", "30"]);
+        run(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-sha1",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "k.pem",
+                "-out",
+                "c.pem",
+                "-subj",
+                "/CN=sha1-root",
+                "-days",
+                "30",
+            ],
+        );
         let c = one(&read(d, "c.pem"));
         assert_eq!(c.signature_algorithm, "sha1WithRSAEncryption");
-        assert!(c.weaknesses().iter().any(|w| w.contains("SHA-1")), "{:?}", c.weaknesses());
+        assert!(
+            c.weaknesses().iter().any(|w| w.contains("SHA-1")),
+            "{:?}",
+            c.weaknesses()
+        );
         assert_eq!(c.verify_signed_by(&c), Signature::Valid);
     }
 
@@ -704,14 +783,95 @@ mod tests {
     fn rsa_pss_verifies_and_p521_is_reported_unsupported() {
         let Some(dir) = openssl_dir() else { return };
         let d = dir.path();
-        run(d, &["req", "-x509", "-newkey", "rsa:2048", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-nodes", "-keyout", "pk.pem", "-out", "pss.pem", "-subj", "/CN=pss-root", "-days", "30"]);
+        run(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-sha256",
+                "-sigopt",
+                "rsa_padding_mode:pss",
+                "-sigopt",
+                "rsa_pss_saltlen:32",
+                "-nodes",
+                "-keyout",
+                "pk.pem",
+                "-out",
+                "pss.pem",
+                "-subj",
+                "/CN=pss-root",
+                "-days",
+                "30",
+            ],
+        );
         let pss = one(&read(d, "pss.pem"));
-        assert_eq!(pss.verify_signed_by(&pss), Signature::Valid, "{}", pss.signature_algorithm);
+        assert_eq!(
+            pss.verify_signed_by(&pss),
+            Signature::Valid,
+            "{}",
+            pss.signature_algorithm
+        );
         assert!(verify_chain(&pss, &[], std::slice::from_ref(&pss), pss.not_before).is_valid());
 
-        run(d, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-sha512", "-nodes", "-keyout", "rk.pem", "-out", "r.pem", "-subj", "/CN=p521-root", "-days", "30"]);
-        run(d, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ik.pem", "-out", "i.csr", "-subj", "/CN=p521-child"]);
-        run(d, &["x509", "-req", "-in", "i.csr", "-CA", "r.pem", "-CAkey", "rk.pem", "-CAcreateserial", "-sha512", "-days", "10", "-out", "i.pem"]);
+        run(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+                "-sha512",
+                "-nodes",
+                "-keyout",
+                "rk.pem",
+                "-out",
+                "r.pem",
+                "-subj",
+                "/CN=p521-root",
+                "-days",
+                "30",
+            ],
+        );
+        run(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ik.pem",
+                "-out",
+                "i.csr",
+                "-subj",
+                "/CN=p521-child",
+            ],
+        );
+        run(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "i.csr",
+                "-CA",
+                "r.pem",
+                "-CAkey",
+                "rk.pem",
+                "-CAcreateserial",
+                "-sha512",
+                "-days",
+                "10",
+                "-out",
+                "i.pem",
+            ],
+        );
         let (r, i) = (one(&read(d, "r.pem")), one(&read(d, "i.pem")));
         assert_eq!((r.key_bits, r.curve.as_deref()), (Some(521), Some("P-521")));
         let v = verify_chain(&i, &[], &[r], i.not_before);
@@ -728,29 +888,92 @@ mod tests {
         let d = dir.path();
         let root_a = root("root", &PKCS_ECDSA_P384_SHA384, 1, SPAN);
         let impostor = root("root", &PKCS_ECDSA_P384_SHA384, 9, SPAN);
-        let inter = child(&root_a, "inter", &PKCS_ECDSA_P256_SHA256, 2, ((2026, 1, 1), (2026, 6, 1)), true);
+        let inter = child(
+            &root_a,
+            "inter",
+            &PKCS_ECDSA_P256_SHA256,
+            2,
+            ((2026, 1, 1), (2026, 6, 1)),
+            true,
+        );
         std::fs::write(d.join("root-a.pem"), &root_a.pem).unwrap();
         std::fs::write(d.join("impostor.pem"), &impostor.pem).unwrap();
         std::fs::write(d.join("inter.pem"), &inter.pem).unwrap();
         let fixtures = std::path::Path::new(FIXTURES);
         let cases: Vec<(&str, std::path::PathBuf, std::path::PathBuf, &str)> = vec![
-            ("valid", d.join("root-a.pem"), d.join("inter.pem"), "2026-03-01T00:00:00Z"),
-            ("expired", d.join("root-a.pem"), d.join("inter.pem"), "2026-12-01T00:00:00Z"),
-            ("wrong issuer", d.join("impostor.pem"), d.join("inter.pem"), "2026-03-01T00:00:00Z"),
-            ("rsa valid", fixtures.join("root-cert.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
-            ("rsa other root", fixtures.join("root-cert-alt.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
-            ("dual root A", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert.pem"), "2026-12-01T00:00:00Z"),
-            ("dual root B", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert-alt-2.pem"), "2026-12-01T00:00:00Z"),
-            ("dual root expired", fixtures.join("root-cert-combined.pem"), fixtures.join("ca-cert-alt.pem"), "2034-01-01T00:00:00Z"),
+            (
+                "valid",
+                d.join("root-a.pem"),
+                d.join("inter.pem"),
+                "2026-03-01T00:00:00Z",
+            ),
+            (
+                "expired",
+                d.join("root-a.pem"),
+                d.join("inter.pem"),
+                "2026-12-01T00:00:00Z",
+            ),
+            (
+                "wrong issuer",
+                d.join("impostor.pem"),
+                d.join("inter.pem"),
+                "2026-03-01T00:00:00Z",
+            ),
+            (
+                "rsa valid",
+                fixtures.join("root-cert.pem"),
+                fixtures.join("ca-cert.pem"),
+                "2026-12-01T00:00:00Z",
+            ),
+            (
+                "rsa other root",
+                fixtures.join("root-cert-alt.pem"),
+                fixtures.join("ca-cert.pem"),
+                "2026-12-01T00:00:00Z",
+            ),
+            (
+                "dual root A",
+                fixtures.join("root-cert-combined.pem"),
+                fixtures.join("ca-cert.pem"),
+                "2026-12-01T00:00:00Z",
+            ),
+            (
+                "dual root B",
+                fixtures.join("root-cert-combined.pem"),
+                fixtures.join("ca-cert-alt-2.pem"),
+                "2026-12-01T00:00:00Z",
+            ),
+            (
+                "dual root expired",
+                fixtures.join("root-cert-combined.pem"),
+                fixtures.join("ca-cert-alt.pem"),
+                "2034-01-01T00:00:00Z",
+            ),
         ];
         for (name, roots, leaf, when) in cases {
             let t = at(when);
             let unix = t.unix().to_string();
-            let out = openssl(d, &["verify", "-attime", &unix, "-CAfile", roots.to_str().unwrap(), leaf.to_str().unwrap()]).unwrap();
+            let out = openssl(
+                d,
+                &[
+                    "verify",
+                    "-attime",
+                    &unix,
+                    "-CAfile",
+                    roots.to_str().unwrap(),
+                    leaf.to_str().unwrap(),
+                ],
+            )
+            .unwrap();
             let theirs = out.status.success();
             let anchors = Bundle::parse(&std::fs::read_to_string(&roots).unwrap()).certificates;
             let ours = verify_chain(&one(&std::fs::read_to_string(&leaf).unwrap()), &[], &anchors, t).is_valid();
-            assert_eq!(ours, theirs, "{name}: ours {ours}, openssl {theirs} ({})", String::from_utf8_lossy(&out.stdout));
+            assert_eq!(
+                ours,
+                theirs,
+                "{name}: ours {ours}, openssl {theirs} ({})",
+                String::from_utf8_lossy(&out.stdout)
+            );
         }
     }
 }

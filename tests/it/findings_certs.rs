@@ -74,14 +74,46 @@ fn sample_mesh_reports_exactly_the_planted_certificate_and_token_defects() {
         ("CERT-001", "us-east-1", "us-east-1/istio-system/Secret/cacerts"),
         ("CERT-002", "ap-south-1", "ap-south-1/istio-system/Secret/cacerts"),
         // Rows 3-10.
-        ("TOKEN-001", "eu-west-1", "eu-west-1/istio-system/Secret/istio-remote-secret-us-east-1"),
-        ("TOKEN-002", "us-east-1", "us-east-1/istio-system/Secret/istio-remote-secret-eu-central-1"),
-        ("TOKEN-001", "us-east-1", "us-east-1/istio-system/Secret/istio-remote-secret-eu-central-1"),
-        ("TOKEN-003", "ap-south-1", "ap-south-1/istio-system/Secret/istio-remote-secret-eu-west-1"),
-        ("TOKEN-004", "eu-west-1", "eu-west-1/istio-system/Secret/istio-remote-secret-ap-south-1"),
-        ("TOKEN-005", "eu-central-1", "eu-central-1/istio-system/Secret/istio-remote-secret-eu-west-1"),
-        ("TOKEN-005", "us-east-1", "us-east-1/istio-system/Secret/istio-remote-secret-eu-west-1"),
-        ("TOKEN-005", "ap-south-1", "ap-south-1/istio-system/Secret/istio-remote-secret-eu-west-1"),
+        (
+            "TOKEN-001",
+            "eu-west-1",
+            "eu-west-1/istio-system/Secret/istio-remote-secret-us-east-1",
+        ),
+        (
+            "TOKEN-002",
+            "us-east-1",
+            "us-east-1/istio-system/Secret/istio-remote-secret-eu-central-1",
+        ),
+        (
+            "TOKEN-001",
+            "us-east-1",
+            "us-east-1/istio-system/Secret/istio-remote-secret-eu-central-1",
+        ),
+        (
+            "TOKEN-003",
+            "ap-south-1",
+            "ap-south-1/istio-system/Secret/istio-remote-secret-eu-west-1",
+        ),
+        (
+            "TOKEN-004",
+            "eu-west-1",
+            "eu-west-1/istio-system/Secret/istio-remote-secret-ap-south-1",
+        ),
+        (
+            "TOKEN-005",
+            "eu-central-1",
+            "eu-central-1/istio-system/Secret/istio-remote-secret-eu-west-1",
+        ),
+        (
+            "TOKEN-005",
+            "us-east-1",
+            "us-east-1/istio-system/Secret/istio-remote-secret-eu-west-1",
+        ),
+        (
+            "TOKEN-005",
+            "ap-south-1",
+            "ap-south-1/istio-system/Secret/istio-remote-secret-eu-west-1",
+        ),
     ]
     .into_iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
@@ -101,8 +133,18 @@ fn sample_mesh_reports_exactly_the_planted_certificate_and_token_defects() {
             && message.contains("expires 2026-12-20T00:00:00Z, in 19 days (window 90 days)"),
         "{message}"
     );
-    assert!(by("CERT-002", "ap-south-1")["message"].as_str().unwrap().contains("RSA 1024-bit"));
-    assert!(by("TOKEN-001", "eu-west-1")["message"].as_str().unwrap().contains("181 days"));
+    assert!(
+        by("CERT-002", "ap-south-1")["message"]
+            .as_str()
+            .unwrap()
+            .contains("RSA 1024-bit")
+    );
+    assert!(
+        by("TOKEN-001", "eu-west-1")["message"]
+            .as_str()
+            .unwrap()
+            .contains("181 days")
+    );
     let legacy = by("TOKEN-001", "us-east-1")["message"].as_str().unwrap();
     assert!(
         legacy.contains("istio-reader-service-account-istio-remote-secret-token") && legacy.contains("182 days"),
