@@ -14,5 +14,6 @@ mod collect;
 mod crash;
 mod findings_certs;
 mod python_verifier;
+mod redaction;
 mod tamper;
 mod who_added;

@@ -270,11 +270,12 @@ fn python_verifier_detects_a_modified_body() {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap_or_else(|e| unreachable!("{e}"));
+        // Flip one digit of the body (a size, a timestamp): still valid JSON, different bytes.
         let at = data
             .iter()
-            .position(|&b| b == b'8')
-            .unwrap_or_else(|| unreachable!("size 8 in the body"));
-        data[at] = b'9';
+            .position(|b| b.is_ascii_digit())
+            .unwrap_or_else(|| unreachable!("a digit in the body"));
+        data[at] = if data[at] == b'9' { b'8' } else { data[at] + 1 };
         conn.execute("UPDATE bodies SET data = ?1 WHERE id = ?2", params![data, id])
             .unwrap_or_else(|e| unreachable!("{e}"));
     }

@@ -55,16 +55,9 @@ pub(super) fn from_blocks(blocks: &[Block<'_>]) -> Bundle {
         errors: Vec::new(),
         spki_hashes: Vec::new(),
     };
-    for (index, block) in blocks
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.is_certificate())
-    {
+    for (index, block) in blocks.iter().enumerate().filter(|(_, b)| b.is_certificate()) {
         let result = if block.complete {
-            block
-                .decode()
-                .ok_or("not valid base64")
-                .and_then(|der| from_der(&der))
+            block.decode().ok_or("not valid base64").and_then(|der| from_der(&der))
         } else {
             Err("truncated PEM block")
         };
@@ -81,8 +74,7 @@ pub(super) fn from_blocks(blocks: &[Block<'_>]) -> Bundle {
 
 /// Facts of one DER certificate and its SPKI hash (hex).
 pub(super) fn from_der(der: &[u8]) -> Result<(Value, String), &'static str> {
-    let (rest, cert) =
-        X509Certificate::from_der(der).map_err(|_| "not a valid X.509 certificate")?;
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|_| "not a valid X.509 certificate")?;
     if !rest.is_empty() {
         return Err("trailing bytes after certificate");
     }
@@ -122,21 +114,14 @@ pub(super) fn from_der(der: &[u8]) -> Result<(Value, String), &'static str> {
             (eku.time_stamping, "timeStamping"),
             (eku.ocsp_signing, "OCSPSigning"),
         ];
-        extended_key_usage.extend(
-            flags
-                .iter()
-                .filter(|(set, _)| *set)
-                .map(|(_, n)| (*n).to_string()),
-        );
+        extended_key_usage.extend(flags.iter().filter(|(set, _)| *set).map(|(_, n)| (*n).to_string()));
         extended_key_usage.extend(eku.other.iter().map(|oid| oid.to_id_string()));
     }
     let (mut ski, mut aki) = (None, None);
     for ext in cert.extensions() {
         match ext.parsed_extension() {
             ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(hex::encode(k.0)),
-            ParsedExtension::AuthorityKeyIdentifier(a) => {
-                aki = a.key_identifier.as_ref().map(|k| hex::encode(k.0))
-            }
+            ParsedExtension::AuthorityKeyIdentifier(a) => aki = a.key_identifier.as_ref().map(|k| hex::encode(k.0)),
             _ => {}
         }
     }

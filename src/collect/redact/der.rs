@@ -37,19 +37,11 @@ pub(super) const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// Named curves: OID content bytes, name, size in bits.
 const CURVES: &[(&[u8], &str, u32)] = &[
-    (
-        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
-        "P-256",
-        256,
-    ),
+    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], "P-256", 256),
     (&[0x2b, 0x81, 0x04, 0x00, 0x22], "P-384", 384),
     (&[0x2b, 0x81, 0x04, 0x00, 0x23], "P-521", 521),
     (&[0x2b, 0x81, 0x04, 0x00, 0x0a], "secp256k1", 256),
-    (
-        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01],
-        "P-192",
-        192,
-    ),
+    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01], "P-192", 192),
     (&[0x2b, 0x81, 0x04, 0x00, 0x21], "P-224", 224),
 ];
 
@@ -63,10 +55,7 @@ pub(super) fn curve_of(oid: &[u8]) -> Option<(&'static str, u32)> {
 
 /// The OID content bytes of a named curve.
 pub(super) fn curve_oid(name: &str) -> Option<&'static [u8]> {
-    CURVES
-        .iter()
-        .find(|(_, n, _)| *n == name)
-        .map(|(o, _, _)| *o)
+    CURVES.iter().find(|(_, n, _)| *n == name).map(|(o, _, _)| *o)
 }
 
 /// One DER element: its tag and content.
@@ -115,9 +104,7 @@ impl<'a> Reader<'a> {
             }
             let (len_bytes, rest) = after_len.split_at_checked(n)?;
             after_len = rest;
-            len_bytes
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+            len_bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
         };
         let (content, rest) = after_len.split_at_checked(len)?;
         self.rest = rest;

@@ -37,9 +37,7 @@ pub(super) fn parse(token: &str) -> Option<Jwt> {
         return None;
     }
     let decode = |segment: &str| -> Option<Map<String, Value>> {
-        let bytes = BASE64URL_LENIENT
-            .decode(segment.trim_end_matches('='))
-            .ok()?;
+        let bytes = BASE64URL_LENIENT.decode(segment.trim_end_matches('=')).ok()?;
         match serde_json::from_slice(&bytes).ok()? {
             Value::Object(map) => Some(map),
             _ => None,

@@ -54,13 +54,7 @@ pub(super) fn parse(text: &str) -> Option<Map<String, Value>> {
 
 /// The reduced kubeconfig (the `kubeconfig` member of a redacted Secret entry).
 pub(super) fn reduce(config: &Map<String, Value>) -> Value {
-    let list = |name: &str| {
-        config
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let list = |name: &str| config.get(name).and_then(Value::as_array).cloned().unwrap_or_default();
     let clusters: Vec<Value> = list("clusters").iter().map(reduce_cluster).collect();
     let users: Vec<Value> = list("users").iter().map(reduce_user).collect();
     let contexts: Vec<Value> = list("contexts")
@@ -101,9 +95,7 @@ fn is_true(value: Option<&Value>) -> bool {
 }
 
 fn non_empty_str(value: Option<&Value>) -> Option<&str> {
-    value
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
+    value.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
 }
 
 /// Decoded `*-data` field (base64 of PEM).
@@ -142,12 +134,9 @@ fn reduce_user(entry: &Value) -> Value {
     let client_certificate = if let Some(pem_bytes) = data_field(field("client-certificate-data")) {
         let bundle = certificates::from_blocks(&pem::blocks(&String::from_utf8_lossy(&pem_bytes)));
         cert_hashes = bundle.spki_hashes.clone();
-        Some(
-            json!({"source": "data", "certificates": bundle.certificates, "errors": bundle.errors}),
-        )
+        Some(json!({"source": "data", "certificates": bundle.certificates, "errors": bundle.errors}))
     } else {
-        non_empty_str(field("client-certificate"))
-            .map(|f| json!({"source": "file", "file": f, "certificates": []}))
+        non_empty_str(field("client-certificate")).map(|f| json!({"source": "file", "file": f, "certificates": []}))
     };
 
     let client_key = data_field(field("client-key-data")).map(|bytes| {
@@ -165,15 +154,12 @@ fn reduce_user(entry: &Value) -> Value {
     let auth_provider = field("auth-provider")
         .and_then(|p| p.get("name"))
         .and_then(Value::as_str);
-    let exec_command = field("exec")
-        .and_then(|e| e.get("command"))
-        .and_then(Value::as_str);
+    let exec_command = field("exec").and_then(|e| e.get("command")).and_then(Value::as_str);
     let auth = if token.is_some() {
         "token"
     } else if non_empty_str(field("tokenFile")).is_some() {
         "token-file"
-    } else if client_certificate.is_some() || client_key.is_some() || field("client-key").is_some()
-    {
+    } else if client_certificate.is_some() || client_key.is_some() || field("client-key").is_some() {
         "client-certificate"
     } else if field("username").is_some() || field("password").is_some() {
         "basic"

@@ -44,7 +44,8 @@
 //!   the JWT signature is never kept;
 //! - anything else: `{"type":"opaque","size","redacted":true}` (no hash: it may be a
 //!   low-entropy password; PEM texts without keys or certificates add `"pem_labels"`);
-//!   undecodable base64: `{"type":"invalid","size":0,"redacted":true,"error":"not valid base64"}`.
+//!   undecodable base64: `{"type":"invalid","size":<length of the text>,"redacted":true,
+//!   "error":"not valid base64"}` (a non-string value: `"error":"not a string"`, size 0).
 //!
 //! CERT = `{"subject","issuer","serial","not_before","not_after","key":{"algorithm":
 //! "rsa|ec|ed25519|other","bits","curve"},"signature_algorithm","is_ca","path_len","key_usage",
@@ -95,11 +96,7 @@ fn redact_nested(object: &mut Value, depth: u8) {
         .and_then(Value::as_str)
         .unwrap_or("v1")
         .to_string();
-    let kind = map
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
     let is_secret = kind == "Secret" && api_version == "v1";
 
     if is_secret {

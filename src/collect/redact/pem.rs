@@ -52,9 +52,7 @@ impl Block<'_> {
 
     /// Whether an RFC 1421 header says the body is encrypted.
     pub fn has_encrypted_header(&self) -> bool {
-        self.body
-            .lines()
-            .any(|l| l.contains(':') && l.contains("ENCRYPTED"))
+        self.body.lines().any(|l| l.contains(':') && l.contains("ENCRYPTED"))
     }
 
     /// The decoded body, `None` when it is not base64.
@@ -132,7 +130,8 @@ mod tests {
 
     #[test]
     fn finds_blocks_with_and_without_end() {
-        let text = "x-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----y\n-----BEGIN RSA PRIVATE KEY-----\nAAEC";
+        let text =
+            "x-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----y\n-----BEGIN RSA PRIVATE KEY-----\nAAEC";
         let found = blocks(text);
         assert_eq!(found.len(), 2);
         let (first, second) = (&found[0], &found[1]);

@@ -9,10 +9,7 @@
 
 use serde_json::{Value, json};
 
-use super::der::{
-    self, CONTEXT_0, CONTEXT_1, CONTEXT_1_PRIMITIVE, INTEGER, OCTET_STRING, OID, Reader, SEQUENCE,
-    Spki,
-};
+use super::der::{self, CONTEXT_0, CONTEXT_1, CONTEXT_1_PRIMITIVE, INTEGER, OCTET_STRING, OID, Reader, SEQUENCE, Spki};
 use super::pem::Block;
 
 /// What a private key is, without the key.
@@ -115,9 +112,7 @@ pub(super) fn from_der(der: &[u8]) -> Option<KeyFacts> {
     if der.first() != Some(&SEQUENCE) {
         return None;
     }
-    pkcs8(der)
-        .or_else(|| pkcs1(der))
-        .or_else(|| sec1(der, "sec1", None))
+    pkcs8(der).or_else(|| pkcs1(der)).or_else(|| sec1(der, "sec1", None))
 }
 
 /// PKCS#1 RSAPrivateKey: version, n, e, d, p, q, dp, dq, qinv.
@@ -147,18 +142,14 @@ fn sec1(der: &[u8], format: &'static str, outer_curve: Option<&[u8]>) -> Option<
         return None;
     }
     key.expect(OCTET_STRING)?;
-    let inner_curve = key
-        .optional(CONTEXT_0)
-        .and_then(|p| Reader::new(p).expect(OID));
+    let inner_curve = key.optional(CONTEXT_0).and_then(|p| Reader::new(p).expect(OID));
     let point = key
         .optional(CONTEXT_1)
         .and_then(|p| Reader::new(p).expect(der::BIT_STRING));
     let curve_oid = outer_curve.or(inner_curve);
     let named = curve_oid.and_then(der::curve_of);
     match (curve_oid, point.and_then(|p| p.get(1..))) {
-        (Some(oid), Some(point)) if !point.is_empty() => {
-            Some(KeyFacts::from_spki(format, der::ec_spki(oid, point)))
-        }
+        (Some(oid), Some(point)) if !point.is_empty() => Some(KeyFacts::from_spki(format, der::ec_spki(oid, point))),
         _ => Some(KeyFacts {
             format,
             algorithm: "ec",
@@ -196,9 +187,7 @@ fn pkcs8(der: &[u8]) -> Option<KeyFacts> {
             .and_then(|s| <[u8; 32]>::try_from(s).ok());
         return Some(match seed {
             Some(seed) => {
-                let public = ed25519_dalek::SigningKey::from_bytes(&seed)
-                    .verifying_key()
-                    .to_bytes();
+                let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
                 KeyFacts::from_spki("pkcs8", der::ed25519_spki(&public))
             }
             None => KeyFacts::unknown("pkcs8", "ed25519"),

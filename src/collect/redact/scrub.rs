@@ -102,11 +102,7 @@ fn scrub_document(text: &str, depth: u8) -> Option<String> {
     let parsed: Option<Value> = serde_json::from_str(text)
         .ok()
         .or_else(|| serde_saphyr::from_str(text).ok())
-        .or_else(|| {
-            serde_saphyr::from_str_multiple::<Value, _>(text)
-                .ok()
-                .map(Value::Array)
-        });
+        .or_else(|| serde_saphyr::from_str_multiple::<Value, _>(text).ok().map(Value::Array));
     match parsed {
         Some(Value::String(_)) => None,
         Some(mut doc) => {
@@ -149,16 +145,8 @@ fn leftover_key_region(text: &str) -> Option<(usize, usize)> {
     const MARKER: &str = "PRIVATE KEY";
     let first = text.find(MARKER)?;
     let last = text.rfind(MARKER).unwrap_or(first);
-    let line_start = |i: usize| {
-        text.get(..i)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |n| n + 1)
-    };
-    let line_end = |i: usize| {
-        text.get(i..)
-            .and_then(|t| t.find('\n'))
-            .map_or(text.len(), |n| i + n)
-    };
+    let line_start = |i: usize| text.get(..i).and_then(|t| t.rfind('\n')).map_or(0, |n| n + 1);
+    let line_end = |i: usize| text.get(i..).and_then(|t| t.find('\n')).map_or(text.len(), |n| i + n);
     let first_line_start = line_start(first);
     let first_line = text.get(first_line_start..line_end(first)).unwrap_or("");
     let start = if first_line.contains("BEGIN") || !first_line.contains("END") {

@@ -28,15 +28,18 @@ enum Classified {
     },
 }
 
+/// Decoded bytes of an entry, or why not and the size of what was there.
+type RawEntry = Result<Vec<u8>, (&'static str, usize)>;
+
 /// Replaces `data` and `stringData` of a Secret by redacted `data`.
 pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
-    let mut raw: Vec<(String, Result<Vec<u8>, &'static str>)> = Vec::new();
+    let mut raw: Vec<(String, RawEntry)> = Vec::new();
     if let Some(Value::Object(data)) = secret.remove("data") {
         for (name, value) in data {
             let bytes = match value {
-                Value::String(text) => decode_data(&text).ok_or("not valid base64"),
+                Value::String(text) => decode_data(&text).ok_or(("not valid base64", text.len())),
                 Value::Null => Ok(Vec::new()),
-                _ => Err("not a string"),
+                _ => Err(("not a string", 0)),
             };
             raw.push((name, bytes));
         }
@@ -45,7 +48,7 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
         for (name, value) in string_data {
             let bytes = match value {
                 Value::String(text) => Ok(text.into_bytes()),
-                _ => Err("not a string"),
+                _ => Err(("not a string", 0)),
             };
             raw.retain(|(n, _)| *n != name);
             raw.push((name, bytes));
@@ -57,7 +60,7 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
         .map(|(name, bytes)| {
             let entry = match bytes {
                 Ok(bytes) => classify(&name, &bytes),
-                Err(error) => Classified::Done(invalid(0, error)),
+                Err((error, size)) => Classified::Done(invalid(size, error)),
             };
             (name, entry)
         })
@@ -81,12 +84,7 @@ pub(super) fn redact_secret(secret: &mut Map<String, Value>) {
                 let (with, matches) = match_key(name, facts, &cert_sets);
                 json!({"type": "private-key", "size": size, "redacted": true, "key": facts.to_json(with, matches)})
             }
-            Classified::Certificates {
-                size,
-                pem,
-                bundle,
-                key,
-            } => {
+            Classified::Certificates { size, pem, bundle, key } => {
                 let mut value = json!({
                     "type": "certificates",
                     "size": size,
@@ -151,12 +149,7 @@ fn classify(name: &str, bytes: &[u8]) -> Classified {
                 } else {
                     text.into_owned()
                 };
-                return Classified::Certificates {
-                    size,
-                    pem,
-                    bundle,
-                    key,
-                };
+                return Classified::Certificates { size, pem, bundle, key };
             }
             (None, false) => {
                 let labels: Vec<String> = blocks
@@ -212,11 +205,7 @@ fn paired_names(key: &str) -> Vec<String> {
     }
     let mut names = Vec::new();
     if let Some(stem) = key.strip_suffix(".key") {
-        names.extend([
-            format!("{stem}.crt"),
-            format!("{stem}.pem"),
-            format!("{stem}.cert"),
-        ]);
+        names.extend([format!("{stem}.crt"), format!("{stem}.pem"), format!("{stem}.cert")]);
     }
     if key.contains("key") {
         names.extend([key.replace("key", "cert"), key.replace("key", "crt")]);
@@ -246,10 +235,7 @@ fn match_key<'a>(
         .iter()
         .find(|(n, set)| is_paired(n) && holds(set))
         .map(|(n, _)| *n);
-    let matched_any = cert_sets
-        .iter()
-        .find(|(_, set)| holds(set))
-        .map(|(n, _)| *n);
+    let matched_any = cert_sets.iter().find(|(_, set)| holds(set)).map(|(n, _)| *n);
     let with = matched_pair.or(matched_any);
     let matches = if has_pair {
         matched_pair.is_some()
