@@ -18,11 +18,13 @@
 pub mod certificates;
 pub mod change_trail;
 pub mod cross_cluster;
+pub mod peering;
 pub mod policies;
 pub mod rbac;
 pub mod rbac_model;
 pub mod registrations;
 pub mod tokens;
+pub mod x509_chain;
 
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp};
 
