@@ -97,6 +97,8 @@ fn random_kills_during_large_collects_never_break_the_store() {
             serde_json::to_vec(&serde_json::json!({"kind": "List", "apiVersion": "v1", "items": items})).expect("json"),
         );
     }
+    // A first, complete scan: every later kill lands on an existing store.
+    env.collect(&env.path("mesh"), "2026-11-30T00:00:00Z", 0);
     let mut incomplete_seen = false;
     for (i, delay) in [30u64, 60, 120, 250, 400, 700].iter().enumerate() {
         let mut child = env
