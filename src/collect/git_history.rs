@@ -999,3 +999,482 @@ impl<'repo> Walker<'_, 'repo> {
         Ok(Some(body))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use git2::{Repository, Signature, Time};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// A repository built commit by commit from a map of file contents.
+    struct Repo {
+        dir: tempfile::TempDir,
+        repo: Repository,
+        files: BTreeMap<String, Vec<u8>>,
+    }
+
+    const PA: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls:\n    mode: STRICT\n";
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDPLANTEDKEY\n-----END PRIVATE KEY-----\n";
+
+    impl Repo {
+        fn new() -> Repo {
+            let dir = tempfile::tempdir().unwrap();
+            let repo = Repository::init_bare(dir.path().join("gitops.git")).unwrap();
+            Repo {
+                dir,
+                repo,
+                files: BTreeMap::new(),
+            }
+        }
+
+        fn path(&self) -> PathBuf {
+            self.dir.path().join("gitops.git")
+        }
+
+        fn tree(&self, prefix: &str) -> Oid {
+            let mut builder = self.repo.treebuilder(None).unwrap();
+            let mut dirs = BTreeSet::new();
+            for (path, content) in &self.files {
+                let Some(rest) = path.strip_prefix(prefix) else {
+                    continue;
+                };
+                match rest.split_once('/') {
+                    Some((dir, _)) => {
+                        dirs.insert(dir.to_string());
+                    }
+                    None => {
+                        let blob = self.repo.blob(content).unwrap();
+                        builder.insert(rest, blob, 0o100644).unwrap();
+                    }
+                }
+            }
+            for dir in dirs {
+                let sub = self.tree(&format!("{prefix}{dir}/"));
+                builder.insert(&dir, sub, 0o040000).unwrap();
+            }
+            builder.write().unwrap()
+        }
+
+        /// Applies `changes` (None deletes) and commits on `main` with these parents.
+        fn commit_with(
+            &mut self,
+            changes: &[(&str, Option<&str>)],
+            message: &str,
+            who: (&str, &str, i64, i32),
+            parents: &[Oid],
+            sign: Option<&str>,
+        ) -> Oid {
+            for (path, content) in changes {
+                match content {
+                    Some(c) => self.files.insert(path.to_string(), c.as_bytes().to_vec()),
+                    None => self.files.remove(*path),
+                };
+            }
+            let tree = self.repo.find_tree(self.tree("")).unwrap();
+            let sig = Signature::new(who.0, who.1, &Time::new(who.2, who.3)).unwrap();
+            let parents: Vec<git2::Commit<'_>> = parents
+                .iter()
+                .map(|p| self.repo.find_commit(*p).unwrap())
+                .collect();
+            let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let buf = self
+                .repo
+                .commit_create_buffer(&sig, &sig, message, &tree, &parent_refs)
+                .unwrap();
+            let content = std::str::from_utf8(&buf).unwrap().to_string();
+            let id = match sign {
+                Some(signature) => self.repo.commit_signed(&content, signature, None).unwrap(),
+                None => self
+                    .repo
+                    .odb()
+                    .unwrap()
+                    .write(ObjectType::Commit, content.as_bytes())
+                    .unwrap(),
+            };
+            self.repo
+                .reference("refs/heads/main", id, true, "test")
+                .unwrap();
+            self.repo.set_head("refs/heads/main").unwrap();
+            id
+        }
+
+        fn commit(&mut self, changes: &[(&str, Option<&str>)], message: &str, t: i64) -> Oid {
+            let parents: Vec<Oid> = self
+                .repo
+                .head()
+                .ok()
+                .and_then(|h| h.target())
+                .into_iter()
+                .collect();
+            self.commit_with(
+                changes,
+                message,
+                ("Alice Example", "alice@example.com", t, 120),
+                &parents,
+                None,
+            )
+        }
+    }
+
+    fn options(clusters: &[&str]) -> GitOptions {
+        GitOptions {
+            known_clusters: clusters.iter().map(|c| c.to_string()).collect(),
+            ..GitOptions::default()
+        }
+    }
+
+    fn run(
+        repo: &Repo,
+        options: &GitOptions,
+        since: Option<&str>,
+    ) -> (GitSummary, Vec<Observation>) {
+        let mut sink = Vec::new();
+        let summary = collect(&repo.path(), options, since, &mut sink).unwrap();
+        (summary, sink)
+    }
+
+    fn commits(sink: &[Observation]) -> Vec<&Value> {
+        sink.iter()
+            .filter(|o| o.kind == kinds::GIT_COMMIT)
+            .map(|o| &o.body)
+            .collect()
+    }
+
+    const T0: i64 = 1_780_000_000;
+
+    #[test]
+    fn records_adds_renames_deletes_and_skips_other_commits() {
+        let mut r = Repo::new();
+        let c1 = r.commit(
+            &[
+                ("README.md", Some("# gitops\n")),
+                ("overlays/us-east-1/pa.yaml", Some(PA)),
+                (
+                    "apps/deploy.yaml",
+                    Some("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"),
+                ),
+            ],
+            "Initial\n\nbody text",
+            T0,
+        );
+        let c2 = r.commit(
+            &[("README.md", Some("# gitops\ncontacts\n"))],
+            "README only",
+            T0 + 60,
+        );
+        let c3 = r.commit(
+            &[
+                ("overlays/us-east-1/pa.yaml", None),
+                ("overlays/us-east-1/mesh/pa.yaml", Some(PA)),
+            ],
+            "Move",
+            T0 + 120,
+        );
+        let c4 = r.commit(
+            &[("overlays/us-east-1/mesh/pa.yaml", None)],
+            "Delete",
+            T0 + 180,
+        );
+        let c5 = r.commit(
+            &[(
+                "apps/deploy.yaml",
+                Some("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web2\n"),
+            )],
+            "Deployment only",
+            T0 + 240,
+        );
+        let (summary, sink) = run(&r, &options(&["us-east-1"]), None);
+        assert_eq!(summary.commits_walked, 5);
+        assert_eq!(summary.evidence_commits, 3);
+        assert_eq!(summary.skipped_commits, 2);
+        assert_eq!(summary.head, Some(c5.to_string()));
+        let bodies = commits(&sink);
+        let ids: Vec<&str> = bodies.iter().filter_map(|b| b["commit"].as_str()).collect();
+        assert_eq!(ids, vec![c1.to_string(), c3.to_string(), c4.to_string()]);
+        assert!(!ids.contains(&c2.to_string().as_str()));
+        let first = bodies[0];
+        assert_eq!(first["summary"], "Initial");
+        assert_eq!(first["author"]["time"], "2026-05-28T22:26:40+02:00");
+        assert_eq!(first["author"]["time_utc"], "2026-05-28T20:26:40Z");
+        assert_eq!(first["files"].as_array().map(Vec::len), Some(1));
+        assert_eq!(first["files"][0]["change"], "added");
+        assert_eq!(first["files"][0]["cluster"], "us-east-1");
+        assert_eq!(
+            first["files"][0]["objects_after"][0]["kind"],
+            "PeerAuthentication"
+        );
+        assert_eq!(
+            first["files"][0]["objects_after"][0]["manifest"]["spec"]["mtls"]["mode"],
+            "STRICT"
+        );
+        let moved = &bodies[1]["files"][0];
+        assert_eq!(moved["change"], "renamed");
+        assert_eq!(moved["path"], "overlays/us-east-1/mesh/pa.yaml");
+        assert_eq!(moved["old_path"], "overlays/us-east-1/pa.yaml");
+        let deleted = &bodies[2]["files"][0];
+        assert_eq!(deleted["change"], "deleted");
+        assert_eq!(deleted["objects_before"][0]["name"], "default");
+        assert_eq!(deleted["objects_after"], serde_json::json!([]));
+        let note = sink
+            .iter()
+            .find(|o| o.kind == kinds::COLLECTION_NOTE)
+            .unwrap();
+        assert_eq!(note.subject, "git/gitops/note");
+        assert_eq!(note.body["head"], c5.to_string());
+        assert_eq!(note.body["skipped_commits"], 2);
+    }
+
+    #[test]
+    fn merges_are_diffed_against_the_first_parent_and_signatures_typed() {
+        let mut r = Repo::new();
+        let base = r.commit(&[("README.md", Some("x\n"))], "base", T0);
+        let side = r.commit_with(
+            &[("clusters/ap-south-1/pa.yaml", Some(PA))],
+            "Register",
+            ("Priya Raman", "priya@example.com", T0 + 100, 330),
+            &[base],
+            Some("-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAA\n-----END SSH SIGNATURE-----"),
+        );
+        // Reset the file map to the base before committing on main.
+        r.files.remove("clusters/ap-south-1/pa.yaml");
+        let main = r.commit_with(
+            &[("docs.md", Some("docs\n"))],
+            "docs",
+            ("Bob", "bob@example.com", T0 + 150, -300),
+            &[base],
+            Some("-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----"),
+        );
+        r.files
+            .insert("clusters/ap-south-1/pa.yaml".into(), PA.as_bytes().to_vec());
+        let merge = r.commit_with(
+            &[],
+            "Merge pull request #1",
+            ("GitHub", "noreply@github.com", T0 + 200, 0),
+            &[main, side],
+            None,
+        );
+        // A merge that changes nothing relative to its first parent.
+        let empty_merge = r.commit_with(
+            &[],
+            "Merge again",
+            ("GitHub", "noreply@github.com", T0 + 300, 0),
+            &[merge, side],
+            None,
+        );
+        let (summary, sink) = run(&r, &options(&["ap-south-1"]), None);
+        assert_eq!(summary.commits_walked, 5);
+        assert_eq!(summary.head, Some(empty_merge.to_string()));
+        let bodies = commits(&sink);
+        let by_id = |id: Oid| {
+            bodies
+                .iter()
+                .find(|b| b["commit"] == id.to_string())
+                .copied()
+        };
+        let signed = by_id(side).unwrap();
+        assert_eq!(
+            signed["signature"],
+            serde_json::json!({"present": true, "type": "ssh"})
+        );
+        assert_eq!(signed["author"]["time"], "2026-05-29T01:58:20+05:30");
+        assert_eq!(signed["author"]["time_utc"], "2026-05-28T20:28:20Z");
+        assert_eq!(signed["merge"], false);
+        let m = by_id(merge).unwrap();
+        assert_eq!(m["merge"], true);
+        assert_eq!(
+            m["parents"],
+            serde_json::json!([main.to_string(), side.to_string()])
+        );
+        assert_eq!(m["files"][0]["change"], "added");
+        assert_eq!(m["files"][0]["cluster"], "ap-south-1");
+        assert_eq!(m["committer"]["time"], "2026-05-28T20:30:00+00:00");
+        assert_eq!(m["signature"]["present"], false);
+        assert!(by_id(main).is_none(), "docs-only commit is not evidence");
+        assert!(by_id(empty_merge).is_none(), "empty merge is skipped");
+        assert_eq!(summary.evidence_commits, 2);
+    }
+
+    #[test]
+    fn secrets_are_listed_and_redacted_lists_and_patches_count() {
+        let mut r = Repo::new();
+        let multi = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cacerts\n  namespace: istio-system\nstringData:\n  ca-key.pem: |\n{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n  namespace: default\n",
+            KEY.lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        );
+        let list = r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"reader"}}]}"#;
+        let patch = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: billing\nspec:\n  rules:\n  - from:\n    - source:\n        principals: [\"*\"]\n";
+        r.commit(
+            &[
+                ("base/secrets.yaml", Some(&multi)),
+                ("base/roles.json", Some(list)),
+                ("overlays/patch.yaml", Some(patch)),
+            ],
+            "add",
+            T0,
+        );
+        let (_, sink) = run(&r, &options(&[]), None);
+        let bodies = commits(&sink);
+        assert_eq!(bodies.len(), 1);
+        let text =
+            serde_json::to_string(&sink.iter().map(|o| &o.body).collect::<Vec<_>>()).unwrap();
+        assert!(!text.contains("PLANTEDKEY"), "private key leaked: {text}");
+        let files = bodies[0]["files"].as_array().unwrap();
+        let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "base/roles.json",
+                "base/secrets.yaml",
+                "overlays/patch.yaml"
+            ]
+        );
+        assert_eq!(files[0]["objects_after"][0]["kind"], "ClusterRole");
+        assert_eq!(
+            files[1]["secrets"],
+            serde_json::json!(["istio-system/cacerts"])
+        );
+        assert_eq!(files[1]["objects_after"].as_array().map(Vec::len), Some(1));
+        assert_eq!(files[2]["objects_after"][0]["name"], "billing");
+        assert_eq!(files[2]["objects_after"][0]["namespace"], Value::Null);
+    }
+
+    #[test]
+    fn incremental_walk_and_force_push() {
+        let mut r = Repo::new();
+        let c1 = r.commit(&[("a/pa.yaml", Some(PA))], "one", T0);
+        let (s1, _) = run(&r, &options(&[]), None);
+        assert_eq!(s1.commits_walked, 1);
+        let head1 = s1.head.clone().unwrap();
+        let (again, sink) = run(&r, &options(&[]), Some(&head1));
+        assert_eq!(again.commits_walked, 0);
+        assert!(commits(&sink).is_empty());
+        let c2 = r.commit(&[("b/pa.yaml", Some(PA))], "two", T0 + 10);
+        let (s2, sink) = run(&r, &options(&[]), Some(&head1));
+        assert_eq!(s2.commits_walked, 1);
+        assert_eq!(commits(&sink)[0]["commit"], c2.to_string());
+        assert_eq!(s2.full_walk_reason, None);
+        // Force push: rewrite main to a history without c2.
+        r.files.remove("b/pa.yaml");
+        let other = r.commit_with(
+            &[("c/pa.yaml", Some(PA))],
+            "rewritten",
+            ("Alice", "alice@example.com", T0 + 20, 0),
+            &[c1],
+            None,
+        );
+        let (s3, sink) = run(&r, &options(&[]), Some(&c2.to_string()));
+        assert_eq!(s3.commits_walked, 2);
+        assert!(
+            s3.full_walk_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("not an ancestor"))
+        );
+        assert_eq!(commits(&sink).len(), 2);
+        assert_eq!(s3.head, Some(other.to_string()));
+        let (s4, _) = run(&r, &options(&[]), Some("not-a-sha"));
+        assert_eq!(s4.commits_walked, 2);
+        assert!(s4.full_walk_reason.is_some());
+    }
+
+    #[test]
+    fn bad_blobs_are_gaps_and_the_commit_is_still_recorded() {
+        let mut r = Repo::new();
+        let id = r.commit(
+            &[
+                ("broken.yaml", Some("kind: Secret\n  data: [\n")),
+                ("bin.json", Some("\u{0}\u{1}binary")),
+            ],
+            "bad",
+            T0,
+        );
+        let (summary, sink) = run(&r, &options(&[]), None);
+        assert_eq!(summary.evidence_commits, 1);
+        assert_eq!(summary.gaps, 2);
+        let gaps: Vec<&str> = sink
+            .iter()
+            .filter(|o| o.kind == kinds::COLLECTION_GAP)
+            .map(|o| o.subject.as_str())
+            .collect();
+        assert_eq!(
+            gaps,
+            vec![
+                format!("git/gitops/gap/{id}/bin.json"),
+                format!("git/gitops/gap/{id}/broken.yaml")
+            ]
+        );
+        let body = commits(&sink)[0];
+        assert!(
+            body["files"][0]["parse_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("binary"))
+        );
+    }
+
+    #[test]
+    fn path_globs_limit_the_walk() {
+        let mut r = Repo::new();
+        r.commit(&[("overlays/us-east-1/pa.yaml", Some(PA))], "one", T0);
+        r.commit(&[("base/pa.yaml", Some(PA))], "two", T0 + 10);
+        let mut o = options(&[]);
+        o.path_globs = vec!["overlays/*".into()];
+        let (summary, _) = run(&r, &o, None);
+        assert_eq!((summary.commits_walked, summary.evidence_commits), (2, 1));
+        o.path_globs = vec!["base/*.yaml".into(), "overlays/us-east-1/*".into()];
+        let (summary, _) = run(&r, &o, None);
+        assert_eq!((summary.commits_walked, summary.evidence_commits), (2, 2));
+    }
+
+    #[test]
+    fn bad_repositories_are_errors_or_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = Vec::new();
+        let err = collect(dir.path(), &GitOptions::default(), None, &mut sink).unwrap_err();
+        assert!(matches!(err, Error::NotARepository { .. }), "{err}");
+        assert!(err.to_string().contains("is not a git repository"));
+        // A plain directory inside a working tree is not that repository.
+        let work = Repository::init(dir.path().join("work")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work/sub")).unwrap();
+        drop(work);
+        let err = collect(
+            &dir.path().join("work/sub"),
+            &GitOptions::default(),
+            None,
+            &mut sink,
+        );
+        assert!(matches!(err, Err(Error::NotARepository { .. })));
+        let empty = Repository::init(dir.path().join("empty")).unwrap();
+        drop(empty);
+        let summary = collect(
+            &dir.path().join("empty"),
+            &GitOptions::default(),
+            None,
+            &mut sink,
+        )
+        .unwrap();
+        assert_eq!(summary.head, None);
+        assert_eq!(summary.gaps, 1);
+        assert!(sink.iter().any(|o| o.subject == "git/empty/gap/empty"));
+        let mut r = Repo::new();
+        r.commit(&[("a.yaml", Some(PA))], "one", T0);
+        let o = GitOptions {
+            reference: "refs/heads/nope".into(),
+            ..GitOptions::default()
+        };
+        let err = collect(&r.path(), &o, None, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, Error::UnknownReference { .. }), "{err}");
+        assert!(probe(&r.path(), &o).is_err());
+        assert!(probe(&r.path(), &GitOptions::default()).unwrap().is_some());
+    }
+
+    #[test]
+    fn names_and_clusters() {
+        assert_eq!(repo_name(Path::new("/x/gitops.git")), "gitops");
+        assert_eq!(repo_name(Path::new("/x/platform/.git")), "platform");
+        assert_eq!(repo_name(Path::new("/x/platform")), "platform");
+    }
+}

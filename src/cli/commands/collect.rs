@@ -13,7 +13,7 @@ use crate::cli::output::{self, Format};
 use crate::collect::git_history::{self, GitOptions};
 use crate::collect::kube_dump;
 use crate::model::{Timestamp, kinds};
-use crate::store::{Error as StoreError, RecordFilter, Signer, Store};
+use crate::store::{RecordFilter, Signer, Store};
 
 pub(super) fn run(
     store_path: &Path,
@@ -235,20 +235,27 @@ fn git_sources(args: &CollectArgs) -> anyhow::Result<Vec<GitSource>> {
     Ok(out)
 }
 
-/// Cluster names of the latest complete scan (first segment of its `k8s.object` subjects).
+/// Cluster names of the latest complete scan that observed Kubernetes objects (first segment of
+/// its `k8s.object` subjects); a git-only scan in between observes none, so look past it.
 fn stored_clusters(store: &Store) -> anyhow::Result<BTreeSet<String>> {
-    let scan = match store.latest_complete_scan() {
-        Ok(scan) => scan,
-        Err(StoreError::NoScan) => return Ok(BTreeSet::new()),
-        Err(e) => return Err(e.into()),
-    };
     let mut clusters = BTreeSet::new();
-    for seq in store.view_seqs(scan)? {
-        if let Some(record) = store.record(seq, false)?
-            && record.header.kind == kinds::K8S_OBJECT
-            && let Some(cluster) = record.header.subject.split('/').next()
-        {
-            clusters.insert(cluster.to_string());
+    let scans = store.scans()?;
+    for scan in scans
+        .iter()
+        .rev()
+        .filter(|s| s.complete)
+        .take(HEAD_LOOKBACK)
+    {
+        for seq in store.view_seqs(scan.scan)? {
+            if let Some(record) = store.record(seq, false)?
+                && record.header.kind == kinds::K8S_OBJECT
+                && let Some(cluster) = record.header.subject.split('/').next()
+            {
+                clusters.insert(cluster.to_string());
+            }
+        }
+        if !clusters.is_empty() {
+            break;
         }
     }
     Ok(clusters)
