@@ -11,4 +11,5 @@ mod harness;
 
 mod collect;
 mod crash;
+mod git;
 mod tamper;
