@@ -51,6 +51,14 @@ fn manifest(cluster: &str, ns: &str, i: usize, rev: usize) -> String {
     )
 }
 
+/// The cluster overlay and namespace commit `n` works in.
+fn place(n: usize) -> (&'static str, &'static str) {
+    (
+        CLUSTERS[n % CLUSTERS.len()],
+        NAMESPACES[(n / CLUSTERS.len()) % NAMESPACES.len()],
+    )
+}
+
 fn data(out: &mut String, content: &str) {
     let _ = writeln!(out, "data {}", content.len());
     out.push_str(content);
@@ -87,8 +95,7 @@ fn stream(commits: usize) -> String {
     }
     for n in 1..commits {
         t += 60;
-        let c = CLUSTERS[n % CLUSTERS.len()];
-        let ns = NAMESPACES[(n / CLUSTERS.len()) % NAMESPACES.len()];
+        let (c, ns) = place(n);
         let i = (n * 7) % FILES_PER_NS;
         match n % 10 {
             // README / notes only: not evidence.
@@ -97,25 +104,26 @@ fn stream(commits: usize) -> String {
                 let _ = writeln!(out, "M 100644 inline overlays/{c}/{ns}/notes.txt");
                 data(&mut out, &format!("notes {n}\n"));
             }
-            // A new policy file, later deleted.
+            // A new policy file, renamed in the next commit and deleted three commits later.
             3 => {
                 header(&mut out, t, &format!("add extra policy {n}"), n);
                 let _ = writeln!(out, "M 100644 inline overlays/{c}/{ns}/extra-{n}.yaml");
                 data(&mut out, &manifest(c, ns, 1000 + n, n));
             }
             4 => {
-                header(&mut out, t, &format!("remove extra policy {}", n - 1), n);
-                let c = CLUSTERS[(n - 1) % CLUSTERS.len()];
-                let ns = NAMESPACES[((n - 1) / CLUSTERS.len()) % NAMESPACES.len()];
-                let _ = writeln!(out, "D overlays/{c}/{ns}/extra-{}.yaml", n - 1);
-            }
-            // A rename (same content).
-            7 => {
-                header(&mut out, t, &format!("rename {n}"), n);
+                let n0 = n - 1;
+                let (c, ns) = place(n0);
+                header(&mut out, t, &format!("move extra policy {n0}"), n);
                 let _ = writeln!(
                     out,
-                    "R overlays/{c}/{ns}/policy-{i}.yaml overlays/{c}/{ns}/moved/policy-{i}-{n}.yaml"
+                    "R overlays/{c}/{ns}/extra-{n0}.yaml overlays/{c}/{ns}/moved/extra-{n0}.yaml"
                 );
+            }
+            7 => {
+                let n0 = n - 4;
+                let (c, ns) = place(n0);
+                header(&mut out, t, &format!("remove extra policy {n0}"), n);
+                let _ = writeln!(out, "D overlays/{c}/{ns}/moved/extra-{n0}.yaml");
             }
             _ => {
                 header(&mut out, t, &format!("update policy {i} on {c} ({n})"), n);
@@ -173,9 +181,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let repo = tmp.path().join("bench.git");
+    // GIT_BENCH_REPO: build there and keep it (to repack or inspect), or reuse it when present.
+    let repo = std::env::var_os("GIT_BENCH_REPO")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("bench.git"));
     let start = Instant::now();
-    build(&repo, commits);
+    if !repo.exists() {
+        build(&repo, commits);
+    }
     println!(
         "built {commits} commits ({} files) in {:.2?}",
         CLUSTERS.len() * NAMESPACES.len() * (FILES_PER_NS + 1) + 1,
@@ -205,6 +218,31 @@ fn main() {
         let summary = git_history::collect(&repo, &options, None, &mut sink).expect("collect");
         (summary, sink.records)
     });
+    // The same walk with a path pattern no file matches: history walk and tree diffs only.
+    let walk_only = GitOptions {
+        path_globs: vec!["no-such-dir/*".into()],
+        ..options.clone()
+    };
+    let (walk, _) = best(3, || {
+        git_history::collect(&repo, &walk_only, None, &mut Counter::default()).expect("collect")
+    });
+    println!(
+        "  of which walk + tree diff (no blob read): {:.3} s",
+        walk.as_secs_f64()
+    );
+    // YAML parsing alone: one distinct manifest per evidence commit.
+    let texts: Vec<String> = (0..summary.evidence_commits as usize)
+        .map(|n| manifest("us-east-1", "payments", n % FILES_PER_NS, n))
+        .collect();
+    let (parse, _) = best(1, || {
+        for t in &texts {
+            std::hint::black_box(meshproof::collect::document::parse_documents(t.as_bytes()).ok());
+        }
+    });
+    println!(
+        "  of which YAML parsing (document::parse_documents): {:.3} s",
+        parse.as_secs_f64()
+    );
     let rate = |d: Duration| summary.commits_walked as f64 / d.as_secs_f64();
     println!(
         "git log --name-status:   {:>8.3} s  {:>9.0} commits/s",

@@ -285,6 +285,7 @@ pub fn collect(
                 BTreeSet::new()
             },
             trees: HashMap::new(),
+            commit_trees: HashMap::new(),
             blobs: HashMap::new(),
             gaps: &mut gaps,
         };
@@ -408,6 +409,8 @@ struct Walker<'a, 'repo> {
     max_blob: u64,
     shallow_roots: BTreeSet<Oid>,
     trees: HashMap<Oid, Rc<Tree<'repo>>>,
+    /// Tree id of each commit seen (parents are walked before their children).
+    commit_trees: HashMap<Oid, Oid>,
     blobs: HashMap<Oid, Rc<Parsed>>,
     gaps: &'a mut BTreeMap<String, Value>,
 }
@@ -916,11 +919,18 @@ impl<'repo> Walker<'_, 'repo> {
     fn commit_body(&mut self, id: Oid) -> Result<Option<Value>, git2::Error> {
         let commit = self.repo.find_commit(id)?;
         let merge = commit.parent_count() > 1;
-        let parent_tree_id = match commit.parent_count() {
-            0 => None,
-            _ => Some(commit.parent(0)?.tree_id()),
+        let parent_tree_id = match commit.parent_id(0).ok() {
+            None => None,
+            Some(p) => match self.commit_trees.get(&p) {
+                Some(t) => Some(*t),
+                None => Some(self.repo.find_commit(p)?.tree_id()),
+            },
         };
         let tree_id = commit.tree_id();
+        if self.commit_trees.len() >= TREE_CACHE_LIMIT {
+            self.commit_trees.clear();
+        }
+        self.commit_trees.insert(id, tree_id);
         if parent_tree_id == Some(tree_id) {
             return Ok(None);
         }
