@@ -38,7 +38,9 @@ pub(super) fn run(
     store.set_lock_timeout(Duration::from_secs(args.lock_timeout));
 
     let mut known: BTreeSet<String> = clusters.iter().cloned().collect();
-    known.extend(stored_clusters(&store)?);
+    if !repos.is_empty() {
+        known.extend(stored_clusters(&store)?);
+    }
     let mut sources = Vec::new();
     if let Some(dir) = &args.from {
         sources.push(
