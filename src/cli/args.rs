@@ -77,10 +77,14 @@ pub enum Command {
     #[command(after_help = "Examples:
   meshproof collect --from sample-evidence/mesh
   meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
+  meshproof collect --from sample-evidence/mesh --git sample-evidence/gitops.git
 
 DIR holds one folder per cluster with `kubectl get … -o yaml|json` output and API-server
 audit logs (JSON lines, plain or .gz). Private keys and tokens are reduced to non-secret facts
-before anything is stored. Exit 0: all read; 3: gaps recorded; 2: nothing could be collected.")]
+before anything is stored. Each --git repository contributes one record per commit that touches
+a manifest of a kept kind. At least one of --from and --git is required.
+Exit 0: all read; 3: gaps recorded (including an empty or shallow repository);
+2: nothing could be collected (not a repository, unknown --git-ref, empty dump).")]
     Collect(CollectArgs),
     /// Check the store: every body hash, record hash, Merkle root and checkpoint signature.
     #[command(after_help = "Examples:
@@ -180,7 +184,17 @@ pub struct ListArgs {
 pub struct CollectArgs {
     /// Directory of kubectl-style dumps, one subfolder per cluster.
     #[arg(long = "from", value_name = "DIR")]
-    pub from: PathBuf,
+    pub from: Option<PathBuf>,
+    /// A local GitOps repository (working or bare clone) whose history to collect (repeatable).
+    /// Later collections walk only commits added since the head recorded for that repository.
+    #[arg(long = "git", value_name = "PATH")]
+    pub git: Vec<PathBuf>,
+    /// The git reference to walk from, in every `--git` repository (default: HEAD).
+    #[arg(long = "git-ref", value_name = "REF", requires = "git")]
+    pub git_ref: Option<String>,
+    /// Only git paths matching this pathspec glob (repeatable; default: every path).
+    #[arg(long = "git-path", value_name = "GLOB", requires = "git")]
+    pub git_path: Vec<String>,
     /// Signing key file (created with mode 0600 when absent). Default: `<store>.key`.
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,

@@ -2,6 +2,7 @@
 //! stored, and writes to a [`crate::model::RecordSink`]; none of them knows the store.
 //!
 //! - [`kube_dump`]: kubectl-style dumps on disk (`DIR/<cluster>/**`), including audit logs;
+//! - [`git_history`]: GitOps repositories: commits that touch manifests of kept kinds;
 //! - [`audit_log`]: API-server audit events: filtering, stage merging, read-noise counts;
 //! - [`document`]: one file → JSON values (JSON, JSON lines, YAML, gzip) with size limits;
 //! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
@@ -9,6 +10,7 @@
 
 pub mod audit_log;
 pub mod document;
+pub mod git_history;
 pub mod kube_dump;
 pub mod redact;
 pub mod selection;

@@ -14,6 +14,7 @@ mod collect;
 mod crash;
 mod findings_certs;
 mod findings_mesh;
+mod git;
 mod python_verifier;
 mod redaction;
 mod tamper;
