@@ -4,12 +4,7 @@
 //!
 //! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench git_history` (set `GIT_BENCH_COMMITS` to change
 //! the size).
-#![allow(
-    clippy::print_stdout,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -20,13 +15,7 @@ use std::time::{Duration, Instant};
 use meshproof::collect::git_history::{self, GitOptions};
 use meshproof::model::{Observation, RecordSink, SinkError};
 
-const CLUSTERS: &[&str] = &[
-    "eu-central-1",
-    "eu-west-1",
-    "us-east-1",
-    "ap-south-1",
-    "us-west-2",
-];
+const CLUSTERS: &[&str] = &["eu-central-1", "eu-west-1", "us-east-1", "ap-south-1", "us-west-2"];
 const NAMESPACES: &[&str] = &["payments", "checkout", "istio-system", "gloo-mesh"];
 const FILES_PER_NS: usize = 25;
 const T0: i64 = 1_780_000_000;

@@ -31,4 +31,5 @@ pub mod cli;
 pub mod collect;
 pub mod model;
 pub mod query;
+pub mod report;
 pub mod store;

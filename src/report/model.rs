@@ -1,0 +1,356 @@
+//! The report document: everything a report shows, as plain serializable data.
+//!
+//! [`Report`] is built once from the store (one scan, `--as-of`) and then handed to every renderer
+//! (PDF, HTML, Markdown, CSV, JSON, OSCAL), so all formats show the same facts. Renderers never
+//! read the store or run analyses. The JSON form of this type is the machine-readable report; its
+//! schema is `docs/report-schema.json` (`schema` = [`SCHEMA`]).
+//!
+//! Sections, in report order: cover, integrity, summary, who-added, inventory (+ peering matrix),
+//! certificates, credentials, controls, gaps, timeline, methodology. Every fact that comes from the
+//! store carries record references (`seq` + record hash).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Finding, RecordRef, Severity};
+
+/// Version of the report document format.
+pub const SCHEMA: &str = "meshproof-report/1";
+
+/// A whole report for one or more frameworks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Document title, e.g. "SOC 2 — mesh trust evidence, Acme Corp".
+    pub title: String,
+    /// The frameworks whose controls are evaluated.
+    pub frameworks: Vec<FrameworkInfo>,
+    /// Section 1: who, what, when.
+    pub cover: Cover,
+    /// Section 2: evidence integrity.
+    pub integrity: Integrity,
+    /// Section 3: executive summary.
+    pub summary: Summary,
+    /// Section 4: who added each cluster.
+    pub who_added: Vec<WhoAddedRow>,
+    /// Section 5: mesh inventory and peering.
+    pub inventory: Inventory,
+    /// Section 6: CA certificates.
+    pub certificates: Vec<CertificateRow>,
+    /// Section 7: remote-secret credentials.
+    pub credentials: Vec<CredentialRow>,
+    /// Section 8: control-by-control results.
+    pub controls: Vec<ControlResult>,
+    /// Section 9: collection gaps.
+    pub gaps: Vec<GapRow>,
+    /// Section 10: trust-change timeline for the period.
+    pub timeline: Vec<TimelineRow>,
+    /// All findings of the scan, in the one total order.
+    pub findings: Vec<Finding>,
+    /// Section 11: methodology and how to verify.
+    pub methodology: Methodology,
+}
+
+/// A framework catalogue's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameworkInfo {
+    /// `soc2`, `pci-dss`, `dora`, or a user-defined id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Version of the framework.
+    pub version: String,
+    /// Who publishes it.
+    pub publisher: String,
+}
+
+/// Section 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cover {
+    /// Organisation (from configuration).
+    pub organisation: Option<String>,
+    /// Clusters in scope (collected or in the mesh), sorted.
+    pub clusters: Vec<String>,
+    /// Namespaces seen in scope, sorted.
+    pub namespaces: Vec<String>,
+    /// Start of the period the report covers (earliest evidence time), RFC 3339.
+    pub period_start: Option<String>,
+    /// End of the period (the as-of time), RFC 3339.
+    pub period_end: String,
+    /// The evaluation time, RFC 3339.
+    pub as_of: String,
+    /// Scan number.
+    pub scan: u64,
+    /// When the scan was collected, RFC 3339.
+    pub collected_at: String,
+    /// `meshproof <version>`.
+    pub generator: String,
+}
+
+/// Section 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integrity {
+    /// Hash of the last record of the store.
+    pub store_head: String,
+    /// Records in the store.
+    pub records: u64,
+    /// The latest checkpoint covering the scan.
+    pub checkpoint: Option<CheckpointInfo>,
+    /// Result of a full `verify` run made while building the report.
+    pub verified: bool,
+    /// The first problem `verify` found, if any.
+    pub problem: Option<String>,
+}
+
+/// A signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    /// Tree size.
+    pub tree_size: u64,
+    /// Merkle root, hex.
+    pub root: String,
+    /// Origin line.
+    pub origin: String,
+    /// The verifier key (note format).
+    pub key: String,
+    /// SHA-256 fingerprint of the public key, hex.
+    pub key_fingerprint: String,
+    /// The signed note text.
+    pub note: String,
+}
+
+/// Section 3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Controls satisfied.
+    pub satisfied: u64,
+    /// Controls not satisfied.
+    pub not_satisfied: u64,
+    /// Controls not evaluated.
+    pub not_evaluated: u64,
+    /// Findings per severity, most severe first (every severity listed, zeros included).
+    pub findings_by_severity: Vec<SeverityCount>,
+    /// The most important risks, one sentence each.
+    pub top_risks: Vec<String>,
+}
+
+/// A count of findings of one severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityCount {
+    /// Severity.
+    pub severity: Severity,
+    /// Number of findings.
+    pub count: u64,
+}
+
+/// Section 4: one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAddedRow {
+    /// Cluster.
+    pub cluster: String,
+    /// When it was added, RFC 3339.
+    pub added_at: Option<String>,
+    /// Who added it.
+    pub added_by: Option<String>,
+    /// The identity that applied it, when different.
+    pub applied_by: Option<String>,
+    /// The committer, when different from the author.
+    pub committer: Option<String>,
+    /// Trust domain.
+    pub trust_domain: String,
+    /// Where the trust domain was read (`mesh-config`, `peer-gateway`, `ca-certificate`, `assumed`).
+    pub trust_domain_source: String,
+    /// `management-plane-registration` or `manual-peering`.
+    pub method: String,
+    /// Records cited.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 5.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Every cluster seen, sorted.
+    pub clusters: Vec<ClusterRow>,
+    /// Who holds credentials or peer gateways for whom.
+    pub peering: Vec<PeeringCell>,
+}
+
+/// One cluster of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterRow {
+    /// Cluster name.
+    pub cluster: String,
+    /// In the mesh (registered, or collected, running the mesh and peered).
+    pub in_mesh: bool,
+    /// Registered on the management plane.
+    pub registered: bool,
+    /// Collected in this scan.
+    pub collected: bool,
+    /// Trust domain, when known.
+    pub trust_domain: Option<String>,
+    /// Kept objects collected from it.
+    pub objects: u64,
+    /// Open findings on it.
+    pub findings: u64,
+}
+
+/// One cell of the peering matrix: `holder` holds something for `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeeringCell {
+    /// The cluster holding the credential / gateway.
+    pub holder: String,
+    /// The cluster it points to.
+    pub target: String,
+    /// A remote secret (bearer credential) for the target.
+    pub credential: bool,
+    /// An `istio-remote` peer Gateway for the target.
+    pub gateway: bool,
+    /// The target holds nothing back.
+    pub asymmetric: bool,
+    /// The target is not in the mesh.
+    pub orphaned: bool,
+    /// Records cited.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 6: one CA certificate on one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRow {
+    /// Cluster.
+    pub cluster: String,
+    /// `root` or `intermediate`.
+    pub role: String,
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial, hex.
+    pub serial: String,
+    /// Key, e.g. `RSA 4096`, `EC P-256`.
+    pub key: String,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// Validity start, RFC 3339.
+    pub not_before: String,
+    /// Validity end, RFC 3339.
+    pub not_after: String,
+    /// Days from as-of to expiry (negative when expired).
+    pub days_left: i64,
+    /// `valid`, or what is wrong with the chain.
+    pub chain_status: String,
+    /// E.g. `current`, `rotation in progress (2 roots)`, `stale root`.
+    pub rotation_state: String,
+    /// SHA-256 fingerprint, hex.
+    pub fingerprint: String,
+    /// Records cited.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 7: one remote-secret credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRow {
+    /// Cluster holding it.
+    pub holder: String,
+    /// Cluster it grants access to.
+    pub target: String,
+    /// Service account it acts as (`namespace/name`), when known.
+    pub identity: Option<String>,
+    /// `bound`, `legacy` or `other`.
+    pub token_kind: String,
+    /// Issued at, RFC 3339.
+    pub issued: Option<String>,
+    /// Expires at, RFC 3339.
+    pub expires: Option<String>,
+    /// Age in days at as-of.
+    pub age_days: Option<i64>,
+    /// Skips TLS verification or lacks CA data.
+    pub insecure_tls: bool,
+    /// Records cited.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 8: one control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlResult {
+    /// Framework id.
+    pub framework: String,
+    /// Control id, e.g. `CC6.1`.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// `satisfied`, `not-satisfied` or `not-evaluated`.
+    pub status: ControlStatus,
+    /// Why this status (one sentence).
+    pub rationale: String,
+    /// What the evidence shows for this control.
+    pub evidence_description: String,
+    /// Scope note (requirements applied by analogy).
+    pub scope_note: Option<String>,
+    /// Checks mapped to it.
+    pub checks: Vec<String>,
+    /// The findings behind a not-satisfied status.
+    pub findings: Vec<Finding>,
+}
+
+/// A control's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlStatus {
+    /// Every mapped check ran on complete evidence and reported nothing open.
+    Satisfied,
+    /// At least one open finding.
+    NotSatisfied,
+    /// Evidence missing (gap) or nothing to evaluate.
+    NotEvaluated,
+}
+
+/// Section 9: one collection gap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapRow {
+    /// Cluster, when known.
+    pub cluster: Option<String>,
+    /// Source (`k8s/<cluster>`, `git/<repo>`, …).
+    pub source: String,
+    /// What could not be collected.
+    pub what: String,
+    /// Why.
+    pub reason: String,
+    /// Controls this leaves not evaluated.
+    pub unevaluated_controls: Vec<String>,
+    /// The gap record.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 10: one trust-relevant event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    /// RFC 3339.
+    pub time: String,
+    /// Cluster.
+    pub cluster: Option<String>,
+    /// Kebab-case action.
+    pub action: String,
+    /// What it is about.
+    pub subject: String,
+    /// Who did it.
+    pub actor: Option<String>,
+    /// `audit`, `git` or `object`.
+    pub source: String,
+    /// `success`, `refused` or `unknown`.
+    pub outcome: String,
+    /// One line of detail.
+    pub detail: String,
+    /// Records cited.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Section 11.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Methodology {
+    /// How the evidence was collected and evaluated (paragraphs).
+    pub paragraphs: Vec<String>,
+    /// Commands an auditor runs to verify.
+    pub verify_commands: Vec<String>,
+    /// The public key to pin (note format).
+    pub public_key: Option<String>,
+}
