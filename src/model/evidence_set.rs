@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::{Digest, Timestamp, kinds};
 
 /// A citation of one record: its sequence number and record hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct RecordRef {
     /// Position in the chain.
     pub seq: u64,

@@ -72,7 +72,7 @@ impl FromStr for Severity {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable check id, e.g. `CERT-001`.
     pub check: String,
