@@ -64,6 +64,7 @@ impl Check {
             message: message.into(),
             remediation: self.remediation.to_string(),
             evidence,
+            waiver: None,
         }
     }
 }

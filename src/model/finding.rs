@@ -90,6 +90,31 @@ pub struct Finding {
     pub remediation: String,
     /// The records it rests on.
     pub evidence: Vec<RecordRef>,
+    /// The exception in force for it, if any: a waived finding stays visible, marked as waived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverStatus>,
+}
+
+/// A waiver (exception) as applied to one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverStatus {
+    /// Who owns the exception.
+    pub owner: String,
+    /// Why it was granted.
+    pub reason: String,
+    /// Ticket reference.
+    pub ticket: Option<String>,
+    /// Expiry date (RFC 3339 or YYYY-MM-DD).
+    pub until: String,
+    /// True when the waiver has expired at as-of: the finding is open again.
+    pub expired: bool,
+}
+
+impl Finding {
+    /// Whether a current (unexpired) waiver covers it.
+    pub fn is_waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
 }
 
 impl Finding {

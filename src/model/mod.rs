@@ -14,7 +14,7 @@ mod time;
 pub use canonical_json::{to_canonical_vec, write_canonical};
 pub use digest::{Digest, DigestParseError, sha256};
 pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef};
-pub use finding::{Finding, Severity, SeverityParseError};
+pub use finding::{Finding, Severity, SeverityParseError, WaiverStatus};
 pub use observation::{Observation, RecordSink, SinkError, kinds};
 pub use record::{EvidenceRecord, RecordHeader};
 pub use time::{Timestamp, TimestampParseError};

@@ -1,0 +1,9 @@
+//! html renderer (lands with the reports issue).
+
+use super::RenderError;
+use super::model::Report;
+
+/// Renders `report` as html.
+pub fn render(_report: &Report) -> Result<Vec<u8>, RenderError> {
+    Err(RenderError::Unsupported { format: "html" })
+}

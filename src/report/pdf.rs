@@ -1,0 +1,9 @@
+//! pdf renderer (lands with the reports issue).
+
+use super::RenderError;
+use super::model::Report;
+
+/// Renders `report` as pdf.
+pub fn render(_report: &Report) -> Result<Vec<u8>, RenderError> {
+    Err(RenderError::Unsupported { format: "pdf" })
+}
