@@ -400,10 +400,10 @@ impl ScanWriter<'_> {
             hash,
         } = prepared;
         if kinds::is_snapshot(obs.kind) {
-            if let Some(cluster) = obs.subject.split('/').next() {
-                if !self.scope.contains(cluster) {
-                    self.scope.insert(cluster.to_string());
-                }
+            if let Some(cluster) = obs.subject.split('/').next()
+                && !self.scope.contains(cluster)
+            {
+                self.scope.insert(cluster.to_string());
             }
             if self.observed.contains_key(&obs.subject) {
                 // The collector reports conflicting duplicates itself; keep the first.
