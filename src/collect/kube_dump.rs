@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, read_documents};
+use super::document::{Documents, list_items, read_documents};
 use super::{redact, selection};
 use crate::model::{Observation, RecordSink, SinkError, kinds};
 
@@ -278,30 +278,21 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        if kind.ends_with("List")
-            && let Some(Value::Array(items)) = doc.get("items")
-        {
-            let api_version = doc
+        if let Some(items) = list_items(&doc) {
+            let is_audit_list = doc
                 .get("apiVersion")
                 .and_then(Value::as_str)
-                .unwrap_or("v1")
-                .to_string();
-            let item_kind = kind.trim_end_matches("List").to_string();
-            let is_audit_list = api_version.starts_with("audit.k8s.io/");
+                .is_some_and(|v| v.starts_with("audit.k8s.io/"));
+            // Audit events are kept as logged: nothing filled in.
+            let items = match (is_audit_list, doc.get("items")) {
+                (true, Some(Value::Array(raw))) => raw.clone(),
+                _ => items,
+            };
             let mut audit = Vec::new();
-            for item in items.clone() {
-                let mut item = item;
+            for item in items {
                 if is_audit_list || is_audit_event(&item) {
                     audit.push((position, item));
                     continue;
-                }
-                if let Some(o) = item.as_object_mut()
-                    && !item_kind.is_empty()
-                    && kind != "List"
-                {
-                    o.entry("kind").or_insert_with(|| json!(item_kind));
-                    o.entry("apiVersion").or_insert_with(|| json!(api_version));
                 }
                 self.add_object(item, rel, position);
             }

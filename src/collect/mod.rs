@@ -2,6 +2,7 @@
 //! stored, and writes to a [`crate::model::RecordSink`]; none of them knows the store.
 //!
 //! - [`kube_dump`]: kubectl-style dumps on disk (`DIR/<cluster>/**`), including audit logs;
+//! - [`kube_live`]: the Kubernetes API of one or more clusters (kubeconfig contexts, in-cluster);
 //! - [`audit_log`]: API-server audit events: filtering, stage merging, read-noise counts;
 //! - [`document`]: one file → JSON values (JSON, JSON lines, YAML, gzip) with size limits;
 //! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
@@ -10,5 +11,6 @@
 pub mod audit_log;
 pub mod document;
 pub mod kube_dump;
+pub mod kube_live;
 pub mod redact;
 pub mod selection;
