@@ -8,10 +8,13 @@
 )]
 
 mod harness;
+#[path = "../support/apiserver.rs"]
+mod apiserver;
 
 mod architecture;
 mod collect;
 mod crash;
+mod live;
 mod python_verifier;
 mod tamper;
 mod who_added;
