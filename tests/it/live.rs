@@ -218,7 +218,11 @@ fn a_gap_body_names_cluster_resource_namespace_and_status() {
     assert!(gaps[1].body["reason"].as_str().unwrap().contains("timed out"), "{:#?}", gaps[1]);
     // The rest of mgmt was still read, and eu-west-1 is complete.
     let objects = objects(&records);
-    assert!(objects.keys().any(|k| k.starts_with("mgmt/gloo-mesh/Workspace/")));
+    assert!(
+        objects.keys().any(|k| k.starts_with("mgmt/gloo-mesh/Workspace/")),
+        "{:#?}",
+        objects.keys().filter(|k| k.starts_with("mgmt/")).collect::<Vec<_>>()
+    );
     let by_cluster: BTreeMap<_, _> = summary.clusters.iter().map(|c| (c.cluster.as_str(), c.gaps)).collect();
     assert_eq!(by_cluster, BTreeMap::from([("eu-west-1", 0), ("mgmt", 2)]));
 }
@@ -322,18 +326,29 @@ fn the_sample_servers_answer_kubectl_like_an_api_server() {
             "gloo-mesh",
         ),
     ] {
-        let printed = get(context, args);
+        // The collector keeps metadata.managedFields (who changed which field, and when), so it
+        // compares with `--show-managed-fields`; without it kubectl only drops that field.
+        let with_fields: Vec<&str> = args.iter().copied().chain(["--show-managed-fields"]).collect();
+        let printed = get(context, &with_fields);
         let items = printed["items"].as_array().cloned().unwrap_or_default();
         let served = server.catalog().served(group, plural, Some(ns));
         assert!(!served.is_empty(), "{plural}: nothing served");
-        assert_eq!(items, served, "kubectl get {args:?} differs from the objects served");
+        assert!(items == served, "kubectl get {args:?} differs from the objects served");
+        let plain = get(context, args);
+        let mut stripped = served.clone();
+        for o in &mut stripped {
+            if let Some(m) = o["metadata"].as_object_mut() {
+                m.remove("managedFields");
+            }
+        }
+        assert!(plain["items"] == Value::from(stripped), "kubectl get {args:?} without managed fields");
         // The collector stored exactly what kubectl printed (after redaction).
         for mut item in items {
             redact::redact_object(&mut item);
             let kind = item["kind"].as_str().unwrap().to_string();
             let name = item["metadata"]["name"].as_str().unwrap().to_string();
             let subject = format!("{context}/{ns}/{kind}/{name}");
-            assert_eq!(live.get(&subject), Some(&item), "{subject}");
+            assert!(live.get(&subject) == Some(&item), "{subject} differs from kubectl's output");
         }
         // kubectl went through discovery on its own, without a token over plain HTTP.
         let requests = server.requests();
