@@ -358,6 +358,7 @@ impl Conn {
         match tokio::time::timeout(timeout, exchange).await {
             Err(_) => Attempt::Retry(Failure::Timeout(timeout.as_millis())),
             Ok(Err(kube::Error::Auth(e))) => Attempt::Fail(Failure::Credential(e.to_string())),
+            Ok(Err(e)) if is_timeout(&e) => Attempt::Retry(Failure::Timeout(timeout.as_millis())),
             Ok(Err(e)) => Attempt::Retry(Failure::Transport(error_chain(&e))),
             Ok(Ok((status, bytes))) => {
                 let code = status.as_u16();
@@ -388,6 +389,25 @@ fn status_message(bytes: &[u8], status: http::StatusCode) -> String {
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
     message.chars().take(300).collect()
+}
+
+/// Whether a client error is a connect or read timeout (a slow server, not a missing one).
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        let text = err.to_string().to_ascii_lowercase();
+        if text.contains("timed out") || text.contains("deadline has elapsed") {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -523,7 +543,7 @@ async fn connect(access: &Access, kubeconfig: Option<Kubeconfig>, options: &Opti
     // Retries are ours (bounded and counted), and so is the overall request timeout.
     config.default_retry = false;
     config.connect_timeout = Some(options.request_timeout);
-    config.read_timeout = Some(options.request_timeout);
+    config.read_timeout = None;
     kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {}", error_chain(&e)))
 }
 
