@@ -60,7 +60,11 @@ fn cluster_objects(cluster: usize, n: usize) -> Vec<Value> {
     out
 }
 
-fn run(targets: &[kube_live::Target], kc: &kube::config::Kubeconfig, concurrency: usize) -> (Duration, Vec<Observation>, u64) {
+fn run(
+    targets: &[kube_live::Target],
+    kc: &kube::config::Kubeconfig,
+    concurrency: usize,
+) -> (Duration, Vec<Observation>, u64) {
     let options = kube_live::Options {
         concurrency,
         ..Default::default()

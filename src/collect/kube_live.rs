@@ -642,8 +642,10 @@ impl ClusterRun {
         for kept in selection::KEPT {
             let version = if kept.group.is_empty() {
                 if !core_versions.iter().any(|v| v == kept.version) {
-                    self.absent
-                        .insert(format!("{}/{}", kept.version, kept.plural), "core version not served".into());
+                    self.absent.insert(
+                        format!("{}/{}", kept.version, kept.plural),
+                        "core version not served".into(),
+                    );
                     continue;
                 }
                 kept.version.to_string()

@@ -86,9 +86,18 @@ fn live_and_offline_collection_of_the_sample_mesh_yield_identical_bodies() {
     kube_dump::collect(&sample(), &kube_dump::Options::default(), &mut offline).unwrap();
     let (live_objects, offline_objects) = (objects(&live), objects(&offline));
     assert!(live_objects.len() > 300, "{} objects", live_objects.len());
-    let only_live: Vec<_> = live_objects.keys().filter(|k| !offline_objects.contains_key(*k)).collect();
-    let only_offline: Vec<_> = offline_objects.keys().filter(|k| !live_objects.contains_key(*k)).collect();
-    assert!(only_live.is_empty() && only_offline.is_empty(), "live only: {only_live:?}\noffline only: {only_offline:?}");
+    let only_live: Vec<_> = live_objects
+        .keys()
+        .filter(|k| !offline_objects.contains_key(*k))
+        .collect();
+    let only_offline: Vec<_> = offline_objects
+        .keys()
+        .filter(|k| !live_objects.contains_key(*k))
+        .collect();
+    assert!(
+        only_live.is_empty() && only_offline.is_empty(),
+        "live only: {only_live:?}\noffline only: {only_offline:?}"
+    );
     for (subject, body) in &offline_objects {
         assert_eq!(&live_objects[subject], body, "{subject}");
     }
@@ -106,7 +115,10 @@ fn live_and_offline_collection_of_the_sample_mesh_yield_identical_bodies() {
     let (_, live_paged) = live_collect(&kc, CLUSTERS, &paged);
     assert_eq!(objects(&live_paged), live_objects);
     let requests = servers[0].1.requests();
-    assert!(requests.iter().any(|r| r.query.contains("limit=3&continue=")), "no continued list");
+    assert!(
+        requests.iter().any(|r| r.query.contains("limit=3&continue=")),
+        "no continued list"
+    );
     assert!(requests.iter().all(|r| r.status < 400), "failed requests");
 }
 
@@ -144,7 +156,10 @@ fn gaps_name_cluster_and_resource_and_other_clusters_complete() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(!stderr.contains(TEST_TOKEN) && !stdout.contains(TEST_TOKEN), "token logged");
+    assert!(
+        !stderr.contains(TEST_TOKEN) && !stdout.contains(TEST_TOKEN),
+        "token logged"
+    );
     for c in CLUSTERS {
         assert!(stdout.contains(c), "{c} missing from summary:\n{stdout}");
     }
@@ -169,16 +184,34 @@ fn gaps_name_cluster_and_resource_and_other_clusters_complete() {
     // The 401 stops that cluster; the 403 and 500 only their resource.
     let evidence = env
         .cmd()
-        .args(["evidence", "list", "--kind", "k8s.object", "--cluster", "eu-west-1", "-o", "json"])
+        .args([
+            "evidence",
+            "list",
+            "--kind",
+            "k8s.object",
+            "--cluster",
+            "eu-west-1",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&evidence.stdout);
-    assert!(text.contains("eu-west-1/istio-system/PeerAuthentication/"), "retried resource missing");
-    assert!(text.contains("eu-west-1/_cluster/Namespace/"), "retried namespaces missing");
+    assert!(
+        text.contains("eu-west-1/istio-system/PeerAuthentication/"),
+        "retried resource missing"
+    );
+    assert!(
+        text.contains("eu-west-1/_cluster/Namespace/"),
+        "retried namespaces missing"
+    );
     assert!(!text.contains("eu-west-1/istio-system/Secret/"));
     let requests = servers[2].1.requests();
     assert_eq!(
-        requests.iter().filter(|r| r.path.ends_with("/authorizationpolicies")).count(),
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/authorizationpolicies"))
+            .count(),
         4,
         "500 retried up to the attempt limit"
     );
@@ -215,14 +248,26 @@ fn a_gap_body_names_cluster_resource_namespace_and_status() {
     assert_eq!(forbidden["status"], 403);
     assert!(forbidden["reason"].as_str().unwrap().starts_with("forbidden (403)"));
     assert_eq!(gaps[1].subject, "mgmt/gap/admin.gloo.solo.io/v2/kubernetesclusters");
-    assert!(gaps[1].body["reason"].as_str().unwrap().starts_with("timed out"), "{:#?}", gaps[1]);
+    assert!(
+        gaps[1].body["reason"].as_str().unwrap().starts_with("timed out"),
+        "{:#?}",
+        gaps[1]
+    );
     // The rest of mgmt was still read, and eu-west-1 is complete.
     let objects = objects(&records);
     assert!(
         objects.keys().any(|k| k.starts_with("mgmt/gloo-mesh/Workspace/")),
         "{:#?}\n{:#?}",
-        records.iter().filter(|o| o.kind == kinds::COLLECTION_NOTE).collect::<Vec<_>>(),
-        _servers[3].1.requests().iter().map(|r| format!("{} {} {}", r.status, r.path, r.query)).collect::<Vec<_>>()
+        records
+            .iter()
+            .filter(|o| o.kind == kinds::COLLECTION_NOTE)
+            .collect::<Vec<_>>(),
+        _servers[3]
+            .1
+            .requests()
+            .iter()
+            .map(|r| format!("{} {} {}", r.status, r.path, r.query))
+            .collect::<Vec<_>>()
     );
     let by_cluster: BTreeMap<_, _> = summary.clusters.iter().map(|c| (c.cluster.as_str(), c.gaps)).collect();
     assert_eq!(by_cluster, BTreeMap::from([("eu-west-1", 0), ("mgmt", 2)]));
@@ -244,7 +289,11 @@ fn an_unreachable_cluster_is_a_gap_and_the_others_go_on() {
     assert_eq!(gaps.len(), 1, "{gaps:#?}");
     assert_eq!(gaps[0].subject, "gone/gap/_discovery");
     assert_eq!(gaps[0].body["cluster"], "gone");
-    assert!(gaps[0].body["reason"].as_str().unwrap().contains("unreachable"), "{:#?}", gaps[0]);
+    assert!(
+        gaps[0].body["reason"].as_str().unwrap().contains("unreachable"),
+        "{:#?}",
+        gaps[0]
+    );
     assert_eq!(summary.clusters.len(), 2);
     assert!(summary.clusters[0].objects > 50);
     assert_eq!(summary.clusters[1].cluster, "gone");
@@ -285,7 +334,10 @@ fn the_collector_requests_nothing_outside_deploy_rbac_yaml_and_it_grants_nothing
 
 #[test]
 fn the_sample_servers_answer_kubectl_like_an_api_server() {
-    let kubectl = std::process::Command::new("kubectl").arg("version").arg("--client").output();
+    let kubectl = std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output();
     if kubectl.is_err() {
         println!("SKIPPED: kubectl is not installed; kubectl fidelity not checked");
         return;
@@ -317,7 +369,14 @@ fn the_sample_servers_answer_kubectl_like_an_api_server() {
     let (_, live) = live_collect(&kc_yaml, &["mgmt", "eu-west-1"], &fast_options());
     let live = objects(&live);
     for (server, context, args, group, plural, ns) in [
-        (&west, "eu-west-1", &["secrets", "-n", "istio-system"][..], "", "secrets", "istio-system"),
+        (
+            &west,
+            "eu-west-1",
+            &["secrets", "-n", "istio-system"][..],
+            "",
+            "secrets",
+            "istio-system",
+        ),
         (
             &mgmt,
             "mgmt",
@@ -342,18 +401,28 @@ fn the_sample_servers_answer_kubectl_like_an_api_server() {
                 m.remove("managedFields");
             }
         }
-        assert!(plain["items"] == Value::from(stripped), "kubectl get {args:?} without managed fields");
+        assert!(
+            plain["items"] == Value::from(stripped),
+            "kubectl get {args:?} without managed fields"
+        );
         // The collector stored exactly what kubectl printed (after redaction).
         for mut item in items {
             redact::redact_object(&mut item);
             let kind = item["kind"].as_str().unwrap().to_string();
             let name = item["metadata"]["name"].as_str().unwrap().to_string();
             let subject = format!("{context}/{ns}/{kind}/{name}");
-            assert!(live.get(&subject) == Some(&item), "{subject} differs from kubectl's output");
+            assert!(
+                live.get(&subject) == Some(&item),
+                "{subject} differs from kubectl's output"
+            );
         }
         // kubectl went through discovery on its own, without a token over plain HTTP.
         let requests = server.requests();
-        assert!(requests.iter().any(|r| r.path == "/api" && r.accept.as_deref().is_some_and(|a| a.contains("apidiscovery"))));
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.path == "/api" && r.accept.as_deref().is_some_and(|a| a.contains("apidiscovery")))
+        );
         assert!(requests.iter().any(|r| r.path == "/apis"));
     }
 }

@@ -7,9 +7,9 @@
     clippy::print_stderr
 )]
 
-mod harness;
 #[path = "../support/apiserver.rs"]
 mod apiserver;
+mod harness;
 
 mod architecture;
 mod collect;

@@ -644,7 +644,10 @@ async fn respond(
             rp.name.clone().unwrap_or_default(),
             rp.plural,
             rp.group,
-            rp.namespace.as_deref().map(|n| format!(" in the namespace \"{n}\"")).unwrap_or_else(|| " at the cluster scope".into())
+            rp.namespace
+                .as_deref()
+                .map(|n| format!(" in the namespace \"{n}\""))
+                .unwrap_or_else(|| " at the cluster scope".into())
         );
         return json_response(StatusCode::FORBIDDEN, &status_body(403, "Forbidden", &msg));
     }
@@ -655,7 +658,9 @@ async fn respond(
     let served = catalog.resources.get(&key);
     let core_kept = rp.group.is_empty()
         && rp.version == "v1"
-        && selection::KEPT.iter().any(|k| k.group.is_empty() && k.plural == rp.plural);
+        && selection::KEPT
+            .iter()
+            .any(|k| k.group.is_empty() && k.plural == rp.plural);
     let (kind, objects): (String, Vec<&Value>) = match served {
         Some(r) => (
             r.kind.clone(),
@@ -745,7 +750,10 @@ async fn inject_fault(state: &State, rp: &ResourcePath) -> Option<Response> {
         let mut hit = None;
         for (fault, used) in faults.iter_mut() {
             let applies = fault.plural == rp.plural
-                && fault.namespace.as_ref().is_none_or(|n| Some(n) == rp.namespace.as_ref())
+                && fault
+                    .namespace
+                    .as_ref()
+                    .is_none_or(|n| Some(n) == rp.namespace.as_ref())
                 && fault.times.is_none_or(|t| *used < t);
             if applies {
                 *used += 1;
@@ -807,12 +815,18 @@ fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Value {
 fn not_found(path: &str) -> Response {
     json_response(
         StatusCode::NOT_FOUND,
-        &status_body(404, "NotFound", &format!("the server could not find the requested resource (/{path})")),
+        &status_body(
+            404,
+            "NotFound",
+            &format!("the server could not find the requested resource (/{path})"),
+        ),
     )
 }
 
 fn encode_token(offset: usize) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{{\"v\":\"meta.k8s.io/v1\",\"rv\":424242,\"start\":{offset}}}?"))
+    base64::engine::general_purpose::STANDARD.encode(format!(
+        "{{\"v\":\"meta.k8s.io/v1\",\"rv\":424242,\"start\":{offset}}}?"
+    ))
 }
 
 fn decode_token(token: &str) -> Option<usize> {
@@ -824,30 +838,43 @@ fn decode_token(token: &str) -> Option<usize> {
 
 fn matches_labels(obj: &Value, selector: &str) -> bool {
     let labels = &obj["metadata"]["labels"];
-    selector.split(',').map(str::trim).filter(|t| !t.is_empty()).all(|term| {
-        if let Some((k, v)) = term.split_once("!=") {
-            labels[k.trim()].as_str() != Some(v.trim())
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            labels[k.trim()].as_str() == Some(v.trim())
-        } else if let Some(k) = term.strip_prefix('!') {
-            labels.get(k.trim()).is_none()
-        } else {
-            labels.get(term).is_some()
-        }
-    })
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some((k, v)) = term.split_once("!=") {
+                labels[k.trim()].as_str() != Some(v.trim())
+            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                labels[k.trim()].as_str() == Some(v.trim())
+            } else if let Some(k) = term.strip_prefix('!') {
+                labels.get(k.trim()).is_none()
+            } else {
+                labels.get(term).is_some()
+            }
+        })
 }
 
 fn matches_fields(obj: &Value, selector: &str) -> bool {
-    selector.split(',').map(str::trim).filter(|t| !t.is_empty()).all(|term| {
-        let (negate, (k, v)) = match term.split_once("!=") {
-            Some(kv) => (true, kv),
-            None => (false, term.split_once("==").or_else(|| term.split_once('=')).unwrap_or((term, ""))),
-        };
-        let actual = match k.trim() {
-            "metadata.name" => obj["metadata"]["name"].as_str(),
-            "metadata.namespace" => obj["metadata"]["namespace"].as_str(),
-            _ => None,
-        };
-        (actual == Some(v.trim())) != negate
-    })
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            let (negate, (k, v)) = match term.split_once("!=") {
+                Some(kv) => (true, kv),
+                None => (
+                    false,
+                    term.split_once("==")
+                        .or_else(|| term.split_once('='))
+                        .unwrap_or((term, "")),
+                ),
+            };
+            let actual = match k.trim() {
+                "metadata.name" => obj["metadata"]["name"].as_str(),
+                "metadata.namespace" => obj["metadata"]["namespace"].as_str(),
+                _ => None,
+            };
+            (actual == Some(v.trim())) != negate
+        })
 }

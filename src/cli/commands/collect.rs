@@ -70,10 +70,7 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     }
     let finished = scan.finish(&signer)?;
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
-    let (live_kept, live_gaps) = live_summary
-        .as_ref()
-        .map(|s| (s.kept(), s.gaps()))
-        .unwrap_or_default();
+    let (live_kept, live_gaps) = live_summary.as_ref().map(|s| (s.kept(), s.gaps())).unwrap_or_default();
     let gaps = summary.gaps() + live_gaps;
 
     match args.output {
