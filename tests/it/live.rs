@@ -426,3 +426,47 @@ fn the_sample_servers_answer_kubectl_like_an_api_server() {
         assert!(requests.iter().any(|r| r.path == "/apis"));
     }
 }
+
+#[test]
+fn live_contexts_mix_with_dumps_and_aliases_rename_clusters() {
+    let env = Env::new();
+    let mesh = env.mini_mesh();
+    let server = ApiServer::from_dir(&sample().join("eu-west-1"), ServerConfig::default());
+    let kc = env.write("kubeconfig", apiserver::kubeconfig(&[("prod-eu", server.url())]));
+    let out = env
+        .cmd()
+        .args(["collect", "--as-of", AS_OF, "--from"])
+        .arg(&mesh)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args(["--context", "prod-eu=eu-west-1", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["collected"]["clusters"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["live"]["clusters"][0]["cluster"], "eu-west-1");
+    assert!(v["live"]["clusters"][0]["objects"].as_u64() > Some(100));
+    let listed = env
+        .cmd()
+        .args(["evidence", "list", "--kind", "k8s.object", "--cluster", "eu-west-1", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("eu-west-1/istio-system/Secret/cacerts"));
+
+    // A live cluster may not take a dump folder's name; an unknown context is refused up front.
+    for (context, needle) in [("prod-eu=alpha", "both a folder"), ("nope", "not in the kubeconfig")] {
+        let out = env
+            .cmd()
+            .args(["collect", "--as-of", AS_OF, "--from"])
+            .arg(&mesh)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(["--context", context])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+}
