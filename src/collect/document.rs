@@ -94,30 +94,31 @@ pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentErro
 
 /// The items of a `…List` document with `apiVersion` and `kind` filled in from the list where they
 /// are missing, as `kubectl get -o json` prints them (the API server leaves them out of the items of
-/// built-in lists). `None` when `doc` is not a list. A generic `List` fills nothing.
-pub fn list_items(doc: &Value) -> Option<Vec<Value>> {
-    let kind = doc.get("kind").and_then(Value::as_str)?;
-    if !kind.ends_with("List") {
-        return None;
-    }
-    let Some(Value::Array(items)) = doc.get("items") else {
-        return None;
+/// built-in lists). A generic `List` fills nothing. A document that is not a list is handed back.
+pub fn into_list_items(mut doc: Value) -> Result<Vec<Value>, Value> {
+    let Some(kind) = doc.get("kind").and_then(Value::as_str).filter(|k| k.ends_with("List")) else {
+        return Err(doc);
     };
-    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
+    let kind = kind.to_string();
+    let api_version = doc
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("v1")
+        .to_string();
+    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+        return Err(doc);
+    };
     let item_kind = kind.trim_end_matches("List");
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let mut item = item.clone();
-        if let Some(o) = item.as_object_mut()
-            && !item_kind.is_empty()
-            && kind != "List"
-        {
-            o.entry("kind").or_insert_with(|| Value::from(item_kind));
-            o.entry("apiVersion").or_insert_with(|| Value::from(api_version));
+    let mut items = items;
+    if !item_kind.is_empty() && kind != "List" {
+        for item in &mut items {
+            if let Some(o) = item.as_object_mut() {
+                o.entry("kind").or_insert_with(|| Value::from(item_kind));
+                o.entry("apiVersion").or_insert_with(|| Value::from(api_version.as_str()));
+            }
         }
-        out.push(item);
     }
-    Some(out)
+    Ok(items)
 }
 
 /// Parses bytes already in memory.

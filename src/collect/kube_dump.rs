@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, list_items, read_documents};
+use super::document::{Documents, into_list_items, read_documents};
 use super::{redact, selection};
 use crate::model::{Observation, RecordSink, SinkError, kinds};
 
@@ -278,29 +278,43 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        if let Some(items) = list_items(&doc) {
-            let is_audit_list = doc
+        let is_list = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").is_some_and(Value::is_array);
+        let is_audit_list = is_list
+            && doc
                 .get("apiVersion")
                 .and_then(Value::as_str)
                 .is_some_and(|v| v.starts_with("audit.k8s.io/"));
+        if is_audit_list {
             // Audit events are kept as logged: nothing filled in.
-            let items = match (is_audit_list, doc.get("items")) {
-                (true, Some(Value::Array(raw))) => raw.clone(),
-                _ => items,
-            };
-            let mut audit = Vec::new();
-            for item in items {
-                if is_audit_list || is_audit_event(&item) {
-                    audit.push((position, item));
-                    continue;
-                }
-                self.add_object(item, rel, position);
-            }
-            if !audit.is_empty() {
+            if let Some(Value::Array(items)) = doc.get("items")
+                && !items.is_empty()
+            {
+                let audit = items.iter().map(|i| (position, i.clone())).collect();
                 self.audit.add_file(rel, audit, Vec::new());
             }
             return;
         }
+        let doc = match into_list_items(doc) {
+            Ok(items) => {
+                let mut audit = Vec::new();
+                for item in items {
+                    if is_audit_event(&item) {
+                        audit.push((position, item));
+                        continue;
+                    }
+                    self.add_object(item, rel, position);
+                }
+                if !audit.is_empty() {
+                    self.audit.add_file(rel, audit, Vec::new());
+                }
+                return;
+            }
+            Err(doc) => doc,
+        };
         self.add_object(doc, rel, position);
     }
 

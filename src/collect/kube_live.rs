@@ -791,17 +791,17 @@ impl ClusterRun {
                     return Err(f);
                 }
             };
-            let Some(items) = document::list_items(&page) else {
-                self.add_pages(pages);
-                return Err(Failure::Body(format!("{base} did not return a list")));
-            };
-            listed += items.len() as u64;
-            pages.push(items);
             let next = page
                 .pointer("/metadata/continue")
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string);
+            let Ok(items) = document::into_list_items(page) else {
+                self.add_pages(pages);
+                return Err(Failure::Body(format!("{base} did not return a list")));
+            };
+            listed += items.len() as u64;
+            pages.push(items);
             match next {
                 Some(t) if token.as_deref() == Some(t.as_str()) => {
                     self.add_pages(pages);

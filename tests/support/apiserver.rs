@@ -24,7 +24,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine as _;
 use meshproof::collect::audit_log::is_audit_event;
-use meshproof::collect::document::{Documents, list_items, read_documents};
+use meshproof::collect::document::{Documents, into_list_items, read_documents};
 use meshproof::collect::selection;
 use serde_json::{Value, json};
 
@@ -212,6 +212,8 @@ struct Resource {
     namespaced: bool,
     /// By (namespace, name).
     objects: BTreeMap<(String, String), Value>,
+    /// The same, rendered as list items (pre-serialized: a real API server's CPU is not ours).
+    rendered: BTreeMap<(String, String), String>,
 }
 
 /// Objects by group, version and plural.
@@ -266,6 +268,15 @@ impl Catalog {
         };
         let namespace = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
         let plural = plural_of(&group, kind);
+        let mut item = obj.clone();
+        if is_builtin_group(&group)
+            && let Some(m) = item.as_object_mut()
+        {
+            // The API server leaves these out of the items of built-in lists.
+            m.remove("apiVersion");
+            m.remove("kind");
+        }
+        let rendered = serde_json::to_string(&item).unwrap();
         let res = self
             .resources
             .entry((group, version, plural))
@@ -273,10 +284,12 @@ impl Catalog {
                 kind: kind.to_string(),
                 namespaced: false,
                 objects: BTreeMap::new(),
+                rendered: BTreeMap::new(),
             });
         if !namespace.is_empty() {
             res.namespaced = true;
         }
+        res.rendered.insert((namespace.clone(), name.to_string()), rendered);
         res.objects.insert((namespace, name.to_string()), obj);
     }
 
@@ -330,9 +343,9 @@ pub fn objects_from_dir(dir: &Path) -> Vec<Value> {
             if is_audit_event(&doc) {
                 continue;
             }
-            match list_items(&doc) {
-                Some(items) => out.extend(items.into_iter().filter(|i| !is_audit_event(i))),
-                None => out.push(doc),
+            match into_list_items(doc) {
+                Ok(items) => out.extend(items.into_iter().filter(|i| !is_audit_event(i))),
+                Err(doc) => out.push(doc),
             }
         }
     }
@@ -661,13 +674,14 @@ async fn respond(
         && selection::KEPT
             .iter()
             .any(|k| k.group.is_empty() && k.plural == rp.plural);
-    let (kind, objects): (String, Vec<&Value>) = match served {
+    let (kind, objects): (String, Vec<(&Value, &str)>) = match served {
         Some(r) => (
             r.kind.clone(),
             r.objects
                 .iter()
-                .filter(|((ns, _), _)| rp.namespace.as_ref().is_none_or(|n| n == ns))
-                .map(|(_, o)| o)
+                .zip(r.rendered.values())
+                .filter(|(((ns, _), _), _)| rp.namespace.as_ref().is_none_or(|n| n == ns))
+                .map(|((_, o), text)| (o, text.as_str()))
                 .collect(),
         ),
         None if core_kept => {
@@ -681,8 +695,8 @@ async fn respond(
         None => return not_found(&segments.join("/")),
     };
     if let Some(name) = &rp.name {
-        return match objects.iter().find(|o| o["metadata"]["name"].as_str() == Some(name)) {
-            Some(o) => json_response(StatusCode::OK, o),
+        return match objects.iter().find(|(o, _)| o["metadata"]["name"].as_str() == Some(name)) {
+            Some((o, _)) => json_response(StatusCode::OK, o),
             None => json_response(
                 StatusCode::NOT_FOUND,
                 &status_body(404, "NotFound", &format!("{} \"{name}\" not found", rp.plural)),
@@ -690,10 +704,10 @@ async fn respond(
         };
     }
     let params = query_params(query);
-    let objects: Vec<&Value> = objects
+    let objects: Vec<(&Value, &str)> = objects
         .into_iter()
-        .filter(|o| matches_labels(o, params.get("labelSelector").map(String::as_str).unwrap_or("")))
-        .filter(|o| matches_fields(o, params.get("fieldSelector").map(String::as_str).unwrap_or("")))
+        .filter(|(o, _)| matches_labels(o, params.get("labelSelector").map(String::as_str).unwrap_or("")))
+        .filter(|(o, _)| matches_fields(o, params.get("fieldSelector").map(String::as_str).unwrap_or("")))
         .collect();
     let start = match params.get("continue").filter(|c| !c.is_empty()) {
         None => 0,
@@ -713,20 +727,11 @@ async fn respond(
         .filter(|l| *l > 0)
         .unwrap_or(usize::MAX);
     let end = start.saturating_add(limit).min(objects.len());
-    let builtin = is_builtin_group(&rp.group);
-    let items: Vec<Value> = objects
+    let items: Vec<&str> = objects
         .get(start.min(objects.len())..end)
         .unwrap_or_default()
         .iter()
-        .map(|o| {
-            let mut o = (*o).clone();
-            if builtin && let Some(m) = o.as_object_mut() {
-                // The API server leaves these out of the items of built-in lists.
-                m.remove("apiVersion");
-                m.remove("kind");
-            }
-            o
-        })
+        .map(|(_, text)| *text)
         .collect();
     let mut metadata = json!({"resourceVersion": "424242"});
     if end < objects.len() {
@@ -738,10 +743,18 @@ async fn respond(
     } else {
         format!("{}/{}", rp.group, rp.version)
     };
-    json_response(
-        StatusCode::OK,
-        &json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": metadata, "items": items}),
-    )
+    let body = format!(
+        "{{\"apiVersion\":{},\"kind\":{},\"metadata\":{},\"items\":[{}]}}",
+        json!(api_version),
+        json!(format!("{kind}List")),
+        metadata,
+        items.join(",")
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap()
 }
 
 async fn inject_fault(state: &State, rp: &ResourcePath) -> Option<Response> {
