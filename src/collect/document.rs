@@ -114,7 +114,8 @@ pub fn into_list_items(mut doc: Value) -> Result<Vec<Value>, Value> {
         for item in &mut items {
             if let Some(o) = item.as_object_mut() {
                 o.entry("kind").or_insert_with(|| Value::from(item_kind));
-                o.entry("apiVersion").or_insert_with(|| Value::from(api_version.as_str()));
+                o.entry("apiVersion")
+                    .or_insert_with(|| Value::from(api_version.as_str()));
             }
         }
     }

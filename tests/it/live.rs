@@ -449,7 +449,16 @@ fn live_contexts_mix_with_dumps_and_aliases_rename_clusters() {
     assert!(v["live"]["clusters"][0]["objects"].as_u64() > Some(100));
     let listed = env
         .cmd()
-        .args(["evidence", "list", "--kind", "k8s.object", "--cluster", "eu-west-1", "-o", "json"])
+        .args([
+            "evidence",
+            "list",
+            "--kind",
+            "k8s.object",
+            "--cluster",
+            "eu-west-1",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listed.stdout).contains("eu-west-1/istio-system/Secret/cacerts"));

@@ -695,7 +695,10 @@ async fn respond(
         None => return not_found(&segments.join("/")),
     };
     if let Some(name) = &rp.name {
-        return match objects.iter().find(|(o, _)| o["metadata"]["name"].as_str() == Some(name)) {
+        return match objects
+            .iter()
+            .find(|(o, _)| o["metadata"]["name"].as_str() == Some(name))
+        {
             Some((o, _)) => json_response(StatusCode::OK, o),
             None => json_response(
                 StatusCode::NOT_FOUND,
