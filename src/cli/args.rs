@@ -79,11 +79,15 @@ pub enum Command {
   meshproof collect --from sample-evidence/mesh
   meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
   meshproof collect --from sample-evidence/mesh --git sample-evidence/gitops.git
+  meshproof collect --context prod-eu=eu-west-1 --context prod-us=us-east-1
+  meshproof collect --all-contexts --kubeconfig ~/.kube/mesh.yaml --concurrency 4
 
 DIR holds one folder per cluster with `kubectl get … -o yaml|json` output and API-server
 audit logs (JSON lines, plain or .gz). Private keys and tokens are reduced to non-secret facts
-before anything is stored. Each --git repository contributes one record per commit that touches
-a manifest of a kept kind. At least one of --from and --git is required.
+before anything is stored. Live collection (--context, --all-contexts, --in-cluster) reads the
+same kinds through the API with read-only permissions (deploy/rbac.yaml); it may be mixed with
+--from. Each --git repository contributes one record per commit that touches a manifest of a
+kept kind. At least one source is required.
 Exit 0: all read; 3: gaps recorded (including an empty or shallow repository);
 2: nothing could be collected (not a repository, unknown --git-ref, empty dump).")]
     Collect(CollectArgs),
@@ -196,6 +200,27 @@ pub struct CollectArgs {
     /// Only git paths matching this pathspec glob (repeatable; default: every path).
     #[arg(long = "git-path", value_name = "GLOB", requires = "git")]
     pub git_path: Vec<String>,
+    /// Collect live from this kubeconfig context (repeatable); `NAME=ALIAS` names the cluster ALIAS.
+    #[arg(long = "context", value_name = "NAME[=ALIAS]")]
+    pub contexts: Vec<String>,
+    /// Collect live from every context of the kubeconfig.
+    #[arg(long, conflicts_with = "contexts")]
+    pub all_contexts: bool,
+    /// Kubeconfig file (default: the files in KUBECONFIG, merged as kubectl does, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Collect live from the cluster this pod runs in (its service account), naming it NAME.
+    #[arg(long, value_name = "NAME")]
+    pub in_cluster: Option<String>,
+    /// Objects per list request when collecting live.
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: u32,
+    /// Clusters collected live at the same time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Seconds to wait for one API request before retrying it.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
     /// Signing key file (created with mode 0600 when absent). Default: `<store>.key`.
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, read_documents};
+use super::document::{Documents, into_list_items, read_documents};
 use super::{redact, selection};
 use crate::model::{Observation, Prepared, RecordSink, SinkError, kinds};
 
@@ -339,38 +339,43 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        if kind.ends_with("List")
-            && let Some(Value::Array(items)) = doc.get("items")
-        {
-            let api_version = doc
+        let is_list = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").is_some_and(Value::is_array);
+        let is_audit_list = is_list
+            && doc
                 .get("apiVersion")
                 .and_then(Value::as_str)
-                .unwrap_or("v1")
-                .to_string();
-            let item_kind = kind.trim_end_matches("List").to_string();
-            let is_audit_list = api_version.starts_with("audit.k8s.io/");
-            let mut audit = Vec::new();
-            for item in items.clone() {
-                let mut item = item;
-                if is_audit_list || is_audit_event(&item) {
-                    audit.push((position, item));
-                    continue;
-                }
-                if let Some(o) = item.as_object_mut()
-                    && !item_kind.is_empty()
-                    && kind != "List"
-                {
-                    o.entry("kind").or_insert_with(|| json!(item_kind));
-                    o.entry("apiVersion").or_insert_with(|| json!(api_version));
-                }
-                self.add_object(item, rel, position);
-            }
-            if !audit.is_empty() {
+                .is_some_and(|v| v.starts_with("audit.k8s.io/"));
+        if is_audit_list {
+            // Audit events are kept as logged: nothing filled in.
+            if let Some(Value::Array(items)) = doc.get("items")
+                && !items.is_empty()
+            {
+                let audit = items.iter().map(|i| (position, i.clone())).collect();
                 self.audit.add_file(rel, audit, Vec::new());
             }
             return;
         }
+        let doc = match into_list_items(doc) {
+            Ok(items) => {
+                let mut audit = Vec::new();
+                for item in items {
+                    if is_audit_event(&item) {
+                        audit.push((position, item));
+                        continue;
+                    }
+                    self.add_object(item, rel, position);
+                }
+                if !audit.is_empty() {
+                    self.audit.add_file(rel, audit, Vec::new());
+                }
+                return;
+            }
+            Err(doc) => doc,
+        };
         self.add_object(doc, rel, position);
     }
 

@@ -7,6 +7,8 @@
     clippy::print_stderr
 )]
 
+#[path = "../support/apiserver.rs"]
+mod apiserver;
 mod harness;
 
 mod architecture;
@@ -15,6 +17,7 @@ mod crash;
 mod findings_certs;
 mod findings_mesh;
 mod git;
+mod live;
 mod python_verifier;
 mod redaction;
 mod tamper;
