@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
 use super::document::{Documents, into_list_items, read_documents};
-use super::{redact, selection};
+use super::selection;
 use crate::model::{Observation, Prepared, RecordSink, SinkError, kinds};
 
 /// Collection options.
@@ -379,42 +379,30 @@ impl ClusterCollection<'_> {
         self.add_object(doc, rel, position);
     }
 
-    fn add_object(&mut self, mut obj: Value, rel: &str, position: usize) {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
-        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
-            let what = if obj.is_object() {
-                "an object without apiVersion, kind or metadata.name"
-            } else {
-                "not a Kubernetes object"
-            };
-            self.gap(
-                rel,
-                format!("document {position} is {what}; skipped"),
-                json!({"document": position}),
-            );
-            return;
+    fn add_object(&mut self, obj: Value, rel: &str, position: usize) {
+        let (subject, body, resource_version) = match selection::admit(&self.cluster, obj) {
+            selection::Admission::Kept {
+                subject,
+                body,
+                resource_version,
+            } => (subject, body, resource_version),
+            selection::Admission::Skipped(label) => {
+                *self.skipped.entry(label).or_default() += 1;
+                return;
+            }
+            selection::Admission::Malformed => {
+                self.gap(
+                    rel,
+                    format!(
+                        "document {position} is not a Kubernetes object (no apiVersion, kind or metadata.name); skipped"
+                    ),
+                    json!({"document": position}),
+                );
+                return;
+            }
         };
-        let namespace = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
-            return;
-        }
-        redact::redact_object(&mut obj);
-        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
-        let resource_version = obj
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok());
         let entry = Entry {
-            body: obj,
+            body,
             file: rel.to_string(),
             resource_version,
         };

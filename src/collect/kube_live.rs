@@ -29,7 +29,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
-use super::{document, redact, selection};
+use super::{document, selection};
 use crate::model::{Observation, RecordSink, SinkError, kinds};
 
 /// How to reach one cluster.
@@ -821,35 +821,23 @@ impl ClusterRun {
         }
     }
 
-    fn add_object(&mut self, mut obj: Value) {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
-        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
-            *self.skipped.entry("(malformed)".into()).or_default() += 1;
-            return;
+    fn add_object(&mut self, obj: Value) {
+        let (subject, body, resource_version) = match selection::admit(&self.cluster, obj) {
+            selection::Admission::Kept {
+                subject,
+                body,
+                resource_version,
+            } => (subject, body, resource_version),
+            selection::Admission::Skipped(label) => {
+                *self.skipped.entry(label).or_default() += 1;
+                return;
+            }
+            selection::Admission::Malformed => {
+                *self.skipped.entry("(malformed)".into()).or_default() += 1;
+                return;
+            }
         };
-        let namespace = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
-            return;
-        }
-        redact::redact_object(&mut obj);
-        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
-        let resource_version = obj
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok());
-        let entry = Kept {
-            body: obj,
-            resource_version,
-        };
+        let entry = Kept { body, resource_version };
         // The same object served twice (core and events.k8s.io Events): keep the newer one.
         match self.objects.get(&subject) {
             Some(old) if old.resource_version >= entry.resource_version => self.duplicates += 1,
