@@ -17,6 +17,7 @@ mod findings_mesh;
 mod git;
 mod python_verifier;
 mod redaction;
+mod report_html;
 mod report_oscal;
 mod report_sample;
 mod tamper;
