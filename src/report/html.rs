@@ -393,16 +393,28 @@ pub struct ExpiryBar {
 
 const EXP_MIN: i64 = -60;
 const EXP_MAX: i64 = 730;
-const EXP_LEFT: u32 = 300;
+const EXP_LEFT: u32 = 330;
 const EXP_PLOT: u32 = 560;
 const EXP_ROW: u32 = 26;
 const EXP_TOP: u32 = 28;
 
+/// The axis is piecewise linear so the near term, where renewals happen, gets most of the
+/// width: (from day, to day, pixels).
+const EXP_SEGMENTS: [(i64, i64, u32); 4] = [(EXP_MIN, 0, 50), (0, 90, 210), (90, 365, 180), (365, EXP_MAX, 120)];
+
 fn day_x(days: i64) -> u32 {
-    let d = days.clamp(EXP_MIN, EXP_MAX) - EXP_MIN;
-    let span = EXP_MAX - EXP_MIN;
-    let x = i128::from(d) * i128::from(EXP_PLOT) / i128::from(span);
-    EXP_LEFT + u32::try_from(x).unwrap_or(0)
+    let d = days.clamp(EXP_MIN, EXP_MAX);
+    let mut x = EXP_LEFT;
+    for (from, to, px) in EXP_SEGMENTS {
+        if d >= to {
+            x += px;
+        } else {
+            let part = i128::from(d - from).max(0) * i128::from(px) / i128::from(to - from);
+            x += u32::try_from(part).unwrap_or(0);
+            break;
+        }
+    }
+    x
 }
 
 impl Expiry {
@@ -428,7 +440,7 @@ impl Expiry {
                     d if d < 90 => "warning",
                     _ => "ok",
                 };
-                let subject: String = c.subject.chars().take(28).collect();
+                let subject: String = c.subject.chars().take(26).collect();
                 ExpiryBar {
                     label: format!("{} · {} · {}", c.cluster, c.role, subject),
                     y: EXP_TOP + i * EXP_ROW,
@@ -447,7 +459,7 @@ impl Expiry {
             .collect::<Vec<_>>();
         let n = u32::try_from(bars.len()).unwrap_or(0);
         let bottom = EXP_TOP + n * EXP_ROW + 4;
-        let ticks = [-30i64, 0, 30, 90, 180, 365, 730]
+        let ticks = [0i64, 30, 90, 180, 365, 730]
             .into_iter()
             .map(|d| Tick {
                 x: day_x(d),
@@ -488,7 +500,9 @@ mod tests {
     fn expiry_axis_is_monotonic_and_clamped() {
         assert!(day_x(-30) < day_x(0));
         assert!(day_x(0) < day_x(30));
+        assert!(day_x(180) < day_x(365));
         assert_eq!(day_x(10_000), day_x(EXP_MAX));
+        assert_eq!(day_x(EXP_MAX), EXP_LEFT + EXP_PLOT);
         assert_eq!(day_x(-10_000), EXP_LEFT);
     }
 }

@@ -184,5 +184,7 @@ fn renders_in_headless_chromium() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs).expect("docs dir");
         std::fs::copy(&png, docs.join("report-screenshot.png")).expect("copy screenshot");
+        let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        std::fs::copy(&file, target.join("report-sample.html")).expect("copy page");
     }
 }
