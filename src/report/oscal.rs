@@ -879,17 +879,15 @@ fn back_matter(report: &Report, collection_uuid: String) -> BackMatter {
         }],
         remarks: None,
     });
-    if let Some(key) = &m.public_key {
-        if !key.trim().is_empty() {
-            resources.push(Resource {
-                uuid: id("resource", &["public-key", key.trim()]),
-                title: "Checkpoint verifier key".into(),
-                description: Some("The public key to pin when verifying checkpoints.".into()),
-                props: Vec::new(),
-                rlinks: Vec::new(),
-                remarks: Some(key.clone()),
-            });
-        }
+    if let Some(key) = m.public_key.as_ref().filter(|k| !k.trim().is_empty()) {
+        resources.push(Resource {
+            uuid: id("resource", &["public-key", key.trim()]),
+            title: "Checkpoint verifier key".into(),
+            description: Some("The public key to pin when verifying checkpoints.".into()),
+            props: Vec::new(),
+            rlinks: Vec::new(),
+            remarks: Some(key.clone()),
+        });
     }
     BackMatter { resources }
 }
