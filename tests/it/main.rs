@@ -20,5 +20,8 @@ mod git;
 mod live;
 mod python_verifier;
 mod redaction;
+mod report_html;
+mod report_oscal;
+mod report_sample;
 mod tamper;
 mod who_added;
