@@ -720,3 +720,120 @@ fn methodology(store: &Store, scan: u64, public_key: Option<String>) -> Methodol
         public_key,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{WaiverStatus, sha256};
+    use crate::report::frameworks::StatusTexts;
+    use crate::report::model::FrameworkInfo;
+
+    fn framework(checks: &[&str], integrity: bool) -> (Framework, Control) {
+        let control = Control {
+            id: "X.1".into(),
+            title: "t".into(),
+            evidence: "e".into(),
+            checks: checks.iter().map(|c| c.to_string()).collect(),
+            scope_note: None,
+            integrity,
+        };
+        let framework = Framework {
+            info: FrameworkInfo {
+                id: "test".into(),
+                name: "Test".into(),
+                version: "1".into(),
+                publisher: "us".into(),
+            },
+            status: StatusTexts::default(),
+            controls: vec![control.clone()],
+            origin: "test".into(),
+        };
+        (framework, control)
+    }
+
+    fn facts(present: bool) -> Facts {
+        Facts {
+            mesh: present,
+            cas: present,
+            credentials: present,
+            rbac: present,
+            policies: present,
+            git: present,
+            audit: present,
+        }
+    }
+
+    fn finding(check: &str, waiver: Option<bool>) -> Finding {
+        let mut f = analyze::check(check)
+            .map(|c| {
+                c.finding(
+                    Some("a"),
+                    "a/ns/Kind/x",
+                    "m",
+                    [RecordRef {
+                        seq: 3,
+                        hash: sha256(b"x"),
+                    }],
+                )
+            })
+            .unwrap_or_else(|| unreachable!("known check"));
+        f.waiver = waiver.map(|expired| WaiverStatus {
+            owner: "alice".into(),
+            reason: "accepted".into(),
+            ticket: None,
+            until: "2027-01-01".into(),
+            expired,
+        });
+        f
+    }
+
+    fn gap(source: &str) -> Gap {
+        Gap {
+            row: GapRow {
+                cluster: Some("a".into()),
+                source: source.into(),
+                what: "file x".into(),
+                reason: "unreadable".into(),
+                unevaluated_controls: Vec::new(),
+                evidence: Vec::new(),
+            },
+            finding_subject: "a/gap".into(),
+            affects_all: !source.starts_with("git/"),
+        }
+    }
+
+    fn status(checks: &[&str], integrity: bool, findings: &[Finding], gaps: &[Gap], present: bool, verified: bool) -> ControlStatus {
+        let (f, c) = framework(checks, integrity);
+        evaluate(&f, &c, findings, gaps, &facts(present), verified).status
+    }
+
+    #[test]
+    fn waivers_gaps_integrity_and_applicability_decide_the_status() {
+        use ControlStatus::*;
+        let open = [finding("CERT-001", None)];
+        let waived = [finding("CERT-001", Some(false))];
+        let lapsed = [finding("CERT-001", Some(true))];
+        assert_eq!(status(&["CERT-001"], false, &open, &[], true, true), NotSatisfied);
+        assert_eq!(status(&["CERT-001"], false, &waived, &[], true, true), Satisfied);
+        assert_eq!(status(&["CERT-001"], false, &lapsed, &[], true, true), NotSatisfied);
+        assert_eq!(status(&["CERT-001"], false, &[], &[], true, true), Satisfied);
+        // A gap leaves it not evaluated, unless something is open anyway.
+        assert_eq!(status(&["CERT-001"], false, &[], &[gap("k8s/a")], true, true), NotEvaluated);
+        assert_eq!(status(&["CERT-001"], false, &open, &[gap("k8s/a")], true, true), NotSatisfied);
+        // A git gap only affects the change-trail checks.
+        assert_eq!(status(&["CERT-001"], false, &[], &[gap("git/gitops")], true, true), Satisfied);
+        assert_eq!(status(&["CHG-001"], false, &[], &[gap("git/gitops")], true, true), NotEvaluated);
+        // Nothing to read, or nothing mapped.
+        assert_eq!(status(&["TOKEN-001", "CERT-001"], false, &[], &[], false, true), NotEvaluated);
+        assert_eq!(status(&[], false, &[], &[], true, true), NotEvaluated);
+        // Integrity controls follow verify.
+        assert_eq!(status(&[], true, &[], &[], true, true), Satisfied);
+        assert_eq!(status(&[], true, &[], &[], true, false), NotSatisfied);
+        assert_eq!(status(&["CHG-003"], true, &[], &[], true, false), NotSatisfied);
+        // The waived finding stays listed.
+        let (f, c) = framework(&["CERT-001"], false);
+        let result = evaluate(&f, &c, &waived, &[], &facts(true), true);
+        assert_eq!(result.findings.len(), 1);
+        assert!(result.rationale.contains("waived"), "{}", result.rationale);
+    }
+}

@@ -17,5 +17,6 @@ mod findings_mesh;
 mod git;
 mod python_verifier;
 mod redaction;
+mod report;
 mod tamper;
 mod who_added;
