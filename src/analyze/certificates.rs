@@ -858,7 +858,11 @@ pub struct CaInventoryEntry {
 pub fn ca_inventory(set: &EvidenceSet, as_of: crate::model::Timestamp) -> Vec<CaInventoryEntry> {
     let cas = mesh_cas(set);
     let active = active_cas(&cas);
-    let used: BTreeSet<(String, Digest)> = active.iter().filter_map(|ca| ca.anchor()).map(anchor_identity).collect();
+    let used: BTreeSet<(String, Digest)> = active
+        .iter()
+        .filter_map(|ca| ca.anchor())
+        .map(anchor_identity)
+        .collect();
     let mut out = Vec::new();
     for ca in &active {
         let mut evidence = vec![ca.record.reference()];

@@ -26,9 +26,8 @@ use serde_json::Value;
 
 use super::frameworks::{Control, Framework};
 use super::model::{
-    CertificateRow, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow,
-    Integrity, Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow,
-    WhoAddedRow,
+    CertificateRow, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow, Integrity,
+    Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow, WhoAddedRow,
 };
 use crate::analyze::{self, Context, Settings, certificates, tokens};
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp, kinds};
@@ -49,7 +48,7 @@ pub enum Error {
         path: String,
         /// The cause.
         #[source]
-        source: store::Error,
+        source: Box<store::Error>,
     },
     /// Reading the store failed.
     #[error("reading {what} from evidence store {path}")]
@@ -60,9 +59,12 @@ pub enum Error {
         path: String,
         /// The cause.
         #[source]
-        source: store::Error,
+        source: Box<store::Error>,
     },
 }
+
+/// Marks findings waived (sets [`Finding::waiver`]) before controls are evaluated.
+pub type Waive = dyn Fn(&mut [Finding]);
 
 /// Everything a report needs besides the store.
 #[derive(Clone, Copy)]
@@ -81,7 +83,7 @@ pub struct Request<'a> {
     pub verify: &'a verify::Options,
     /// Applied to the findings before controls are evaluated (the waivers feature marks findings
     /// waived here); `None` leaves them as the analyzers produced them.
-    pub waive: Option<&'a dyn Fn(&mut [Finding])>,
+    pub waive: Option<&'a Waive>,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -128,7 +130,11 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     let read = |what: &str| {
         let path = path.clone();
         let what = what.to_string();
-        move |source| Error::Store { what, path, source }
+        move |source| Error::Store {
+            what,
+            path,
+            source: Box::new(source),
+        }
     };
     let as_of = request.as_of;
 
@@ -136,16 +142,14 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         let _span = tracing::info_span!("verify").entered();
         verify::verify(store.path(), request.verify).map_err(|source| Error::Verify {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?
     };
     let scan = match request.scan {
         Some(s) => s,
         None => store.latest_complete_scan().map_err(read("the latest complete scan"))?,
     };
-    let set = store
-        .evidence_set(scan)
-        .map_err(read(&format!("scan {scan}")))?;
+    let set = store.evidence_set(scan).map_err(read(&format!("scan {scan}")))?;
     let checkpoint = store.latest_checkpoint().map_err(read("the latest checkpoint"))?;
 
     let context = Context {
@@ -183,7 +187,14 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     let mut controls = Vec::new();
     for framework in request.frameworks {
         for control in &framework.controls {
-            controls.push(evaluate(framework, control, &findings, &gaps, &facts, integrity.verified));
+            controls.push(evaluate(
+                framework,
+                control,
+                &findings,
+                &gaps,
+                &facts,
+                integrity.verified,
+            ));
         }
     }
     let gaps = link_gaps(gaps, &controls);
@@ -802,7 +813,14 @@ mod tests {
         }
     }
 
-    fn status(checks: &[&str], integrity: bool, findings: &[Finding], gaps: &[Gap], present: bool, verified: bool) -> ControlStatus {
+    fn status(
+        checks: &[&str],
+        integrity: bool,
+        findings: &[Finding],
+        gaps: &[Gap],
+        present: bool,
+        verified: bool,
+    ) -> ControlStatus {
         let (f, c) = framework(checks, integrity);
         evaluate(&f, &c, findings, gaps, &facts(present), verified).status
     }
@@ -818,13 +836,28 @@ mod tests {
         assert_eq!(status(&["CERT-001"], false, &lapsed, &[], true, true), NotSatisfied);
         assert_eq!(status(&["CERT-001"], false, &[], &[], true, true), Satisfied);
         // A gap leaves it not evaluated, unless something is open anyway.
-        assert_eq!(status(&["CERT-001"], false, &[], &[gap("k8s/a")], true, true), NotEvaluated);
-        assert_eq!(status(&["CERT-001"], false, &open, &[gap("k8s/a")], true, true), NotSatisfied);
+        assert_eq!(
+            status(&["CERT-001"], false, &[], &[gap("k8s/a")], true, true),
+            NotEvaluated
+        );
+        assert_eq!(
+            status(&["CERT-001"], false, &open, &[gap("k8s/a")], true, true),
+            NotSatisfied
+        );
         // A git gap only affects the change-trail checks.
-        assert_eq!(status(&["CERT-001"], false, &[], &[gap("git/gitops")], true, true), Satisfied);
-        assert_eq!(status(&["CHG-001"], false, &[], &[gap("git/gitops")], true, true), NotEvaluated);
+        assert_eq!(
+            status(&["CERT-001"], false, &[], &[gap("git/gitops")], true, true),
+            Satisfied
+        );
+        assert_eq!(
+            status(&["CHG-001"], false, &[], &[gap("git/gitops")], true, true),
+            NotEvaluated
+        );
         // Nothing to read, or nothing mapped.
-        assert_eq!(status(&["TOKEN-001", "CERT-001"], false, &[], &[], false, true), NotEvaluated);
+        assert_eq!(
+            status(&["TOKEN-001", "CERT-001"], false, &[], &[], false, true),
+            NotEvaluated
+        );
         assert_eq!(status(&[], false, &[], &[], true, true), NotEvaluated);
         // Integrity controls follow verify.
         assert_eq!(status(&[], true, &[], &[], true, true), Satisfied);

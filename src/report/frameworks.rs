@@ -76,8 +76,8 @@ impl Default for StatusTexts {
         StatusTexts {
             satisfied: "Every mapped check ran on complete evidence for the scan and reported nothing open.".into(),
             not_satisfied: "At least one mapped check reported an open (not waived) finding.".into(),
-            not_evaluated: "Evidence the mapped checks need is missing, or nothing in the mesh falls under the control."
-                .into(),
+            not_evaluated:
+                "Evidence the mapped checks need is missing, or nothing in the mesh falls under the control.".into(),
         }
     }
 }
@@ -152,7 +152,9 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Framework>, Error> {
         let origin = path.display().to_string();
         let size = std::fs::metadata(path).map_err(read_err(path))?.len();
         if size > MAX_CATALOGUE_BYTES {
-            problems.push(format!("{origin}: {size} bytes, over the {MAX_CATALOGUE_BYTES}-byte limit"));
+            problems.push(format!(
+                "{origin}: {size} bytes, over the {MAX_CATALOGUE_BYTES}-byte limit"
+            ));
             continue;
         }
         let text = std::fs::read_to_string(path).map_err(read_err(path))?;
@@ -385,7 +387,9 @@ pub fn parse(origin: &str, text: &str, problems: &mut Vec<String>) -> Option<Fra
             }
         }
         Some(toml::Value::Array(_)) => problems.push(format!("{origin}: no [[controls]]")),
-        Some(_) => problems.push(format!("{origin}: `controls` must be an array of tables ([[controls]])")),
+        Some(_) => problems.push(format!(
+            "{origin}: `controls` must be an array of tables ([[controls]])"
+        )),
         None => problems.push(format!("{origin}: missing [[controls]]")),
     }
 

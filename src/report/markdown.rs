@@ -13,6 +13,9 @@ use crate::model::{Finding, RecordRef};
 fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
         .replace("\r\n", "<br>")
         .replace(['\n', '\r'], "<br>")
 }
@@ -135,7 +138,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         rows.push(vec!["Checkpoint root".into(), format!("`{}`", cell(&c.root))]);
         rows.push(vec!["Checkpoint origin".into(), cell(&c.origin)]);
         rows.push(vec!["Verifier key".into(), format!("`{}`", cell(&c.key))]);
-        rows.push(vec!["Key fingerprint (SHA-256)".into(), format!("`{}`", c.key_fingerprint)]);
+        rows.push(vec![
+            "Key fingerprint (SHA-256)".into(),
+            format!("`{}`", c.key_fingerprint),
+        ]);
     }
     d.table(&["Field", "Value"], rows);
     if let Some(c) = &i.checkpoint {
@@ -171,7 +177,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         d.line("_None._");
     }
     for risk in &s.top_risks {
-        d.line(&format!("- {}", risk.replace('\n', " ")));
+        d.line(&format!("- {}", cell(risk)));
     }
     d.line("");
 
@@ -341,7 +347,15 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     d.line("## 8. Controls");
     d.line("");
     d.table(
-        &["Framework", "Control", "Title", "Status", "Checks", "Findings", "Rationale"],
+        &[
+            "Framework",
+            "Control",
+            "Title",
+            "Status",
+            "Checks",
+            "Findings",
+            "Rationale",
+        ],
         r.controls
             .iter()
             .map(|c| {
@@ -365,12 +379,16 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             cell(&c.title)
         ));
         d.line("");
-        d.line(&format!("**Status: {}.** {}", status_text(c.status), c.rationale));
+        d.line(&format!(
+            "**Status: {}.** {}",
+            status_text(c.status),
+            cell(&c.rationale)
+        ));
         d.line("");
-        d.line(&format!("Evidence: {}", c.evidence_description));
+        d.line(&format!("Evidence: {}", cell(&c.evidence_description)));
         d.line("");
         if let Some(note) = &c.scope_note {
-            d.line(&format!("Scope note: {note}"));
+            d.line(&format!("Scope note: {}", cell(note)));
             d.line("");
         }
         if !c.findings.is_empty() {
@@ -381,7 +399,14 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     d.line("## 9. Collection gaps");
     d.line("");
     d.table(
-        &["Cluster", "Source", "What", "Reason", "Controls not evaluated", "Evidence"],
+        &[
+            "Cluster",
+            "Source",
+            "What",
+            "Reason",
+            "Controls not evaluated",
+            "Evidence",
+        ],
         r.gaps
             .iter()
             .map(|g| {

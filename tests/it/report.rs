@@ -73,7 +73,11 @@ fn assert_valid(doc: &Value) {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .take(10)
         .collect();
-    assert!(errors.is_empty(), "report does not match docs/report-schema.json:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/report-schema.json:\n{}",
+        errors.join("\n")
+    );
 }
 
 fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
@@ -124,7 +128,11 @@ fn sample_reports_are_byte_identical_valid_and_complete() {
         ("not_satisfied", "not-satisfied"),
         ("not_evaluated", "not-evaluated"),
     ] {
-        assert_eq!(doc["summary"][field].as_u64(), Some(status_count(&doc, status)), "{field}");
+        assert_eq!(
+            doc["summary"][field].as_u64(),
+            Some(status_count(&doc, status)),
+            "{field}"
+        );
     }
     let by_severity: u64 = doc["summary"]["findings_by_severity"]
         .as_array()
@@ -138,7 +146,10 @@ fn sample_reports_are_byte_identical_valid_and_complete() {
     // Who added: alice, bob and Priya (through Argo CD, from her commit).
     let markdown = String::from_utf8(std::fs::read(env.path("a.md")).expect("md")).expect("utf-8");
     for who in ["alice", "bob", "Priya Raman"] {
-        assert!(json.windows(who.len()).any(|w| w == who.as_bytes()), "{who} missing from JSON");
+        assert!(
+            json.windows(who.len()).any(|w| w == who.as_bytes()),
+            "{who} missing from JSON"
+        );
         assert!(markdown.contains(who), "{who} missing from Markdown");
     }
     // Every finding id appears in every format.
@@ -221,8 +232,8 @@ fn sample_reports_are_byte_identical_valid_and_complete() {
 #[test]
 fn planted_findings_make_their_controls_not_satisfied_with_evidence() {
     let env = sample_store();
-    let doc: Value = serde_json::from_slice(&ok(&env, &["--framework", "soc2", "--format", "json"], "r.json"))
-        .expect("json");
+    let doc: Value =
+        serde_json::from_slice(&ok(&env, &["--framework", "soc2", "--format", "json"], "r.json")).expect("json");
     let cc61 = doc["controls"]
         .as_array()
         .expect("controls")
@@ -259,7 +270,11 @@ fn planted_findings_make_their_controls_not_satisfied_with_evidence() {
     );
     // Peering to the decommissioned us-west-2 is orphaned; its credential is inventoried.
     let peering = doc["inventory"]["peering"].as_array().expect("peering");
-    assert!(peering.iter().any(|p| p["target"] == "us-west-2" && p["orphaned"] == true));
+    assert!(
+        peering
+            .iter()
+            .any(|p| p["target"] == "us-west-2" && p["orphaned"] == true)
+    );
     assert!(
         doc["credentials"]
             .as_array()
@@ -348,7 +363,14 @@ fn custom_catalogues_load_from_templates_and_broken_ones_list_every_error() {
     let templates = templates.to_str().expect("utf-8 path");
     let doc: Value = serde_json::from_slice(&ok(
         &env,
-        &["--framework", "acme-baseline", "--templates", templates, "--format", "json"],
+        &[
+            "--framework",
+            "acme-baseline",
+            "--templates",
+            templates,
+            "--format",
+            "json",
+        ],
         "acme.json",
     ))
     .expect("json");
@@ -401,7 +423,17 @@ fn stdout_output_and_renderers_of_other_formats_are_wired() {
     let env = sample_store();
     let out = env
         .cmd()
-        .args(["report", "--as-of", AS_OF, "--framework", "dora", "--format", "csv", "-o", "-"])
+        .args([
+            "report",
+            "--as-of",
+            AS_OF,
+            "--framework",
+            "dora",
+            "--format",
+            "csv",
+            "-o",
+            "-",
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
