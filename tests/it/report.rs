@@ -232,6 +232,7 @@ fn sample_reports_are_byte_identical_valid_and_complete() {
 #[test]
 fn planted_findings_make_their_controls_not_satisfied_with_evidence() {
     let env = sample_store();
+    env.write("meshproof.toml", "[organisation]\nname = \"Acme Corp\"\n");
     let doc: Value =
         serde_json::from_slice(&ok(&env, &["--framework", "soc2", "--format", "json"], "r.json")).expect("json");
     let cc61 = doc["controls"]
@@ -241,6 +242,8 @@ fn planted_findings_make_their_controls_not_satisfied_with_evidence() {
         .find(|c| c["id"] == "CC6.1")
         .expect("CC6.1");
     assert_eq!(cc61["status"], "not-satisfied");
+    assert_eq!(doc["cover"]["organisation"], "Acme Corp");
+    assert!(doc["title"].as_str().unwrap_or_default().ends_with("Acme Corp"));
     // The us-east-1 intermediate expires 2026-12-20: CERT-001, mapped to CC6.1.
     let cert = cc61["findings"]
         .as_array()
