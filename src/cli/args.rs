@@ -134,6 +134,59 @@ on (`meshproof evidence show <seq>`). The check catalogue is in docs/checks.md."
 
 Events after --as-of are left out.")]
     Timeline(TimelineArgs),
+    /// Write a compliance report (SOC 2, PCI DSS, DORA or a custom catalogue) for one scan.
+    #[command(after_help = "Examples:
+  meshproof report --framework soc2 --format pdf -o soc2.pdf --as-of 2026-12-01T00:00:00Z
+  meshproof report --framework all --format json -o - | jq .summary
+  meshproof report --framework pci-dss --format csv -o pci.csv --scan 3
+  meshproof report --framework acme --templates ./my-templates --format md -o acme.md
+
+The store is verified in full first; the result is in the report's integrity section (exit 1
+when it is not intact; the report is still written). The same store and --as-of give the same
+bytes. --templates DIR adds or overrides catalogues: every DIR/*.toml with a [framework] table.
+The organisation comes from meshproof.toml [organisation] name.")]
+    Report(ReportArgs),
+}
+
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Framework id (soc2, pci-dss, dora, a custom catalogue's id) or `all` for every one in one
+    /// document.
+    #[arg(long, value_name = "ID", default_value = "all")]
+    pub framework: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Output file; `-` writes to stdout. Written atomically (temporary file, then rename).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Directory of extra or replacement framework catalogues (`*.toml` with a `[framework]` table).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Require checkpoints to be signed by this public key (note format) when verifying.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+}
+
+/// `report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// PDF for auditors.
+    Pdf,
+    /// Self-contained HTML.
+    Html,
+    /// CSV (RFC 4180), one row per control × finding.
+    Csv,
+    /// The JSON report document (docs/report-schema.json).
+    Json,
+    /// Markdown for tickets and wikis.
+    Md,
+    /// OSCAL assessment results (JSON).
+    Oscal,
 }
 
 /// `who-added` options.

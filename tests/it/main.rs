@@ -20,6 +20,7 @@ mod git;
 mod live;
 mod python_verifier;
 mod redaction;
+mod report;
 mod report_html;
 mod report_oscal;
 mod report_sample;

@@ -5,6 +5,7 @@ mod collect;
 mod evidence;
 mod findings;
 mod key;
+mod report;
 mod scans;
 mod timeline;
 mod verify;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Findings(args) => findings::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, args),
         Command::WhoAdded(args) => who_added::run(&g.store, as_of(g.as_of.as_deref())?, args),
         Command::Timeline(args) => timeline::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Report(args) => report::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, g.quiet, args),
     }
 }
 
