@@ -243,6 +243,10 @@ pub struct CollectArgs {
     /// Directory of kubectl-style dumps, one subfolder per cluster.
     #[arg(long = "from", value_name = "DIR")]
     pub from: Option<PathBuf>,
+    /// An API-server audit log of a cluster (JSON lines, plain or gzip), as CLUSTER=FILE
+    /// (repeatable); read as a stream, whatever its size. Dump folders may hold audit logs too.
+    #[arg(long = "audit-log", value_name = "CLUSTER=FILE")]
+    pub audit_logs: Vec<String>,
     /// A local GitOps repository (working or bare clone) whose history to collect (repeatable).
     /// Later collections walk only commits added since the head recorded for that repository.
     #[arg(long = "git", value_name = "PATH")]

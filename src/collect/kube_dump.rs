@@ -437,7 +437,6 @@ impl ClusterCollection<'_> {
     fn emit(self, sink: &mut dyn RecordSink) -> Result<ClusterSummary, SinkError> {
         let cluster = self.cluster;
         let k8s = format!("k8s/{cluster}");
-        let audit_source = format!("audit/{cluster}");
         let objects = self.entries.len() as u64;
         for (subject, entry) in self.entries {
             sink.observe(Observation {
@@ -447,27 +446,7 @@ impl ClusterCollection<'_> {
                 body: entry.body,
             })?;
         }
-        let (events, files) = self.audit.into_events();
-        let audit_events = events.len() as u64;
-        for (id, mut event) in events {
-            if let Some(o) = event.as_object_mut() {
-                o.insert("cluster".into(), json!(cluster));
-            }
-            sink.observe(Observation {
-                source: audit_source.clone(),
-                kind: kinds::AUDIT_EVENT,
-                subject: format!("{cluster}/audit/{id}"),
-                body: event,
-            })?;
-        }
-        for (file, summary) in files {
-            sink.observe(Observation {
-                source: audit_source.clone(),
-                kind: kinds::AUDIT_SUMMARY,
-                subject: format!("{cluster}/audit-summary/{file}"),
-                body: json!({"cluster": cluster, "file": file, "summary": summary}),
-            })?;
-        }
+        let audit_events = self.audit.emit(&cluster, sink)?;
         let gaps = self.gaps.len() as u64;
         for (key, body) in self.gaps {
             sink.observe(Observation {

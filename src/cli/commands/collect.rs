@@ -17,7 +17,7 @@ use crate::store::{RecordFilter, Signer, Store};
 
 pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow::Result<ExitStatus> {
     let wants_live = !args.contexts.is_empty() || args.all_contexts || args.in_cluster.is_some();
-    if args.from.is_none() && args.git.is_empty() && !wants_live {
+    if args.from.is_none() && args.git.is_empty() && !wants_live && args.audit_logs.is_empty() {
         anyhow::bail!(
             "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster), --context NAME / \
              --all-contexts / --in-cluster NAME (live clusters) and/or --git PATH (a GitOps repository)"
@@ -28,6 +28,7 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
         Some(dir) => list_cluster_dirs(dir)?,
         None => Vec::new(),
     };
+    let audit_logs = audit_log_sources(&args.audit_logs)?;
     let mut repos = git_sources(&args)?;
     let live = LivePlan::from_args(&args)?;
     if let Some(clash) = live.targets.iter().find(|t| clusters.contains(&t.cluster)) {
@@ -71,6 +72,10 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
         let clusters: Vec<_> = live.targets.iter().map(target_info).collect();
         sources.push(json!({"type": "kube-live", "clusters": clusters}));
     }
+    for (cluster, paths) in &audit_logs {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        sources.push(json!({"type": "audit-log", "cluster": cluster, "paths": paths}));
+    }
     for repo in &mut repos {
         repo.options.known_clusters = known.iter().cloned().collect();
         repo.since = previous_head(&store, &repo.options)?;
@@ -102,6 +107,12 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     for record in live_records {
         scan.observe(record)?;
     }
+    let (mut audit_events, mut audit_gaps) = (0u64, 0u64);
+    for (cluster, paths) in &audit_logs {
+        let (events, gaps) = crate::collect::audit_log::collect_files(cluster, paths, &mut scan)?;
+        audit_events += events;
+        audit_gaps += gaps;
+    }
     let mut git = Vec::new();
     for repo in &repos {
         let collected = git_history::collect(&repo.path, &repo.options, repo.since.as_deref(), &mut scan)
@@ -111,12 +122,14 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     let finished = scan.finish(&signer)?;
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
     let (live_kept, live_gaps) = live_summary.as_ref().map(|s| (s.kept(), s.gaps())).unwrap_or_default();
-    let gaps =
-        summary.as_ref().map_or(0, kube_dump::Summary::gaps) + live_gaps + git.iter().map(|g| g.gaps).sum::<u64>();
+    let gaps = summary.as_ref().map_or(0, kube_dump::Summary::gaps)
+        + live_gaps
+        + audit_gaps
+        + git.iter().map(|g| g.gaps).sum::<u64>();
 
     match args.output {
         Format::Json | Format::Yaml => {
-            let v = json!({"scan": finished, "collected": summary, "live": live_summary, "git": git});
+            let v = json!({"scan": finished, "collected": summary, "live": live_summary, "audit_events": audit_events, "git": git});
             if args.output == Format::Json {
                 output::print_json(&v)?
             } else {
@@ -419,4 +432,23 @@ fn target_info(t: &kube_live::Target) -> serde_json::Value {
         kube_live::Access::Context(c) => json!({"cluster": t.cluster, "context": c}),
         _ => json!({"cluster": t.cluster, "in_cluster": true}),
     }
+}
+
+/// `--audit-log CLUSTER=FILE` values, checked before the store is touched.
+fn audit_log_sources(values: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, Vec<PathBuf>>> {
+    let mut out: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
+    for v in values {
+        let Some((cluster, file)) = v.split_once('=') else {
+            anyhow::bail!(
+                "--audit-log {v}: expected CLUSTER=FILE, e.g. --audit-log mgmt=/var/log/kube-apiserver/audit.log"
+            );
+        };
+        check_cluster_name(cluster)?;
+        let path = PathBuf::from(file);
+        if !path.is_file() {
+            anyhow::bail!("--audit-log {v}: {} is not a readable file", path.display());
+        }
+        out.entry(cluster.to_string()).or_default().push(path);
+    }
+    Ok(out)
 }
