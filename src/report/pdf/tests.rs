@@ -399,12 +399,14 @@ fn same_document_gives_identical_bytes_in_one_process() {
     assert!(a == b, "two renders in one process differ");
 }
 
-/// Helper for [`same_document_gives_identical_bytes_across_processes`]: when the variable is
-/// set, renders and writes the PDF there. Does nothing in a normal run.
+/// Helper for [`same_document_gives_identical_bytes_across_processes`] (and for looking at the
+/// pages): when `MESHPROOF_PDF_TEST_OUT` is set, renders the sample with
+/// `MESHPROOF_PDF_TEST_CLUSTERS` clusters (default 6) into that file. Does nothing otherwise.
 #[test]
 fn render_into_file_named_by_env() {
     if let Ok(path) = std::env::var("MESHPROOF_PDF_TEST_OUT") {
-        std::fs::write(path, render(&sample_report(6)).unwrap()).unwrap();
+        let n = std::env::var("MESHPROOF_PDF_TEST_CLUSTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
+        std::fs::write(path, render(&sample_report(n)).unwrap()).unwrap();
     }
 }
 
