@@ -139,10 +139,11 @@ fn contents(ops: &mut Vec<printpdf::Op>, fonts: &Fonts, title: &str, toc: &[TocE
     for entry in toc {
         let page = (entry.page + 1).to_string();
         let page_w = fonts.width(Weight::Regular, &page, style.size);
-        let label = format!("{}   {}", entry.number, entry.title);
-        let label_w = fonts.width(Weight::Regular, &label, style.size);
-        push_text(ops, fonts, LEFT, y, style, &label);
-        let from = LEFT + label_w + 6.0;
+        push_text(ops, fonts, LEFT, y, style, &entry.number);
+        let title_x = LEFT + 26.0;
+        let title_w = fonts.width(Weight::Regular, &entry.title, style.size);
+        push_text(ops, fonts, title_x, y, style, &entry.title);
+        let from = title_x + title_w + 6.0;
         let to = RIGHT - page_w - 6.0;
         if to > from {
             let dots = ".".repeat(((to - from) / dot) as usize);

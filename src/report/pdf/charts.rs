@@ -158,8 +158,11 @@ pub(super) fn certificate_timeline(layout: &mut Layout<'_>, certs: &[Certificate
                 layout.fill_rect(LEFT, y, CONTENT_W, row_h, palette::ZEBRA);
             }
             let short = certificate_label(k);
-            let long = format!("{short} {} ({})", cert.cluster, cert.role);
-            let label = if layout.width(label_style, &long) <= label_w - 6.0 { long } else { short };
+            let role = if cert.role == "intermediate" { "int." } else { cert.role.as_str() };
+            let label = [format!("{short} {} ({role})", cert.cluster), format!("{short} {}", cert.cluster)]
+                .into_iter()
+                .find(|l| layout.width(label_style, l) <= label_w - 6.0)
+                .unwrap_or(short);
             layout.text(LEFT + 2.0, y + 6.8, label_style, &label);
             match window {
                 Some((a, b)) => {
@@ -339,8 +342,10 @@ fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
     let small = Style { weight: Weight::Regular, size: 6.0, color: palette::TEXT };
     let named = n <= 30;
     let label_w = if named { 118.0 } else { 22.0 };
-    let cell = ((CONTENT_W - label_w) / n as f32).min(14.0);
+    let cell = ((CONTENT_W - label_w) / n as f32).min(20.0);
     let header_h = 18.0;
+    // Legend, note and matrix stay on one page.
+    layout.ensure((48.0 + header_h + cell * n as f32).min(BOTTOM - TOP));
     legend(layout, &[
         (palette::ACCENT, "credential + gateway".to_string()),
         (palette::BLUE, "credential".to_string()),
@@ -354,8 +359,6 @@ fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
         0.0,
         4.0,
     );
-    let total_h = header_h + cell * n as f32;
-    layout.ensure(total_h.min(BOTTOM - TOP));
     let top = layout.y();
     let x0 = LEFT + label_w;
     let y0 = top + header_h;
@@ -415,7 +418,7 @@ fn peering_list(layout: &mut Layout<'_>, peering: &Peering<'_>) {
         } else if targets.len() == others && others > 1 {
             format!("all {others} other clusters")
         } else {
-            targets.iter().map(|t| format!("#{} {}", t + 1, name(*t))).collect::<Vec<_>>().join(", ")
+            targets.iter().map(|t| name(*t)).collect::<Vec<_>>().join(", ")
         }
     };
     let rows = by_holder
@@ -423,7 +426,7 @@ fn peering_list(layout: &mut Layout<'_>, peering: &Peering<'_>) {
         .map(|(h, targets)| {
             let pick = |f: &dyn Fn(&PeeringCell) -> bool| targets.iter().filter(|(_, c)| f(c)).map(|(t, _)| *t).collect::<Vec<_>>();
             vec![
-                Cell::bold(format!("#{} {}", h + 1, name(*h))),
+                Cell::bold(name(*h)),
                 Cell::plain(set(pick(&|c| c.credential && c.gateway))),
                 Cell::plain(set(pick(&|c| c.credential && !c.gateway))),
                 Cell::plain(set(pick(&|c| !c.credential && c.gateway))),

@@ -259,7 +259,7 @@ fn status_bar(layout: &mut Layout<'_>, parts: &[(u64, &str, Rgb3)]) {
         x += seg;
     }
     layout.advance(16.0);
-    let legend = parts.iter().map(|(n, label, _)| format!("{label}: {n}")).collect::<Vec<_>>().join("    ");
+    let legend = parts.iter().map(|(n, label, _)| format!("{label}: {n}")).collect::<Vec<_>>().join(" · ");
     layout.paragraph(&legend, Style::SMALL, 0.0, 4.0);
 }
 
@@ -324,12 +324,12 @@ fn inventory(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
     let cols = columns(&[
         ("#", 0.5),
         ("Cluster", 3.0),
-        ("In mesh", 0.9),
-        ("Registered", 1.1),
-        ("Collected", 1.0),
+        ("In mesh", 1.0),
+        ("Registered", 1.4),
+        ("Collected", 1.3),
         ("Trust domain", 2.8),
-        ("Objects", 0.9),
-        ("Findings", 0.9),
+        ("Objects", 1.1),
+        ("Findings", 1.2),
     ]);
     table(layout, texts, caption, cols, rows, 7.5);
     layout.subheading("Peering matrix", 120.0);
@@ -385,11 +385,11 @@ fn certificates(layout: &mut Layout<'_>, report: &Report, texts: &Texts, as_of: 
     let cols = columns(&[
         ("#", 0.55),
         ("Cluster / role", 1.7),
-        ("Subject / issuer", 2.9),
-        ("Key / signature / serial", 2.2),
-        ("Validity", 2.2),
-        ("Chain / rotation", 1.6),
-        ("Fingerprint / evidence", 2.6),
+        ("Subject / issuer", 2.6),
+        ("Key / signature / serial", 2.0),
+        ("Validity", 2.75),
+        ("Chain / rotation", 1.5),
+        ("Fingerprint / evidence", 2.5),
     ]);
     table(layout, texts, caption, cols, rows, 6.5);
 }
