@@ -22,9 +22,9 @@ mod charts;
 mod fonts;
 mod layout;
 mod sections;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use lopdf::{Object, StringFormat};
 use printpdf::{Mm, PageAnnotId, PageAnnotation, PdfDocument, PdfPage, PdfSaveOptions};
@@ -58,7 +58,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     if let Some(ops) = pages.get_mut(contents_page) {
         contents(ops, &fonts, &texts.contents_title, &toc);
     }
-    let footer = format!("{} · scan {} · as of {}", texts.footer_prefix, report.cover.scan, report.cover.as_of);
+    let footer = format!(
+        "{} · scan {} · as of {}",
+        texts.footer_prefix, report.cover.scan, report.cover.as_of
+    );
     let total = pages.len();
     for (i, ops) in pages.iter_mut().enumerate() {
         page_footer(ops, &fonts, &footer, i + 1, total);
@@ -73,7 +76,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     info.author = report.cover.organisation.clone().unwrap_or_default();
     info.creator = report.cover.generator.clone();
     info.producer = "meshproof PDF renderer (printpdf 0.12)".to_string();
-    info.subject = format!("Mesh trust evidence, scan {}, as of {}", report.cover.scan, report.cover.as_of);
+    info.subject = format!(
+        "Mesh trust evidence, scan {}, as of {}",
+        report.cover.scan, report.cover.as_of
+    );
     info.keywords = report.frameworks.iter().map(|f| f.name.clone()).collect();
     for (id, font) in fonts.resources() {
         doc.resources.fonts.map.insert(id, font);
@@ -81,17 +87,24 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     for (i, entry) in toc.iter().enumerate() {
         doc.bookmarks.map.insert(
             PageAnnotId(format!("S{i:03}")),
-            PageAnnotation { name: format!("{} {}", entry.number, entry.title), page: entry.page + 1 },
+            PageAnnotation {
+                name: format!("{} {}", entry.number, entry.title),
+                page: entry.page + 1,
+            },
         );
     }
-    doc.pages = pages.into_iter().map(|ops| PdfPage::new(Mm(210.0), Mm(297.0), ops)).collect();
+    doc.pages = pages
+        .into_iter()
+        .map(|ops| PdfPage::new(Mm(210.0), Mm(297.0), ops))
+        .collect();
 
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
     pdf.trailer.set("ID", document_id(report)?);
     pdf.compress();
     let mut bytes = Vec::new();
-    pdf.save_to(&mut bytes).map_err(|e| pdf_error(format!("cannot write the PDF: {e}")))?;
+    pdf.save_to(&mut bytes)
+        .map_err(|e| pdf_error(format!("cannot write the PDF: {e}")))?;
     Ok(bytes)
 }
 
@@ -122,19 +135,32 @@ fn pdf_date(t: chrono::DateTime<chrono::Utc>) -> printpdf::OffsetDateTime {
             second: u8::try_from(t.second()).unwrap_or(0),
             millisecond: 0,
         },
-        offset: printpdf::date::Offset { hours: 0, minutes: 0, seconds: 0, milliseconds: 0 },
+        offset: printpdf::date::Offset {
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
     }
 }
 
 /// Draws the table of contents: number, title, dot leader, page number.
 fn contents(ops: &mut Vec<printpdf::Op>, fonts: &Fonts, title: &str, toc: &[TocEntry]) {
-    let heading = Style { weight: Weight::Bold, size: 16.0, color: palette::ACCENT };
+    let heading = Style {
+        weight: Weight::Bold,
+        size: 16.0,
+        color: palette::ACCENT,
+    };
     let mut y = layout::TOP + heading.size;
     push_text(ops, fonts, LEFT, y, heading, title);
     y += 8.0;
     push_line(ops, (LEFT, y), (RIGHT, y), palette::ACCENT, 1.2);
     y += 22.0;
-    let style = Style { weight: Weight::Regular, size: 11.0, color: palette::TEXT };
+    let style = Style {
+        weight: Weight::Regular,
+        size: 11.0,
+        color: palette::TEXT,
+    };
     let dot = fonts.char_width(Weight::Regular, '.', style.size).max(0.5);
     for entry in toc {
         let page = (entry.page + 1).to_string();
@@ -157,7 +183,11 @@ fn contents(ops: &mut Vec<printpdf::Op>, fonts: &Fonts, title: &str, toc: &[TocE
 
 /// The footer line: report identity on the left, "page X of Y" on the right.
 fn page_footer(ops: &mut Vec<printpdf::Op>, fonts: &Fonts, left: &str, page: usize, total: usize) {
-    let style = Style { weight: Weight::Regular, size: 7.5, color: palette::MUTED };
+    let style = Style {
+        weight: Weight::Regular,
+        size: 7.5,
+        color: palette::MUTED,
+    };
     let y = PAGE_H - 34.0;
     push_line(ops, (LEFT, y - 10.0), (RIGHT, y - 10.0), Rgb3(0.85, 0.86, 0.88), 0.5);
     let right = format!("page {page} of {total}");

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 use super::fonts::Weight;
-use super::layout::{BOTTOM, CONTENT_W, Cell, LEFT, Layout, RIGHT, Rgb3, Style, Table, TOP, columns, palette};
+use super::layout::{BOTTOM, CONTENT_W, Cell, LEFT, Layout, RIGHT, Rgb3, Style, TOP, Table, columns, palette};
 use crate::report::model::{CertificateRow, PeeringCell};
 
 /// Days before expiry at which a certificate counts as expiring (the CERT-001 default window).
@@ -26,7 +26,9 @@ const AXIS_CLAMP_YEARS: i32 = 15;
 
 /// Parses an RFC 3339 timestamp.
 pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// The bar colour of a certificate, by days left at as-of.
@@ -116,23 +118,49 @@ pub(super) fn certificate_timeline(layout: &mut Layout<'_>, certs: &[Certificate
             _ => None,
         })
         .collect();
-    let lo_clamp = as_of.with_year(as_of.year() - AXIS_CLAMP_YEARS).map_or(as_of_s, |t| t.timestamp() as f64);
-    let hi_clamp = as_of.with_year(as_of.year() + AXIS_CLAMP_YEARS).map_or(as_of_s, |t| t.timestamp() as f64);
-    let lo = windows.iter().flatten().map(|w| w.0).fold(as_of_s, f64::min).max(lo_clamp);
-    let hi = windows.iter().flatten().map(|w| w.1).fold(as_of_s, f64::max).min(hi_clamp);
+    let lo_clamp = as_of
+        .with_year(as_of.year() - AXIS_CLAMP_YEARS)
+        .map_or(as_of_s, |t| t.timestamp() as f64);
+    let hi_clamp = as_of
+        .with_year(as_of.year() + AXIS_CLAMP_YEARS)
+        .map_or(as_of_s, |t| t.timestamp() as f64);
+    let lo = windows
+        .iter()
+        .flatten()
+        .map(|w| w.0)
+        .fold(as_of_s, f64::min)
+        .max(lo_clamp);
+    let hi = windows
+        .iter()
+        .flatten()
+        .map(|w| w.1)
+        .fold(as_of_s, f64::max)
+        .min(hi_clamp);
     let margin = ((hi - lo) * 0.03).max(15.0 * DAY);
     let label_w = 120.0;
-    let axis = Axis { start: lo - margin, end: hi + margin, x0: LEFT + label_w, x1: RIGHT - 4.0 };
-    let label_style = Style { weight: Weight::Regular, size: 6.5, color: palette::TEXT };
+    let axis = Axis {
+        start: lo - margin,
+        end: hi + margin,
+        x0: LEFT + label_w,
+        x1: RIGHT - 4.0,
+    };
+    let label_style = Style {
+        weight: Weight::Regular,
+        size: 6.5,
+        color: palette::TEXT,
+    };
     let row_h = 9.0;
     let axis_h = 16.0;
 
-    legend(layout, &[
-        (palette::BLUE, format!("valid more than {EXPIRING_DAYS} days")),
-        (palette::WARN, format!("expires within {EXPIRING_DAYS} days")),
-        (palette::BAD, "expired".to_string()),
-        (palette::BAD, "| as-of time".to_string()),
-    ]);
+    legend(
+        layout,
+        &[
+            (palette::BLUE, format!("valid more than {EXPIRING_DAYS} days")),
+            (palette::WARN, format!("expires within {EXPIRING_DAYS} days")),
+            (palette::BAD, "expired".to_string()),
+            (palette::TEXT, "as-of time (vertical line)".to_string()),
+        ],
+    );
     let clipped_note = "Bars are clipped at 15 years either side of the as-of time; an arrow marks a clipped end.";
     layout.paragraph(clipped_note, Style::SMALL, 0.0, 4.0);
 
@@ -158,16 +186,29 @@ pub(super) fn certificate_timeline(layout: &mut Layout<'_>, certs: &[Certificate
                 layout.fill_rect(LEFT, y, CONTENT_W, row_h, palette::ZEBRA);
             }
             let short = certificate_label(k);
-            let role = if cert.role == "intermediate" { "int." } else { cert.role.as_str() };
-            let label = [format!("{short} {} ({role})", cert.cluster), format!("{short} {}", cert.cluster)]
-                .into_iter()
-                .find(|l| layout.width(label_style, l) <= label_w - 6.0)
-                .unwrap_or(short);
+            let role = if cert.role == "intermediate" {
+                "int."
+            } else {
+                cert.role.as_str()
+            };
+            let label = [
+                format!("{short} {} ({role})", cert.cluster),
+                format!("{short} {}", cert.cluster),
+            ]
+            .into_iter()
+            .find(|l| layout.width(label_style, l) <= label_w - 6.0)
+            .unwrap_or(short);
             layout.text(LEFT + 2.0, y + 6.8, label_style, &label);
             match window {
                 Some((a, b)) => {
                     let (x0, x1) = (axis.x(*a), axis.x(*b));
-                    layout.fill_rect(x0, y + 1.5, (x1 - x0).max(1.0), row_h - 3.0, expiry_color(cert.days_left));
+                    layout.fill_rect(
+                        x0,
+                        y + 1.5,
+                        (x1 - x0).max(1.0),
+                        row_h - 3.0,
+                        expiry_color(cert.days_left),
+                    );
                     if *a < axis.start {
                         arrow(layout, x0, y + row_h / 2.0, -1.0);
                     }
@@ -182,7 +223,7 @@ pub(super) fn certificate_timeline(layout: &mut Layout<'_>, certs: &[Certificate
             }
         }
         let x = axis.x(as_of_s);
-        layout.line((x, grid_top - 3.0), (x, grid_top + chart_h), palette::BAD, 1.0);
+        layout.line((x, grid_top - 3.0), (x, grid_top + chart_h), palette::TEXT, 1.2);
         layout.advance(axis_h + chart_h + 6.0);
         i = chunk_end;
         if i < certs.len() {
@@ -195,13 +236,22 @@ pub(super) fn certificate_timeline(layout: &mut Layout<'_>, certs: &[Certificate
 fn arrow(layout: &mut Layout<'_>, x: f32, y: f32, dir: f32) {
     for k in 0..3 {
         let k = k as f32;
-        layout.line((x + dir * k, y - 3.0 + k), (x + dir * k, y + 3.0 - k), palette::TEXT, 1.0);
+        layout.line(
+            (x + dir * k, y - 3.0 + k),
+            (x + dir * k, y + 3.0 - k),
+            palette::TEXT,
+            1.0,
+        );
     }
 }
 
 /// A row of coloured keys.
 fn legend(layout: &mut Layout<'_>, items: &[(Rgb3, String)]) {
-    let style = Style { weight: Weight::Regular, size: 7.5, color: palette::TEXT };
+    let style = Style {
+        weight: Weight::Regular,
+        size: 7.5,
+        color: palette::TEXT,
+    };
     layout.ensure(14.0);
     let mut x = LEFT;
     let y = layout.y();
@@ -245,7 +295,11 @@ impl<'a> Peering<'a> {
             .iter()
             .filter_map(|c| Some(((*index.get(c.holder.as_str())?, *index.get(c.target.as_str())?), c)))
             .collect();
-        Peering { names, inventory_len, cells }
+        Peering {
+            names,
+            inventory_len,
+            cells,
+        }
     }
 }
 
@@ -339,20 +393,27 @@ fn cell_color(c: &PeeringCell) -> Rgb3 {
 
 fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
     let n = peering.names.len().max(1);
-    let small = Style { weight: Weight::Regular, size: 6.0, color: palette::TEXT };
+    let small = Style {
+        weight: Weight::Regular,
+        size: 6.0,
+        color: palette::TEXT,
+    };
     let named = n <= 30;
     let label_w = if named { 118.0 } else { 22.0 };
     let cell = ((CONTENT_W - label_w) / n as f32).min(20.0);
     let header_h = 18.0;
     // Legend, note and matrix stay on one page.
     layout.ensure((48.0 + header_h + cell * n as f32).min(BOTTOM - TOP));
-    legend(layout, &[
-        (palette::ACCENT, "credential + gateway".to_string()),
-        (palette::BLUE, "credential".to_string()),
-        (Rgb3(0.35, 0.7, 0.62), "gateway".to_string()),
-        (palette::WARN, "asymmetric (lower-right mark)".to_string()),
-        (palette::BAD, "orphaned target (upper-left mark)".to_string()),
-    ]);
+    legend(
+        layout,
+        &[
+            (palette::ACCENT, "credential + gateway".to_string()),
+            (palette::BLUE, "credential".to_string()),
+            (Rgb3(0.35, 0.7, 0.62), "gateway".to_string()),
+            (palette::WARN, "asymmetric (lower-right mark)".to_string()),
+            (palette::BAD, "orphaned target (upper-left mark)".to_string()),
+        ],
+    );
     layout.paragraph(
         "Rows are holders, columns are targets; numbers are the # column of the inventory table.",
         Style::SMALL,
@@ -362,7 +423,13 @@ fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
     let top = layout.y();
     let x0 = LEFT + label_w;
     let y0 = top + header_h;
-    let every = if cell >= 9.0 { 1 } else if cell >= 4.5 { 5 } else { 10 };
+    let every = if cell >= 9.0 {
+        1
+    } else if cell >= 4.5 {
+        5
+    } else {
+        10
+    };
     for (i, name) in peering.names.iter().enumerate() {
         let num = (i + 1).to_string();
         let show = (i + 1) % every == 0 || every == 1 || i == 0;
@@ -371,7 +438,11 @@ fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
             let x = x0 + i as f32 * cell + cell / 2.0 - w / 2.0;
             layout.text(x, y0 - 4.0, small.colored(palette::MUTED), &num);
             let label = format!("{num} {name}");
-            let label = if named && layout.width(small, &label) <= label_w - 4.0 { label } else { num };
+            let label = if named && layout.width(small, &label) <= label_w - 4.0 {
+                label
+            } else {
+                num
+            };
             let y = y0 + i as f32 * cell + cell / 2.0 + small.size * 0.35;
             layout.text(LEFT, y, small, &label);
         }
@@ -385,7 +456,13 @@ fn peering_matrix(layout: &mut Layout<'_>, peering: &Peering<'_>) {
     for ((h, t), c) in &peering.cells {
         let (x, y) = (x0 + *t as f32 * cell, y0 + *h as f32 * cell);
         let inset = if cell >= 6.0 { 0.5 } else { 0.0 };
-        layout.fill_rect(x + inset, y + inset, cell - 2.0 * inset, cell - 2.0 * inset, cell_color(c));
+        layout.fill_rect(
+            x + inset,
+            y + inset,
+            cell - 2.0 * inset,
+            cell - 2.0 * inset,
+            cell_color(c),
+        );
         let mark = cell * 0.45;
         if c.asymmetric {
             layout.fill_rect(x + cell - mark, y + cell - mark, mark, mark, palette::WARN);
@@ -424,7 +501,13 @@ fn peering_list(layout: &mut Layout<'_>, peering: &Peering<'_>) {
     let rows = by_holder
         .iter()
         .map(|(h, targets)| {
-            let pick = |f: &dyn Fn(&PeeringCell) -> bool| targets.iter().filter(|(_, c)| f(c)).map(|(t, _)| *t).collect::<Vec<_>>();
+            let pick = |f: &dyn Fn(&PeeringCell) -> bool| {
+                targets
+                    .iter()
+                    .filter(|(_, c)| f(c))
+                    .map(|(t, _)| *t)
+                    .collect::<Vec<_>>()
+            };
             vec![
                 Cell::bold(name(*h)),
                 Cell::plain(set(pick(&|c| c.credential && c.gateway))),

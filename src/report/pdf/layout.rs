@@ -74,11 +74,23 @@ pub(super) struct Style {
 
 impl Style {
     /// Body text.
-    pub const BODY: Style = Style { weight: Weight::Regular, size: 9.5, color: palette::TEXT };
+    pub const BODY: Style = Style {
+        weight: Weight::Regular,
+        size: 9.5,
+        color: palette::TEXT,
+    };
     /// Small print: notes, captions.
-    pub const SMALL: Style = Style { weight: Weight::Regular, size: 7.5, color: palette::MUTED };
+    pub const SMALL: Style = Style {
+        weight: Weight::Regular,
+        size: 7.5,
+        color: palette::MUTED,
+    };
     /// Bold body text.
-    pub const STRONG: Style = Style { weight: Weight::Bold, size: 9.5, color: palette::TEXT };
+    pub const STRONG: Style = Style {
+        weight: Weight::Bold,
+        size: 9.5,
+        color: palette::TEXT,
+    };
 
     /// The same style in another colour.
     pub fn colored(self, color: Rgb3) -> Style {
@@ -114,7 +126,10 @@ pub(super) struct Column {
 /// Builds a column list from `(title, share)` pairs.
 pub(super) fn columns(spec: &[(&str, f32)]) -> Vec<Column> {
     spec.iter()
-        .map(|(title, share)| Column { title: (*title).to_string(), share: *share })
+        .map(|(title, share)| Column {
+            title: (*title).to_string(),
+            share: *share,
+        })
         .collect()
 }
 
@@ -132,15 +147,27 @@ pub(super) struct Cell {
 impl Cell {
     /// Regular text.
     pub fn plain(text: impl Into<String>) -> Cell {
-        Cell { text: text.into(), weight: Weight::Regular, color: palette::TEXT }
+        Cell {
+            text: text.into(),
+            weight: Weight::Regular,
+            color: palette::TEXT,
+        }
     }
     /// Bold text.
     pub fn bold(text: impl Into<String>) -> Cell {
-        Cell { text: text.into(), weight: Weight::Bold, color: palette::TEXT }
+        Cell {
+            text: text.into(),
+            weight: Weight::Bold,
+            color: palette::TEXT,
+        }
     }
     /// Bold coloured text (statuses, severities).
     pub fn flag(text: impl Into<String>, color: Rgb3) -> Cell {
-        Cell { text: text.into(), weight: Weight::Bold, color }
+        Cell {
+            text: text.into(),
+            weight: Weight::Bold,
+            color,
+        }
     }
 }
 
@@ -176,7 +203,13 @@ pub(super) struct Layout<'f> {
 impl<'f> Layout<'f> {
     /// An empty document with its first page started.
     pub fn new(fonts: &'f Fonts) -> Layout<'f> {
-        Layout { fonts, done: Vec::new(), current: Vec::new(), y: TOP, toc: Vec::new() }
+        Layout {
+            fonts,
+            done: Vec::new(),
+            current: Vec::new(),
+            y: TOP,
+            toc: Vec::new(),
+        }
     }
 
     /// Zero-based index of the current page.
@@ -261,8 +294,16 @@ impl<'f> Layout<'f> {
             title: title.to_string(),
             page: self.page_index(),
         });
-        let style = Style { weight: Weight::Bold, size: 16.0, color: palette::ACCENT };
-        let heading = format!("{number}  {title}");
+        let style = Style {
+            weight: Weight::Bold,
+            size: 16.0,
+            color: palette::ACCENT,
+        };
+        let heading = if number.chars().all(char::is_alphabetic) {
+            format!("Appendix {number}: {title}")
+        } else {
+            format!("{number}  {title}")
+        };
         for line in self.wrap(&heading, style.weight, style.size, CONTENT_W) {
             let lh = style.line_height();
             self.text(LEFT, self.y + style.size, style, &line);
@@ -275,7 +316,11 @@ impl<'f> Layout<'f> {
 
     /// A level-2 heading, kept on the same page as the `keep` points that follow it.
     pub fn subheading(&mut self, title: &str, keep: f32) {
-        let style = Style { weight: Weight::Bold, size: 11.5, color: palette::ACCENT };
+        let style = Style {
+            weight: Weight::Bold,
+            size: 11.5,
+            color: palette::ACCENT,
+        };
         let lines = self.wrap(title, style.weight, style.size, CONTENT_W);
         let lh = style.line_height();
         self.y += 6.0;
@@ -316,8 +361,16 @@ impl<'f> Layout<'f> {
 
     /// A caption line above a table or chart.
     fn caption(&mut self, caption: &str, continued: bool) {
-        let style = Style { weight: Weight::Bold, size: 8.5, color: palette::MUTED };
-        let text = if continued { format!("{caption} (continued)") } else { caption.to_string() };
+        let style = Style {
+            weight: Weight::Bold,
+            size: 8.5,
+            color: palette::MUTED,
+        };
+        let text = if continued {
+            format!("{caption} (continued)")
+        } else {
+            caption.to_string()
+        };
         for line in self.wrap(&text, style.weight, style.size, CONTENT_W) {
             self.text(LEFT, self.y + style.size, style, &line);
             self.y += style.line_height();
@@ -327,8 +380,17 @@ impl<'f> Layout<'f> {
 
     /// Lays out a table, repeating the caption and header row on every page it spans.
     pub fn table(&mut self, table: &Table) {
-        let total: f32 = table.columns.iter().map(|c| c.share.max(0.0)).sum::<f32>().max(f32::MIN_POSITIVE);
-        let widths: Vec<f32> = table.columns.iter().map(|c| c.share.max(0.0) / total * CONTENT_W).collect();
+        let total: f32 = table
+            .columns
+            .iter()
+            .map(|c| c.share.max(0.0))
+            .sum::<f32>()
+            .max(f32::MIN_POSITIVE);
+        let widths: Vec<f32> = table
+            .columns
+            .iter()
+            .map(|c| c.share.max(0.0) / total * CONTENT_W)
+            .collect();
         let pad = 2.6;
         let size = table.size;
         let lh = size * 1.3;
@@ -400,7 +462,11 @@ impl<'f> Layout<'f> {
     #[allow(clippy::too_many_arguments)]
     fn header_row(&mut self, widths: &[f32], lines: &[Vec<String>], h: f32, pad: f32, lh: f32, size: f32) {
         self.fill_rect(LEFT, self.y, CONTENT_W, h, palette::ACCENT);
-        let style = Style { weight: Weight::Bold, size, color: palette::WHITE };
+        let style = Style {
+            weight: Weight::Bold,
+            size,
+            color: palette::WHITE,
+        };
         let mut x = LEFT;
         for (w, cell) in widths.iter().zip(lines) {
             for (k, line) in cell.iter().enumerate() {
@@ -429,7 +495,11 @@ impl<'f> Layout<'f> {
         }
         let mut x = LEFT;
         for ((cell, cell_lines), w) in row.iter().zip(lines).zip(widths) {
-            let style = Style { weight: cell.weight, size, color: cell.color };
+            let style = Style {
+                weight: cell.weight,
+                size,
+                color: cell.color,
+            };
             for (k, line) in cell_lines.iter().enumerate().skip(from).take(to - from) {
                 self.text(x + pad, self.y + pad + (k - from) as f32 * lh + size, style, line);
             }
@@ -452,10 +522,19 @@ pub(super) fn push_text(ops: &mut Vec<Op>, fonts: &Fonts, x: f32, baseline: f32,
     }
     ops.extend([
         Op::StartTextSection,
-        Op::SetFont { font: fonts.handle(style.weight), size: Pt(style.size) },
-        Op::SetFillColor { col: style.color.color() },
-        Op::SetTextCursor { pos: point(x, baseline) },
-        Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+        Op::SetFont {
+            font: fonts.handle(style.weight),
+            size: Pt(style.size),
+        },
+        Op::SetFillColor {
+            col: style.color.color(),
+        },
+        Op::SetTextCursor {
+            pos: point(x, baseline),
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        },
         Op::EndTextSection,
     ]);
 }
@@ -475,8 +554,14 @@ pub(super) fn push_line(ops: &mut Vec<Op>, from: (f32, f32), to: (f32, f32), col
     ops.push(Op::DrawLine {
         line: Line {
             points: vec![
-                LinePoint { p: point(from.0, from.1), bezier: false },
-                LinePoint { p: point(to.0, to.1), bezier: false },
+                LinePoint {
+                    p: point(from.0, from.1),
+                    bezier: false,
+                },
+                LinePoint {
+                    p: point(to.0, to.1),
+                    bezier: false,
+                },
             ],
             is_closed: false,
         },
@@ -485,7 +570,10 @@ pub(super) fn push_line(ops: &mut Vec<Op>, from: (f32, f32), to: (f32, f32), col
 
 /// A point given from the top-left corner, in PDF coordinates.
 fn point(x: f32, y_from_top: f32) -> Point {
-    Point { x: Pt(x), y: Pt(PAGE_H - y_from_top) }
+    Point {
+        x: Pt(x),
+        y: Pt(PAGE_H - y_from_top),
+    }
 }
 
 /// Greedy word wrap with measured glyph widths. `\n` starts a new line; a word wider than the

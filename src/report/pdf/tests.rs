@@ -14,7 +14,10 @@ const AS_OF: &str = "2026-12-01T00:00:00Z";
 const UNICODE: &str = "Zürich – naïve façade ✓ →";
 
 fn rref(seq: u64) -> RecordRef {
-    RecordRef { seq, hash: sha256(&seq.to_be_bytes()) }
+    RecordRef {
+        seq,
+        hash: sha256(&seq.to_be_bytes()),
+    }
 }
 
 fn cluster_name(i: usize) -> String {
@@ -90,7 +93,10 @@ pub(super) fn sample_report(n: usize) -> Report {
     findings.sort();
     let by_sev = Severity::ALL
         .iter()
-        .map(|s| SeverityCount { severity: *s, count: findings.iter().filter(|f| f.severity == *s).count() as u64 })
+        .map(|s| SeverityCount {
+            severity: *s,
+            count: findings.iter().filter(|f| f.severity == *s).count() as u64,
+        })
         .collect();
     let mut peering = Vec::new();
     for (i, c) in clusters.iter().enumerate() {
@@ -139,7 +145,9 @@ pub(super) fn sample_report(n: usize) -> Report {
                 CertificateRow {
                     cluster: c.clone(),
                     role: "root".into(),
-                    subject: format!("CN=Acme Mesh Root CA {UNICODE}, O=Acme Corp, OU=Platform Security, L=Zürich, C=CH"),
+                    subject: format!(
+                        "CN=Acme Mesh Root CA {UNICODE}, O=Acme Corp, OU=Platform Security, L=Zürich, C=CH"
+                    ),
                     issuer: "CN=Acme Mesh Root CA, O=Acme Corp".into(),
                     serial: format!("{:040x}", i * 104729),
                     key: "RSA 4096".into(),
@@ -148,7 +156,11 @@ pub(super) fn sample_report(n: usize) -> Report {
                     not_after: "2031-01-01T00:00:00Z".into(),
                     days_left: 1492,
                     chain_status: "valid".into(),
-                    rotation_state: if i % 7 == 0 { "rotation in progress (2 roots)".into() } else { "current".into() },
+                    rotation_state: if i % 7 == 0 {
+                        "rotation in progress (2 roots)".into()
+                    } else {
+                        "current".into()
+                    },
                     fingerprint: sha256(format!("root{i}").as_bytes()).to_hex(),
                     evidence: vec![rref(i as u64 * 2 + 1000)],
                 },
@@ -163,7 +175,11 @@ pub(super) fn sample_report(n: usize) -> Report {
                     not_before: "2025-06-01T00:00:00Z".into(),
                     not_after: not_after.to_rfc3339(),
                     days_left,
-                    chain_status: if days_left < 0 { "expired".into() } else { "valid".into() },
+                    chain_status: if days_left < 0 {
+                        "expired".into()
+                    } else {
+                        "valid".into()
+                    },
                     rotation_state: "current".into(),
                     fingerprint: sha256(format!("int{i}").as_bytes()).to_hex(),
                     evidence: vec![rref(i as u64 * 2 + 1001)],
@@ -187,7 +203,8 @@ pub(super) fn sample_report(n: usize) -> Report {
             evidence: p.evidence.clone(),
         })
         .collect();
-    let control = |fw: &str, id: &str, title: &str, status: ControlStatus, fs: Vec<Finding>| ControlResult {
+    let control = |fw: &str, id: &str, title: &str, status: ControlStatus, fs: Vec<Finding>| {
+        ControlResult {
         framework: fw.into(),
         id: id.into(),
         title: title.into(),
@@ -201,19 +218,64 @@ pub(super) fn sample_report(n: usize) -> Report {
         scope_note: (fw == "pci-dss").then(|| "Applied to the service mesh by analogy: the mesh CA is treated as a cryptographic key-management system.".into()),
         checks: vec!["CERT-001".into(), "CERT-004".into(), "TOKEN-002".into()],
         findings: fs,
+    }
     };
-    let high: Vec<Finding> = findings.iter().filter(|f| f.severity <= Severity::High).cloned().collect();
-    let certs: Vec<Finding> = findings.iter().filter(|f| f.check.starts_with("CERT")).cloned().collect();
+    let high: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.severity <= Severity::High)
+        .cloned()
+        .collect();
+    let certs: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.check.starts_with("CERT"))
+        .cloned()
+        .collect();
     let controls = vec![
-        control("soc2", "CC6.1", "Logical access security over protected information assets", ControlStatus::NotSatisfied, high),
-        control("soc2", "CC6.6", "Boundary protection against threats from outside", ControlStatus::Satisfied, vec![]),
-        control("soc2", "CC7.2", "Monitoring of system components for anomalies", ControlStatus::NotEvaluated, vec![]),
-        control("pci-dss", "3.6.1", "Cryptographic key-management procedures", ControlStatus::NotSatisfied, certs),
-        control("dora", "Art. 9(4)(c)", "ICT security: strong authentication and key management", ControlStatus::Satisfied, vec![]),
+        control(
+            "soc2",
+            "CC6.1",
+            "Logical access security over protected information assets",
+            ControlStatus::NotSatisfied,
+            high,
+        ),
+        control(
+            "soc2",
+            "CC6.6",
+            "Boundary protection against threats from outside",
+            ControlStatus::Satisfied,
+            vec![],
+        ),
+        control(
+            "soc2",
+            "CC7.2",
+            "Monitoring of system components for anomalies",
+            ControlStatus::NotEvaluated,
+            vec![],
+        ),
+        control(
+            "pci-dss",
+            "3.6.1",
+            "Cryptographic key-management procedures",
+            ControlStatus::NotSatisfied,
+            certs,
+        ),
+        control(
+            "dora",
+            "Art. 9(4)(c)",
+            "ICT security: strong authentication and key management",
+            ControlStatus::Satisfied,
+            vec![],
+        ),
     ];
     let sat = controls.iter().filter(|c| c.status == ControlStatus::Satisfied).count() as u64;
-    let not = controls.iter().filter(|c| c.status == ControlStatus::NotSatisfied).count() as u64;
-    let ne = controls.iter().filter(|c| c.status == ControlStatus::NotEvaluated).count() as u64;
+    let not = controls
+        .iter()
+        .filter(|c| c.status == ControlStatus::NotSatisfied)
+        .count() as u64;
+    let ne = controls
+        .iter()
+        .filter(|c| c.status == ControlStatus::NotEvaluated)
+        .count() as u64;
     Report {
         schema: SCHEMA.into(),
         title: "SOC 2, PCI DSS and DORA — mesh trust evidence, Acme Corp (Zürich)".into(),
@@ -334,9 +396,18 @@ fn pdftotext(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
     std::fs::write(&path, pdf).unwrap();
-    match Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output() {
+    match Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
         Ok(out) => {
-            assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "pdftotext failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             Some(String::from_utf8(out.stdout).unwrap())
         }
         Err(e) => {
@@ -405,7 +476,10 @@ fn same_document_gives_identical_bytes_in_one_process() {
 #[test]
 fn render_into_file_named_by_env() {
     if let Ok(path) = std::env::var("MESHPROOF_PDF_TEST_OUT") {
-        let n = std::env::var("MESHPROOF_PDF_TEST_CLUSTERS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
+        let n = std::env::var("MESHPROOF_PDF_TEST_CLUSTERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(6);
         std::fs::write(path, render(&sample_report(n)).unwrap()).unwrap();
     }
 }
@@ -418,7 +492,11 @@ fn same_document_gives_identical_bytes_across_processes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("child.pdf");
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "report::pdf::tests::render_into_file_named_by_env", "--test-threads=1"])
+        .args([
+            "--exact",
+            "report::pdf::tests::render_into_file_named_by_env",
+            "--test-threads=1",
+        ])
         .env("MESHPROOF_PDF_TEST_OUT", &out)
         .output()
         .unwrap();
@@ -450,7 +528,10 @@ fn two_hundred_clusters_render_small_and_fast_with_list_fallback() {
 fn sixty_clusters_draw_a_scaled_matrix() {
     let pdf = render(&sample_report(60)).unwrap();
     let Some(text) = pdftotext(&pdf) else { return };
-    assert!(!flat(&text).contains("The mesh has"), "60 clusters should still get a matrix");
+    assert!(
+        !flat(&text).contains("The mesh has"),
+        "60 clusters should still get a matrix"
+    );
     assert!(text.contains("asymmetric"));
 }
 
@@ -485,7 +566,10 @@ fn empty_document_renders() {
     let pdf = render(&report).unwrap();
     let Some(text) = pdftotext(&pdf) else { return };
     assert!(text.contains("None recorded"));
-    assert!(flat(&text).contains("Inconsistent document"), "summary counts no longer match");
+    assert!(
+        flat(&text).contains("Inconsistent document"),
+        "summary counts no longer match"
+    );
 }
 
 #[test]

@@ -70,7 +70,6 @@ pub(super) struct Texts {
 impl Texts {
     /// Parses the compiled-in template.
     pub fn load() -> Result<Texts, RenderError> {
-        toml::from_str(SECTIONS_TOML)
-            .map_err(|e| pdf_error(format!("report-templates/pdf/sections.toml: {e}")))
+        toml::from_str(SECTIONS_TOML).map_err(|e| pdf_error(format!("report-templates/pdf/sections.toml: {e}")))
     }
 }
