@@ -360,8 +360,8 @@ fn who_added(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
     let caption = format!("Clusters and who added them ({} rows)", rows.len());
     let cols = columns(&[
         ("Cluster", 2.0),
-        ("Added at", 1.7),
-        ("Who", 2.6),
+        ("Added at", 2.35),
+        ("Who", 2.3),
         ("Trust domain (source)", 2.2),
         ("Method", 1.8),
         ("Evidence", 2.6),
@@ -504,9 +504,9 @@ fn credentials(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
     let caption = format!("Remote-secret credentials ({} rows)", rows.len());
     let cols = columns(&[
         ("Holder → target", 2.4),
-        ("Identity", 2.2),
+        ("Identity", 2.0),
         ("Token", 0.9),
-        ("Issued / expires / age", 2.6),
+        ("Issued / expires / age", 2.9),
         ("TLS", 1.4),
         ("Evidence", 2.6),
     ]);
@@ -697,10 +697,10 @@ fn timeline(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
         .collect::<Vec<_>>();
     let caption = format!("Trust-relevant changes ({} rows)", rows.len());
     let cols = columns(&[
-        ("Time", 1.7),
+        ("Time", 2.4),
         ("Cluster / source", 1.8),
         ("Action / outcome", 1.9),
-        ("Subject / detail", 3.4),
+        ("Subject / detail", 3.1),
         ("Actor", 1.8),
         ("Evidence", 2.5),
     ]);
