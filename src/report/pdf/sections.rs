@@ -490,7 +490,7 @@ fn credentials(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
                 Cell::plain(format!(
                     "issued {}\nexpires {}\n{age}",
                     opt(c.issued.as_deref()),
-                    opt(c.expires.as_deref())
+                    c.expires.as_deref().unwrap_or("never (no expiry)")
                 )),
                 if c.insecure_tls {
                     Cell::flag("insecure (skips verification or no CA data)", palette::BAD)
