@@ -228,7 +228,7 @@ fn audit_line(i: usize) -> String {
         31..=45 => ("list", "configmaps", "kube-system"),
         _ => ("watch", "endpoints", "default"),
     };
-    let stage = if i % 2 == 0 {
+    let stage = if i.is_multiple_of(2) {
         "RequestReceived"
     } else {
         "ResponseComplete"
