@@ -10,6 +10,7 @@ pub mod commands;
 pub mod exit;
 pub mod output;
 pub mod settings;
+pub mod waiver_file;
 
 use std::io::IsTerminal as _;
 

@@ -12,7 +12,7 @@ use crate::cli::args::CollectArgs;
 use crate::cli::output::{self, Format};
 use crate::collect::git_history::{self, GitOptions};
 use crate::collect::kube_dump;
-use crate::model::{Timestamp, kinds};
+use crate::model::{Observation, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
 pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow::Result<ExitStatus> {
@@ -27,6 +27,11 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
         None => Vec::new(),
     };
     let mut repos = git_sources(&args)?;
+    let waiver_file = args
+        .waivers
+        .as_deref()
+        .map(crate::cli::waiver_file::load)
+        .transpose()?;
     let key = key_path(store_path, args.key.as_deref());
     let signer = Signer::load_or_create(&key).context("loading the signing key")?;
     let mut store =
@@ -52,6 +57,9 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
             "path_globs": repo.options.path_globs,
         }));
     }
+    if let Some(w) = &waiver_file {
+        sources.push(json!({"type": "waivers", "file": w.file, "sha256": w.sha256, "waivers": w.waivers.len()}));
+    }
     let info = json!({"sources": sources, "max_file_size": args.max_file_size});
     let mut scan = store.begin_scan(at, info)?;
     let summary = match &args.from {
@@ -71,6 +79,14 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
         let collected = git_history::collect(&repo.path, &repo.options, repo.since.as_deref(), &mut scan)
             .with_context(|| format!("collecting git history from {}", repo.path.display()))?;
         git.push(collected);
+    }
+    if let Some(w) = &waiver_file {
+        scan.add(Observation {
+            source: "waivers".into(),
+            kind: kinds::WAIVER_FILE,
+            subject: format!("waivers/{}", w.file),
+            body: serde_json::to_value(w)?,
+        })?;
     }
     let finished = scan.finish(&signer)?;
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
