@@ -31,6 +31,7 @@ const EXAMPLES: &str = "Examples:
 
 /// Options accepted before or after any subcommand.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The evidence store (an SQLite file).
     #[arg(long, global = true, env = "MESHPROOF_STORE", default_value = "meshproof.db")]

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::audit_log::{AuditLog, is_audit_event};
 use super::document::{Documents, read_documents};
 use super::{redact, selection};
-use crate::model::{Observation, RecordSink, SinkError, kinds};
+use crate::model::{Observation, Prepared, RecordSink, SinkError, kinds};
 
 /// Collection options.
 #[derive(Debug, Clone)]
@@ -143,23 +143,84 @@ pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Resu
     if clusters.is_empty() {
         return Err(Error::NoClusters(dir.to_path_buf()));
     }
-    for (cluster, path) in clusters {
-        let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
-        let mut c = ClusterCollection {
-            cluster: cluster.clone(),
-            root: &path,
-            entries: BTreeMap::new(),
-            skipped: BTreeMap::new(),
-            duplicates: 0,
-            ignored: Vec::new(),
-            gaps: Vec::new(),
-            audit: AuditLog::default(),
-            files: 0,
-        };
-        c.walk(&path, options);
-        summary.clusters.push(c.emit(sink)?);
-    }
+    collect_clusters(&clusters, options, sink, &mut summary)?;
     Ok(summary)
+}
+
+/// A sink that canonicalizes and hashes on the worker thread that collects a cluster.
+struct Preparing(Vec<Prepared>);
+
+impl RecordSink for Preparing {
+    fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
+        self.0.push(Prepared::new(observation));
+        Ok(())
+    }
+}
+
+fn collect_cluster(cluster: &str, path: &Path, options: &Options) -> (ClusterSummary, Vec<Prepared>) {
+    let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
+    let mut c = ClusterCollection {
+        cluster: cluster.to_string(),
+        root: path,
+        entries: BTreeMap::new(),
+        skipped: BTreeMap::new(),
+        duplicates: 0,
+        ignored: Vec::new(),
+        gaps: Vec::new(),
+        audit: AuditLog::default(),
+        files: 0,
+    };
+    c.walk(path, options);
+    let mut prepared = Preparing(Vec::new());
+    // `Preparing` never fails.
+    let summary = c.emit(&mut prepared).unwrap_or_default();
+    (summary, prepared.0)
+}
+
+/// Reads, parses, redacts and hashes clusters on worker threads; hands them to the sink on this
+/// thread in cluster-name order, so the records do not depend on scheduling.
+fn collect_clusters(
+    clusters: &[(String, PathBuf)],
+    options: &Options,
+    sink: &mut dyn RecordSink,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, clusters.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, ClusterSummary, Vec<Prepared>)>(workers);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((cluster, path)) = clusters.get(i) else { break };
+                    let (s, prepared) = collect_cluster(cluster, path, options);
+                    if tx.send((i, s, prepared)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: BTreeMap<usize, (ClusterSummary, Vec<Prepared>)> = BTreeMap::new();
+        let mut emit_next = 0usize;
+        for (i, s, prepared) in rx {
+            waiting.insert(i, (s, prepared));
+            while let Some((s, prepared)) = waiting.remove(&emit_next) {
+                sink.declare_cluster(&s.cluster)?;
+                for p in prepared {
+                    sink.observe_prepared(p)?;
+                }
+                summary.clusters.push(s);
+                emit_next += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

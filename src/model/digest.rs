@@ -22,7 +22,18 @@ impl Digest {
 
     /// Lower-case hex, 64 characters.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        let mut out = Vec::with_capacity(64);
+        self.write_hex(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the lower-case hex form to `out`.
+    pub fn write_hex(&self, out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in self.0 {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        }
     }
 
     /// Builds a digest from a 32-byte slice; `None` for any other length.

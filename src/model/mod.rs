@@ -11,10 +11,10 @@ mod observation;
 mod record;
 mod time;
 
-pub use canonical_json::{to_canonical_vec, write_canonical};
+pub use canonical_json::{to_canonical_vec, write_canonical, write_canonical_str};
 pub use digest::{Digest, DigestParseError, sha256};
 pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef};
 pub use finding::{Finding, Severity, SeverityParseError, WaiverStatus};
-pub use observation::{Observation, RecordSink, SinkError, kinds};
-pub use record::{EvidenceRecord, RecordHeader};
+pub use observation::{Observation, Prepared, RecordSink, SinkError, kinds};
+pub use record::{EvidenceRecord, HeaderFields, RecordHeader};
 pub use time::{Timestamp, TimestampParseError};

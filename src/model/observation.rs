@@ -52,6 +52,31 @@ pub struct Observation {
     pub body: Value,
 }
 
+/// An observation whose body is already canonicalized and hashed (by a collector's worker
+/// thread), so the sink's single writer thread does not redo that work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The observation.
+    pub observation: Observation,
+    /// Canonical JSON of its body.
+    pub canonical: Vec<u8>,
+    /// SHA-256 of `canonical`.
+    pub hash: super::Digest,
+}
+
+impl Prepared {
+    /// Canonicalizes and hashes `observation`'s body.
+    pub fn new(observation: Observation) -> Prepared {
+        let canonical = super::to_canonical_vec(&observation.body);
+        let hash = super::sha256(&canonical);
+        Prepared {
+            observation,
+            canonical,
+            hash,
+        }
+    }
+}
+
 /// A sink could not take an observation (the store failed underneath).
 #[derive(Debug, thiserror::Error)]
 #[error("evidence sink failed: {message}")]
@@ -67,6 +92,19 @@ pub struct SinkError {
 pub trait RecordSink {
     /// Takes one observation.
     fn observe(&mut self, observation: Observation) -> Result<(), SinkError>;
+
+    /// Takes an observation whose body is already canonicalized and hashed.
+    fn observe_prepared(&mut self, prepared: Prepared) -> Result<(), SinkError> {
+        self.observe(prepared.observation)
+    }
+
+    /// Declares that this collection covers `cluster`: its objects not observed now are gone.
+    /// Objects of clusters a scan does not cover carry forward from the previous scan. Observing
+    /// any object of a cluster declares it too; a collector calls this for clusters it tried
+    /// but could not read (so their old objects do not pass for current).
+    fn declare_cluster(&mut self, _cluster: &str) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 impl RecordSink for Vec<Observation> {

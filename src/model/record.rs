@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Digest, to_canonical_vec};
+use super::Digest;
+use super::canonical_json::write_canonical_str;
 
 /// The hashed fields of a record, in the exact form that goes into the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,26 +32,95 @@ impl RecordHeader {
     /// Canonical bytes of the header: RFC 8785 JSON of
     /// `{"body","collected_at","kind","scan","seq","source","subject","v"}`.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        to_canonical_vec(&json!({
-            "v": HEADER_VERSION,
-            "seq": self.seq,
-            "scan": self.scan,
-            "collected_at": self.collected_at,
-            "source": self.source,
-            "kind": self.kind,
-            "subject": self.subject,
-            "body": self.body_hash.to_hex(),
-        }))
+        let mut out = Vec::with_capacity(160 + self.subject.len());
+        write_header(
+            &mut out,
+            &HeaderFields {
+                seq: self.seq,
+                scan: self.scan,
+                collected_at: &self.collected_at,
+                source: &self.source,
+                kind: &self.kind,
+                subject: &self.subject,
+                body_hash: &self.body_hash,
+            },
+        );
+        out
     }
 
     /// Record hash = SHA-256(previous record hash ‖ canonical header).
     pub fn chain_hash(&self, prev: &Digest) -> Digest {
+        let mut buf = Vec::with_capacity(160 + self.subject.len());
+        HeaderFields {
+            seq: self.seq,
+            scan: self.scan,
+            collected_at: &self.collected_at,
+            source: &self.source,
+            kind: &self.kind,
+            subject: &self.subject,
+            body_hash: &self.body_hash,
+        }
+        .chain_hash(prev, &mut buf)
+    }
+}
+
+/// Borrowed header fields: hashing without building a [`RecordHeader`] (the writer's and the
+/// verifier's hot path).
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderFields<'a> {
+    /// Sequence number.
+    pub seq: u64,
+    /// Scan number.
+    pub scan: u64,
+    /// RFC 3339 collection time.
+    pub collected_at: &'a str,
+    /// Source.
+    pub source: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+    /// Subject.
+    pub subject: &'a str,
+    /// Body hash.
+    pub body_hash: &'a Digest,
+}
+
+impl HeaderFields<'_> {
+    /// Record hash = SHA-256(previous record hash ‖ canonical header); `buf` is scratch space.
+    pub fn chain_hash(&self, prev: &Digest, buf: &mut Vec<u8>) -> Digest {
         use sha2::Digest as _;
+        buf.clear();
+        write_header(buf, self);
         let mut h = sha2::Sha256::new();
         h.update(prev.as_bytes());
-        h.update(self.canonical_bytes());
+        h.update(&buf[..]);
         Digest(h.finalize().into())
     }
+}
+
+/// Writes the canonical header. Keys in RFC 8785 order: body, collected_at, kind, scan, seq,
+/// source, subject, v (all ASCII, so UTF-16 order equals byte order).
+fn write_header(out: &mut Vec<u8>, f: &HeaderFields<'_>) {
+    out.extend_from_slice(b"{\"body\":\"");
+    f.body_hash.write_hex(out);
+    out.extend_from_slice(b"\",\"collected_at\":");
+    write_canonical_str(f.collected_at, out);
+    out.extend_from_slice(b",\"kind\":");
+    write_canonical_str(f.kind, out);
+    out.extend_from_slice(b",\"scan\":");
+    out.extend_from_slice(itoa(f.scan).as_bytes());
+    out.extend_from_slice(b",\"seq\":");
+    out.extend_from_slice(itoa(f.seq).as_bytes());
+    out.extend_from_slice(b",\"source\":");
+    write_canonical_str(f.source, out);
+    out.extend_from_slice(b",\"subject\":");
+    write_canonical_str(f.subject, out);
+    out.extend_from_slice(b",\"v\":");
+    out.extend_from_slice(itoa(HEADER_VERSION).as_bytes());
+    out.push(b'}');
+}
+
+fn itoa(n: u64) -> String {
+    n.to_string()
 }
 
 /// A record as read back from the store.
@@ -72,5 +142,32 @@ impl EvidenceRecord {
     /// A short reference an answer can cite: `#seq` and the record hash.
     pub fn reference(&self) -> Value {
         json!({"seq": self.header.seq, "hash": self.hash.to_hex()})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{sha256, to_canonical_vec};
+
+    #[test]
+    fn fast_header_equals_canonical_json_of_the_same_fields() {
+        let h = RecordHeader {
+            seq: 42,
+            scan: 3,
+            collected_at: "2026-12-01T00:00:00Z".into(),
+            source: "k8s/eu-west-1".into(),
+            kind: "k8s.object".into(),
+            subject: "eu-west-1/istio-system/Secret/cacerts \"q\" \u{1}".into(),
+            body_hash: sha256(b"body"),
+        };
+        let reference = to_canonical_vec(&json!({
+            "v": HEADER_VERSION, "seq": h.seq, "scan": h.scan, "collected_at": h.collected_at,
+            "source": h.source, "kind": h.kind, "subject": h.subject, "body": h.body_hash.to_hex(),
+        }));
+        assert_eq!(h.canonical_bytes(), reference);
+        let mut prev = [0u8; 32].to_vec();
+        prev.extend_from_slice(&reference);
+        assert_eq!(h.chain_hash(&Digest([0; 32])), sha256(&prev));
     }
 }

@@ -141,7 +141,6 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_scan_kind ON records(scan, kind);
 CREATE INDEX IF NOT EXISTS records_kind_subject ON records(kind, subject, seq);
-CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
 CREATE INDEX IF NOT EXISTS records_hash ON records(hash);
 ";
 

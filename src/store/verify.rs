@@ -12,14 +12,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::merkle::Frontier;
 use super::note::{NoteVerifier, verify_checkpoint};
 use super::{Error, GENESIS, Result, Store, sibling};
-use crate::model::{Digest, RecordHeader, kinds, sha256};
+use crate::model::{Digest, HeaderFields, kinds, sha256};
 
 /// What `verify` checks against beyond the store itself.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +78,8 @@ struct BodyPass {
     bodies: u64,
     bytes: u64,
     bad: Vec<(Digest, String)>,
+    /// The first record whose body is not in the store.
+    first_missing: Option<(u64, Vec<u8>)>,
 }
 
 fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
@@ -91,6 +93,7 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
         bodies: 0,
         bytes: 0,
         bad: Vec::new(),
+        first_missing: None,
     };
     while let Some(row) = rows.next()? {
         let stored = row.get_ref(0)?.as_blob().ok().and_then(Digest::from_slice);
@@ -107,6 +110,16 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
             _ => {}
         }
     }
+    drop(rows);
+    // Records whose body is gone: one anti-join in SQLite rather than a lookup per record.
+    out.first_missing = conn
+        .query_row(
+            "SELECT r.seq, r.body_hash FROM records r
+             WHERE NOT EXISTS (SELECT 1 FROM bodies b WHERE b.hash = r.body_hash) ORDER BY r.seq LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )
+        .optional()?;
     Ok(out)
 }
 
@@ -161,14 +174,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let mut published_record_note: Option<String> = None;
     let mut store_key: Option<NoteVerifier> = None;
     let mut started: Vec<u64> = Vec::new();
+    let mut scratch = Vec::with_capacity(256);
     let mut finished: Vec<u64> = Vec::new();
     {
         let mut stmt = store
             .conn
             .prepare(
-                "SELECT r.seq, r.scan, r.collected_at, r.source, r.kind, r.subject, r.body_hash, r.prev_hash, r.hash,
-                        EXISTS (SELECT 1 FROM bodies b WHERE b.hash = r.body_hash)
-                 FROM records r ORDER BY r.seq",
+                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash
+                 FROM records ORDER BY seq",
             )
             .map_err(sql("cannot read records"))?;
         let mut rows = stmt.query([]).map_err(sql("cannot read records"))?;
@@ -193,10 +206,11 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 );
                 break;
             }
-            let text = |i: usize| -> rusqlite::Result<String> {
+            // A non-text value cannot reproduce the hashed header: the placeholder makes it fail.
+            let text = |i: usize| -> rusqlite::Result<&str> {
                 match row.get_ref(i)? {
-                    rusqlite::types::ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
-                    other => Ok(format!("<{} value>", other.data_type())),
+                    rusqlite::types::ValueRef::Text(t) => Ok(std::str::from_utf8(t).unwrap_or("\u{fffd}")),
+                    _ => Ok("\u{fffd}"),
                 }
             };
             let digest = |i: usize| -> rusqlite::Result<Option<Digest>> {
@@ -222,14 +236,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 );
                 break;
             };
-            let header = RecordHeader {
+            let header = HeaderFields {
                 seq: seq_u,
                 scan,
                 collected_at: text(2).map_err(sql("cannot read records"))?,
                 source: text(3).map_err(sql("cannot read records"))?,
                 kind: text(4).map_err(sql("cannot read records"))?,
                 subject: text(5).map_err(sql("cannot read records"))?,
-                body_hash,
+                body_hash: &body_hash,
             };
             if prev != head {
                 set(
@@ -248,7 +262,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 );
                 break;
             }
-            let computed = header.chain_hash(&head);
+            let computed = header.chain_hash(&head, &mut scratch);
             if computed != hash {
                 set(
                     Problem {
@@ -259,18 +273,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 );
                 break;
             }
-            let has_body: bool = row.get(9).map_err(sql("cannot read records"))?;
-            if !has_body {
-                set(
-                    Problem {
-                        seq: Some(seq_u),
-                        what: format!("body {body_hash} is missing"),
-                    },
-                    &mut problem,
-                );
-                break;
-            }
-            match header.kind.as_str() {
+            match header.kind {
                 kinds::SCAN_STARTED => started.push(scan),
                 kinds::SCAN_FINISHED => finished.push(scan),
                 kinds::CHECKPOINT => {
@@ -323,6 +326,19 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         Some(Ok(pass)) => {
             report.bodies = pass.bodies;
             report.body_bytes = pass.bytes;
+            if let Some((seq, hash)) = &pass.first_missing {
+                let hash = Digest::from_slice(hash)
+                    .map(|h| h.to_hex())
+                    .unwrap_or_else(|| "of the wrong length".into());
+                let p = Problem {
+                    seq: Some(*seq),
+                    what: format!("body {hash} is missing"),
+                };
+                problem = match problem {
+                    Some(existing) if existing.seq.unwrap_or(u64::MAX) <= *seq => Some(existing),
+                    _ => Some(p),
+                };
+            }
             if let Some((bad_hash, what)) = pass.bad.first() {
                 let first_seq: Option<u64> = pass
                     .bad

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use super::merkle::Frontier;
 use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
 use crate::model::{
-    Digest, Observation, RecordHeader, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
+    Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
 };
 
 const BODY_BATCH_BYTES: usize = 32 << 20;
@@ -70,6 +70,8 @@ pub(crate) struct Chain {
     pub(crate) next_seq: u64,
     pub(crate) head: Digest,
     pub(crate) frontier: Frontier,
+    /// Scratch buffer for canonical headers.
+    pub(crate) scratch: Vec<u8>,
 }
 
 /// Appends one scan to a [`Store`]. Dropping it without [`ScanWriter::finish`] leaves the scan
@@ -85,6 +87,7 @@ pub struct ScanWriter<'a> {
     observed: HashMap<String, Digest>,
     history: HashMap<(&'static str, String), Digest>,
     pending: Vec<Pending>,
+    scope: std::collections::BTreeSet<String>,
     bodies: Vec<(Digest, Vec<u8>)>,
     body_bytes: usize,
     unchanged: u64,
@@ -136,6 +139,7 @@ impl Store {
             observed: HashMap::new(),
             history: HashMap::new(),
             pending: Vec::new(),
+            scope: std::collections::BTreeSet::new(),
             bodies: Vec::new(),
             body_bytes: 0,
             unchanged: 0,
@@ -207,6 +211,7 @@ impl Store {
                 next_seq: 0,
                 head: GENESIS,
                 frontier: Frontier::default(),
+                scratch: Vec::new(),
             });
         };
         let head = digest_col(hash, &self.path, seq, "hash")?;
@@ -221,6 +226,7 @@ impl Store {
             next_seq: seq + 1,
             head,
             frontier,
+            scratch: Vec::new(),
         })
     }
 
@@ -251,22 +257,23 @@ fn append_record(
     subject: &str,
     body_hash: Digest,
 ) -> rusqlite::Result<()> {
-    let header = RecordHeader {
-        seq: chain.next_seq,
+    let seq = chain.next_seq;
+    let hash = HeaderFields {
+        seq,
         scan,
-        collected_at: collected_at.to_string(),
-        source: source.to_string(),
-        kind: kind.to_string(),
-        subject: subject.to_string(),
-        body_hash,
-    };
-    let hash = header.chain_hash(&chain.head);
+        collected_at,
+        source,
+        kind,
+        subject,
+        body_hash: &body_hash,
+    }
+    .chain_hash(&chain.head, &mut chain.scratch);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     stmt.execute(params![
-        header.seq,
+        seq,
         scan,
         collected_at,
         source,
@@ -382,9 +389,22 @@ impl ScanWriter<'_> {
     /// Takes one observation: canonicalizes and hashes its body, and queues it unless it is an
     /// unchanged snapshot object or an already stored history record.
     pub fn add(&mut self, obs: Observation) -> Result<()> {
-        let bytes = to_canonical_vec(&obs.body);
-        let hash = sha256(&bytes);
+        self.add_prepared(Prepared::new(obs))
+    }
+
+    /// [`ScanWriter::add`] for a body already canonicalized and hashed.
+    pub fn add_prepared(&mut self, prepared: Prepared) -> Result<()> {
+        let Prepared {
+            observation: obs,
+            canonical: bytes,
+            hash,
+        } = prepared;
         if kinds::is_snapshot(obs.kind) {
+            if let Some(cluster) = obs.subject.split('/').next()
+                && !self.scope.contains(cluster)
+            {
+                self.scope.insert(cluster.to_string());
+            }
             if self.observed.contains_key(&obs.subject) {
                 // The collector reports conflicting duplicates itself; keep the first.
                 return Ok(());
@@ -451,20 +471,25 @@ impl ScanWriter<'_> {
             tx.commit().map_err(sql("cannot commit"))?;
         }
 
-        let observed: BTreeMap<&String, &Digest> = self.observed.iter().collect();
+        // The new state: base objects of clusters this scan collected are replaced by what it
+        // observed; objects of clusters outside its scope (e.g. a git-only collect) carry forward.
+        let in_scope = |subject: &str| subject.split('/').next().is_some_and(|c| self.scope.contains(c));
         let mut removed: Vec<&String> = self
             .base_state
             .keys()
-            .filter(|s| !self.observed.contains_key(*s))
+            .filter(|s| !self.observed.contains_key(*s) && in_scope(s))
             .collect();
         removed.sort();
+        let mut state: BTreeMap<&String, &Digest> = self.base_state.iter().filter(|(s, _)| !in_scope(s)).collect();
+        state.extend(self.observed.iter());
         let manifest = json!({
             "scan": self.scan,
             "base_scan": self.base,
-            "observed": observed.len(),
+            "scope": self.scope,
+            "observed": self.observed.len(),
             "unchanged": self.unchanged,
             "removed": removed,
-            "state": state_digest(observed.into_iter()).to_hex(),
+            "state": state_digest(state.into_iter()).to_hex(),
         });
         let removed_count = removed.len() as u64;
         let finished = json!({
@@ -539,6 +564,18 @@ impl ScanWriter<'_> {
 }
 
 impl RecordSink for ScanWriter<'_> {
+    fn observe_prepared(&mut self, prepared: Prepared) -> Result<(), SinkError> {
+        self.add_prepared(prepared).map_err(|e| SinkError {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        })
+    }
+
+    fn declare_cluster(&mut self, cluster: &str) -> Result<(), SinkError> {
+        self.scope.insert(cluster.to_string());
+        Ok(())
+    }
+
     fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
         self.add(observation).map_err(|e| SinkError {
             message: e.to_string(),
