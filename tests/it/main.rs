@@ -12,6 +12,7 @@ mod harness;
 mod architecture;
 mod collect;
 mod crash;
+mod deploy;
 mod diff;
 mod findings_certs;
 mod findings_mesh;

@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 use super::{ExitStatus, key_path};
 use crate::cli::args::CollectArgs;
 use crate::cli::output::{self, Format};
+use crate::cli::progress::Progress;
 use crate::collect::git_history::{self, GitOptions};
 use crate::collect::kube_dump;
 use crate::model::{Observation, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
-pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs, show_progress: bool) -> anyhow::Result<ExitStatus> {
     if args.from.is_none() && args.git.is_empty() {
         anyhow::bail!(
             "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster) and/or --git PATH (a GitOps repository)"
@@ -62,24 +63,33 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     }
     let info = json!({"sources": sources, "max_file_size": args.max_file_size});
     let mut scan = store.begin_scan(at, info)?;
+    let mut bars = Progress::new(show_progress, clusters.len());
     let summary = match &args.from {
         Some(dir) => {
+            bars.phase(&format!("reading dumps from {}", dir.display()));
             let options = kube_dump::Options {
                 max_file_size: args.max_file_size,
             };
-            Some(
-                kube_dump::collect(dir, &options, &mut scan)
-                    .with_context(|| format!("collecting from {}", dir.display()))?,
-            )
+            let collected = kube_dump::collect(dir, &options, &mut bars.sink(&mut scan))
+                .with_context(|| format!("collecting from {}", dir.display()))?;
+            bars.clusters_done();
+            Some(collected)
         }
         None => None,
     };
     let mut git = Vec::new();
     for repo in &repos {
-        let collected = git_history::collect(&repo.path, &repo.options, repo.since.as_deref(), &mut scan)
-            .with_context(|| format!("collecting git history from {}", repo.path.display()))?;
+        bars.phase(&format!("walking git history of {}", repo.path.display()));
+        let collected = git_history::collect(
+            &repo.path,
+            &repo.options,
+            repo.since.as_deref(),
+            &mut bars.sink(&mut scan),
+        )
+        .with_context(|| format!("collecting git history from {}", repo.path.display()))?;
         git.push(collected);
     }
+    bars.phase("writing the hash chain and checkpoint");
     if let Some(w) = &waiver_file {
         scan.add(Observation {
             source: "waivers".into(),
@@ -89,6 +99,7 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
         })?;
     }
     let finished = scan.finish(&signer)?;
+    bars.finish();
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
     let gaps = summary.as_ref().map_or(0, kube_dump::Summary::gaps) + git.iter().map(|g| g.gaps).sum::<u64>();
 

@@ -27,7 +27,7 @@ use crate::store::Store;
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
     match cli.command {
-        Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args, !g.quiet),
         Command::Verify(args) => verify::run(&g.store, args),
         Command::Scans(args) => scans::run(&g.store, args),
         Command::Evidence(EvidenceCommand::List(args)) => evidence::list(&g.store, args),
