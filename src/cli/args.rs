@@ -27,7 +27,10 @@ const EXAMPLES: &str = "Examples:
   meshproof verify
   meshproof scans
   meshproof evidence list --kind k8s.object --cluster us-east-1
-  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub";
+  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub
+  meshproof findings --as-of 2026-12-01T00:00:00Z --fail-on high
+  meshproof diff -o json
+  meshproof completions bash > /etc/bash_completion.d/meshproof";
 
 /// Options accepted before or after any subcommand.
 #[derive(Debug, Args)]
@@ -79,11 +82,14 @@ pub enum Command {
   meshproof collect --from sample-evidence/mesh
   meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
   meshproof collect --from sample-evidence/mesh --git sample-evidence/gitops.git
+  meshproof collect --from sample-evidence/mesh --waivers sample-evidence/waivers.toml
 
 DIR holds one folder per cluster with `kubectl get … -o yaml|json` output and API-server
 audit logs (JSON lines, plain or .gz). Private keys and tokens are reduced to non-secret facts
 before anything is stored. Each --git repository contributes one record per commit that touches
 a manifest of a kept kind. At least one of --from and --git is required.
+On a terminal, progress (per cluster and per phase) is drawn on stderr; never with -q, never on
+stdout. --waivers records the validated waiver file with the scan (see `meshproof findings`).
 Exit 0: all read; 3: gaps recorded (including an empty or shallow repository);
 2: nothing could be collected (not a repository, unknown --git-ref, empty dump).")]
     Collect(CollectArgs),
@@ -348,8 +354,10 @@ pub struct EvidenceShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Print the public key in note format, to publish and pin (`verify --pubkey`).
+    #[command(after_help = "Example:\n  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub")]
     Public(KeyArgs),
     /// Create a new signing key (mode 0600); refuses to overwrite an existing one.
+    #[command(after_help = "Example:\n  meshproof key generate --key /secure/meshproof.key\n  kubectl -n meshproof create secret generic meshproof-signing-key --from-file=meshproof.key=/secure/meshproof.key")]
     Generate(KeyArgs),
 }
 

@@ -14,6 +14,7 @@ mod collect;
 mod crash;
 mod deploy;
 mod diff;
+mod ergonomics;
 mod findings_certs;
 mod findings_mesh;
 mod git;
