@@ -218,7 +218,9 @@ fn parse_one(
     });
     let expires = match t.get("expires") {
         None => {
-            problems.push(format!("waiver {index}: `expires` is missing (a date, e.g. 2027-03-31)"));
+            problems.push(format!(
+                "waiver {index}: `expires` is missing (a date, e.g. 2027-03-31)"
+            ));
             None
         }
         Some(value) => {
@@ -423,8 +425,16 @@ expires = 2027-01-01
         assert_eq!(waivers[0].expires, "2027-03-31");
         let mut findings = vec![
             finding("CERT-002", Some("ap-south-1"), "ap-south-1/istio-system/Secret/cacerts"),
-            finding("RBAC-001", Some("eu-west-1"), "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin"),
-            finding("RBAC-001", Some("eu-central-1"), "eu-central-1/_cluster/ClusterRoleBinding/x"),
+            finding(
+                "RBAC-001",
+                Some("eu-west-1"),
+                "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin",
+            ),
+            finding(
+                "RBAC-001",
+                Some("eu-central-1"),
+                "eu-central-1/_cluster/ClusterRoleBinding/x",
+            ),
         ];
         let applied = apply(&mut findings, &waivers, at("2026-12-01T00:00:00Z"));
         assert_eq!(applied.waived, 1);

@@ -354,10 +354,14 @@ pub struct EvidenceShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Print the public key in note format, to publish and pin (`verify --pubkey`).
-    #[command(after_help = "Example:\n  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub")]
+    #[command(
+        after_help = "Example:\n  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub"
+    )]
     Public(KeyArgs),
     /// Create a new signing key (mode 0600); refuses to overwrite an existing one.
-    #[command(after_help = "Example:\n  meshproof key generate --key /secure/meshproof.key\n  kubectl -n meshproof create secret generic meshproof-signing-key --from-file=meshproof.key=/secure/meshproof.key")]
+    #[command(
+        after_help = "Example:\n  meshproof key generate --key /secure/meshproof.key\n  kubectl -n meshproof create secret generic meshproof-signing-key --from-file=meshproof.key=/secure/meshproof.key"
+    )]
     Generate(KeyArgs),
 }
 

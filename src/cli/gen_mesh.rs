@@ -217,9 +217,14 @@ fn mgmt(w: &mut Writer<'_>, clusters: u32, seed: u64) -> anyhow::Result<()> {
         regs.push(json!({
             "apiVersion": "admin.gloo.solo.io/v2", "kind": "KubernetesCluster",
             "metadata": meta(&mut rng, &name, Some("gloo-mesh"), created),
-            "spec": {"clusterDomain": "cluster.local"}
+            "spec": {"clusterDomain": "cluster.local"},
+            // Every 25th registration is still pending: the management plane never accepted it.
+            "status": {"common": {"state": {"approval": if i % 25 == 24 { "PENDING" } else { "ACCEPTED" }}}}
         }));
-        let user = ["alice", "bob", "carol"].get(i as usize % 3).copied().unwrap_or("alice");
+        let user = ["alice", "bob", "carol"]
+            .get(i as usize % 3)
+            .copied()
+            .unwrap_or("alice");
         let event = json!({
             "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
             "auditID": rng.uid(), "stage": "ResponseComplete",
@@ -279,14 +284,21 @@ fn workload(
         })
         .collect();
     budget -= namespaces.len() as i64;
-    w.objects(&format!("{name}/namespaces.{ext}"), std::mem::take(&mut namespaces), yaml)?;
+    w.objects(
+        &format!("{name}/namespaces.{ext}"),
+        std::mem::take(&mut namespaces),
+        yaml,
+    )?;
 
     let mesh_config = "trustDomain: acme.internal\nrootNamespace: istio-system\ndefaultConfig:\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: \"true\"\n";
     let configmaps = vec![
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(&mut rng, "istio", Some("istio-system"), built + DAY), "data": {"mesh": mesh_config}}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(&mut rng, "istio-ca-root-cert", Some("istio-system"), built + DAY), "data": {"root-cert.pem": root_pem}}),
     ];
-    let mut cacert = cacerts.get(i as usize % cacerts.len().max(1)).cloned().unwrap_or(Value::Null);
+    let mut cacert = cacerts
+        .get(i as usize % cacerts.len().max(1))
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Some(m) = cacert.get_mut("metadata") {
         *m = meta(&mut rng, "cacerts", Some("istio-system"), built + DAY);
     }
@@ -308,17 +320,32 @@ fn workload(
             b64(root_pem.as_bytes()),
             token(&mut rng, &peer, iat)
         );
-        let mut m = meta(&mut rng, &format!("istio-remote-secret-{peer}"), Some("istio-system"), iat);
+        let mut m = meta(
+            &mut rng,
+            &format!("istio-remote-secret-{peer}"),
+            Some("istio-system"),
+            iat,
+        );
         if let Some(o) = m.as_object_mut() {
             o.insert("labels".into(), json!({"istio/multiCluster": "true"}));
             o.insert("annotations".into(), json!({"networking.istio.io/cluster": peer}));
         }
-        secrets.push(json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": m,
-                            "data": {peer.clone(): b64(kubeconfig.as_bytes())}}));
-        let mut gm = meta(&mut rng, &format!("istio-remote-peer-{peer}"), Some("istio-eastwest"), iat);
+        secrets.push(
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": m,
+                            "data": {peer.clone(): b64(kubeconfig.as_bytes())}}),
+        );
+        let mut gm = meta(
+            &mut rng,
+            &format!("istio-remote-peer-{peer}"),
+            Some("istio-eastwest"),
+            iat,
+        );
         if let Some(o) = gm.as_object_mut() {
             o.insert("labels".into(), json!({"topology.istio.io/network": peer}));
-            o.insert("annotations".into(), json!({"gateway.istio.io/trust-domain": "acme.internal"}));
+            o.insert(
+                "annotations".into(),
+                json!({"gateway.istio.io/trust-domain": "acme.internal"}),
+            );
         }
         gateways.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": gm,
             "spec": {"gatewayClassName": "istio-remote", "addresses": [{"type": "IPAddress", "value": format!("203.0.113.{}", p % 250)}],
@@ -360,22 +387,36 @@ fn workload(
         let n = k / u64::from(apps);
         let created = built + 5 * DAY + rng.below(150) as i64 * DAY;
         let obj = match n % 8 {
-            0 | 1 | 2 => json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&mut rng, &format!("svc-{n:04}"), Some(&ns), created)}),
-            3 => json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(&mut rng, &format!("role-{n:04}"), Some(&ns), created),
-                        "rules": [{"apiGroups": [""], "resources": ["configmaps", "services"], "verbs": ["get", "list"]}]}),
-            4 => json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(&mut rng, &format!("role-{:04}", n - 1), Some(&ns), created),
+            0..=2 => {
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&mut rng, &format!("svc-{n:04}"), Some(&ns), created)})
+            }
+            3 => {
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(&mut rng, &format!("role-{n:04}"), Some(&ns), created),
+                        "rules": [{"apiGroups": [""], "resources": ["configmaps", "services"], "verbs": ["get", "list"]}]})
+            }
+            4 => {
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(&mut rng, &format!("role-{:04}", n - 1), Some(&ns), created),
                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("role-{:04}", n - 1)},
-                        "subjects": [{"kind": "ServiceAccount", "name": format!("svc-{:04}", n - 4), "namespace": ns}]}),
+                        "subjects": [{"kind": "ServiceAccount", "name": format!("svc-{:04}", n - 4), "namespace": ns}]})
+            }
             5 => {
-                let principal = if rng.below(50) == 0 { "*".to_string() } else { format!("acme.internal/ns/{ns}/sa/svc-{:04}", n.saturating_sub(5)) };
+                let principal = if rng.below(50) == 0 {
+                    "*".to_string()
+                } else {
+                    format!("acme.internal/ns/{ns}/sa/svc-{:04}", n.saturating_sub(5))
+                };
                 json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": meta(&mut rng, &format!("allow-{n:04}"), Some(&ns), created),
                        "spec": {"action": "ALLOW", "selector": {"matchLabels": {"app": format!("svc-{n:04}")}},
                                 "rules": [{"from": [{"source": {"principals": [principal]}}], "to": [{"operation": {"ports": ["8080"], "methods": ["GET", "POST"]}}]}]}})
             }
-            6 => json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": meta(&mut rng, &format!("dr-{n:04}"), Some(&ns), created),
-                        "spec": {"host": format!("svc-{n:04}.{ns}.svc.cluster.local"), "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 100 + rng.below(900)}}}}}),
-            _ => json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "metadata": meta(&mut rng, &format!("se-{n:04}"), Some(&ns), created),
-                        "spec": {"hosts": [format!("api-{n:04}.partner.example")], "ports": [{"number": 443, "name": "https", "protocol": "TLS"}], "resolution": "DNS"}}),
+            6 => {
+                json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": meta(&mut rng, &format!("dr-{n:04}"), Some(&ns), created),
+                        "spec": {"host": format!("svc-{n:04}.{ns}.svc.cluster.local"), "trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": 100 + rng.below(900)}}}}})
+            }
+            _ => {
+                json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "metadata": meta(&mut rng, &format!("se-{n:04}"), Some(&ns), created),
+                        "spec": {"hosts": [format!("api-{n:04}.partner.example")], "ports": [{"number": 443, "name": "https", "protocol": "TLS"}], "resolution": "DNS"}})
+            }
         };
         if let Some(list) = per_ns.get_mut(a as usize) {
             list.push(obj);
@@ -384,7 +425,7 @@ fn workload(
         k += 1;
     }
     for (a, items) in per_ns.into_iter().enumerate() {
-        let yaml = (a + i as usize) % 3 == 0;
+        let yaml = (a + i as usize).is_multiple_of(3);
         let ext = if yaml { "yaml" } else { "json" };
         w.objects(&format!("{name}/apps/app-{a:03}.{ext}"), items, yaml)?;
     }

@@ -33,7 +33,10 @@ impl Progress {
         };
         let multi = MultiProgress::with_draw_target(target);
         let phase = multi.add(ProgressBar::new_spinner());
-        phase.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        phase.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         let bar = multi.add(ProgressBar::new(clusters as u64));
         bar.set_style(
             ProgressStyle::with_template("  clusters [{bar:30}] {pos}/{len} {msg}")
@@ -61,7 +64,9 @@ impl Progress {
     }
 
     fn saw(&mut self, source: &str) {
-        let Some((kind, name)) = source.split_once('/') else { return };
+        let Some((kind, name)) = source.split_once('/') else {
+            return;
+        };
         if kind == "git" {
             self.phase.set_message(format!("walking git history of {name}"));
             return;
@@ -98,7 +103,10 @@ impl Progress {
 
     /// Wraps `sink` so observations going by advance the bars.
     pub fn sink<'a>(&'a mut self, sink: &'a mut dyn RecordSink) -> ProgressSink<'a> {
-        ProgressSink { inner: sink, progress: self }
+        ProgressSink {
+            inner: sink,
+            progress: self,
+        }
     }
 }
 

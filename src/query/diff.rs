@@ -625,7 +625,8 @@ mod tests {
 
     #[test]
     fn json_diff_reports_pointers_with_old_and_new_values() {
-        let a = json!({"spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": ["a"]}}]}], "x/y": 1}});
+        let a =
+            json!({"spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": ["a"]}}]}], "x/y": 1}});
         let b = json!({"spec": {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": ["*"]}}]}, {"to": []}], "z": true}});
         let mut out = Vec::new();
         json_diff("", Some(&a), Some(&b), &mut out);
@@ -666,6 +667,9 @@ mod tests {
         let c = findings(&from, &to);
         assert_eq!(c.opened.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["C-001"]);
         assert_eq!(c.closed.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["A-001"]);
-        assert_eq!(c.still_open.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(), ["B-001"]);
+        assert_eq!(
+            c.still_open.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(),
+            ["B-001"]
+        );
     }
 }

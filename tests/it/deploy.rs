@@ -98,8 +98,16 @@ fn rendered(kubectl: &Path) -> Vec<Value> {
         ),
     )
     .unwrap();
-    let kustomized = Command::new(kubectl).arg("kustomize").arg(deploy_dir()).output().unwrap();
-    assert!(kustomized.status.success(), "kubectl kustomize: {}", String::from_utf8_lossy(&kustomized.stderr));
+    let kustomized = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(deploy_dir())
+        .output()
+        .unwrap();
+    assert!(
+        kustomized.status.success(),
+        "kubectl kustomize: {}",
+        String::from_utf8_lossy(&kustomized.stderr)
+    );
     let all = tmp.path().join("all.yaml");
     std::fs::write(&all, &kustomized.stdout).unwrap();
 
@@ -114,7 +122,14 @@ fn rendered(kubectl: &Path) -> Vec<Value> {
     for (i, file) in files.iter().enumerate() {
         let out = Command::new(kubectl)
             .env("KUBECONFIG", &kubeconfig)
-            .args(["create", "--dry-run=client", "--validate=false", "-o", "json", "--cache-dir"])
+            .args([
+                "create",
+                "--dry-run=client",
+                "--validate=false",
+                "-o",
+                "json",
+                "--cache-dir",
+            ])
             .arg(tmp.path().join("cache"))
             .arg("-f")
             .arg(file)
@@ -155,7 +170,12 @@ fn rules_of<'a>(items: &'a [Value], kind: &str) -> Vec<(&'a Value, Option<&'a st
 fn grants(items: &[Value], kind: &str) -> BTreeSet<(String, String, String)> {
     let mut out = BTreeSet::new();
     for (rule, ns) in rules_of(items, kind) {
-        let verbs: BTreeSet<&str> = rule["verbs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let verbs: BTreeSet<&str> = rule["verbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert!(
             verbs.iter().all(|v| ["get", "list", "watch"].contains(v)),
             "{kind} grants non-read verbs {verbs:?}"
@@ -182,12 +202,26 @@ fn manifests_pass_client_dry_run_and_rbac_covers_exactly_the_kept_kinds() {
     };
     let items = rendered(&kubectl);
     let kinds: BTreeSet<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
-    for k in ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "PersistentVolumeClaim", "CronJob", "ConfigMap"] {
+    for k in [
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "PersistentVolumeClaim",
+        "CronJob",
+        "ConfigMap",
+    ] {
         assert!(kinds.contains(k), "deploy/ lacks a {k}: {kinds:?}");
     }
 
     let resource = |k: &meshproof::collect::selection::KeptKind| {
-        if k.kind == "*" { "*".to_string() } else { k.plural.to_string() }
+        if k.kind == "*" {
+            "*".to_string()
+        } else {
+            k.plural.to_string()
+        }
     };
     let want_cluster: BTreeSet<(String, String, String)> = KEPT
         .iter()
@@ -203,10 +237,21 @@ fn manifests_pass_client_dry_run_and_rbac_covers_exactly_the_kept_kinds() {
                 .map(move |ns| (ns.to_string(), k.group.to_string(), resource(k)))
         })
         .collect();
-    assert_eq!(grants(&items, "ClusterRole"), want_cluster, "ClusterRole must grant exactly the cluster-wide kept kinds");
-    assert_eq!(grants(&items, "Role"), want_ns, "Roles must grant exactly the namespace-limited kept kinds");
+    assert_eq!(
+        grants(&items, "ClusterRole"),
+        want_cluster,
+        "ClusterRole must grant exactly the cluster-wide kept kinds"
+    );
+    assert_eq!(
+        grants(&items, "Role"),
+        want_ns,
+        "Roles must grant exactly the namespace-limited kept kinds"
+    );
     // Every role is bound to the collector's service account.
-    for binding in items.iter().filter(|i| i["kind"] == "ClusterRoleBinding" || i["kind"] == "RoleBinding") {
+    for binding in items
+        .iter()
+        .filter(|i| i["kind"] == "ClusterRoleBinding" || i["kind"] == "RoleBinding")
+    {
         assert_eq!(binding["subjects"][0]["name"], "meshproof");
         assert_eq!(binding["subjects"][0]["namespace"], "meshproof");
     }
@@ -232,11 +277,19 @@ fn cronjob_runs_locked_down_with_the_store_on_the_pvc() {
     assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
     assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
     let volumes = pod["volumes"].as_array().unwrap();
-    let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("volume {name}"));
+    let volume = |name: &str| {
+        volumes
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("volume {name}"))
+    };
     assert_eq!(volume("store")["persistentVolumeClaim"]["claimName"], "meshproof-store");
     assert!(volume("tmp")["emptyDir"].is_object());
     assert_eq!(volume("signing-key")["secret"]["secretName"], "meshproof-signing-key");
-    assert_eq!(volume("remote-kubeconfigs")["secret"]["secretName"], "meshproof-kubeconfigs");
+    assert_eq!(
+        volume("remote-kubeconfigs")["secret"]["secretName"],
+        "meshproof-kubeconfigs"
+    );
     let env: Vec<(&str, &str)> = c["env"]
         .as_array()
         .unwrap()
@@ -248,10 +301,18 @@ fn cronjob_runs_locked_down_with_the_store_on_the_pvc() {
     let mounts = c["volumeMounts"].as_array().unwrap();
     assert!(mounts.iter().any(|m| m["name"] == "store" && m["mountPath"] == "/data"));
     assert!(mounts.iter().any(|m| m["name"] == "tmp" && m["mountPath"] == "/tmp"));
-    assert!(mounts.iter().filter(|m| m["name"] != "store" && m["name"] != "tmp").all(|m| m["readOnly"] == true));
+    assert!(
+        mounts
+            .iter()
+            .filter(|m| m["name"] != "store" && m["name"] != "tmp")
+            .all(|m| m["readOnly"] == true)
+    );
     // The image never carries the key.
     let dockerfile = std::fs::read_to_string(deploy_dir().join("Dockerfile")).unwrap();
-    assert!(!dockerfile.to_lowercase().contains(".key"), "the Dockerfile must not copy a key");
+    assert!(
+        !dockerfile.to_lowercase().contains(".key"),
+        "the Dockerfile must not copy a key"
+    );
     assert!(dockerfile.contains("USER 65532"), "the image runs as a non-root user");
 }
 

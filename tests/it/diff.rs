@@ -47,7 +47,11 @@ fn modified_mesh(env: &Env) -> PathBuf {
     assert!(text.contains("          - \"*\"\n"));
     std::fs::write(
         &pol,
-        text.replacen("          - \"*\"\n", "          - \"acme.internal/ns/checkout/sa/checkout\"\n", 1),
+        text.replacen(
+            "          - \"*\"\n",
+            "          - \"acme.internal/ns/checkout/sa/checkout\"\n",
+            1,
+        ),
     )
     .unwrap();
     // The istio-reader-admin cluster-admin grant on eu-west-1 is removed.
@@ -88,10 +92,12 @@ fn reports_every_kind_of_trust_change_between_the_last_two_scans() {
     assert_eq!(d["from_scan"], 1);
     assert_eq!(d["to_scan"], 2);
 
-    assert!(has(&d["clusters"], |c| c["cluster"] == "ap-south-1" && c["change"] == "removed"));
+    assert!(has(&d["clusters"], |c| c["cluster"] == "ap-south-1"
+        && c["change"] == "removed"));
     assert_eq!(d["clusters"].as_array().unwrap().len(), 1);
 
-    assert!(has(&d["registrations"], |r| r["subject"] == "mgmt/gloo-mesh/KubernetesCluster/ap-south-1"
+    assert!(has(&d["registrations"], |r| r["subject"]
+        == "mgmt/gloo-mesh/KubernetesCluster/ap-south-1"
         && r["change"] == "removed"));
     assert!(has(&d["registrations"], |r| {
         r["subject"] == "mgmt/gloo-mesh/KubernetesCluster/eu-central-1"
@@ -109,30 +115,48 @@ fn reports_every_kind_of_trust_change_between_the_last_two_scans() {
             && p["fields"][0]["new"] == "acme.internal/ns/checkout/sa/checkout"
     }));
 
-    assert!(has(&d["rbac"], |g| g["binding"] == "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin"
+    assert!(has(&d["rbac"], |g| g["binding"]
+        == "eu-west-1/_cluster/ClusterRoleBinding/istio-reader-admin"
         && g["change"] == "removed"
         && g["role"] == "ClusterRole/cluster-admin"));
 
     let certs = d["certificates"].as_array().unwrap();
-    assert!(certs.iter().any(|c| c["cluster"] == "us-east-1" && c["role"] == "intermediate" && c["change"] == "rotated"));
-    assert!(!certs.iter().any(|c| c["cluster"] == "us-east-1" && c["role"] == "roots"), "same root bundle");
+    assert!(
+        certs
+            .iter()
+            .any(|c| c["cluster"] == "us-east-1" && c["role"] == "intermediate" && c["change"] == "rotated")
+    );
+    assert!(
+        !certs
+            .iter()
+            .any(|c| c["cluster"] == "us-east-1" && c["role"] == "roots"),
+        "same root bundle"
+    );
 
-    assert!(has(&d["tokens"], |t| t["subject"] == "eu-central-1/istio-system/Secret/istio-remote-secret-eu-west-1"
+    assert!(has(&d["tokens"], |t| t["subject"]
+        == "eu-central-1/istio-system/Secret/istio-remote-secret-eu-west-1"
         && t["change"] == "newly-expired"));
 
     let closed = &d["findings"]["closed"];
     assert!(has(closed, |f| f["check"] == "POL-002" && f["cluster"] == "us-east-1"));
     assert!(has(closed, |f| f["check"] == "CERT-002" && f["cluster"] == "ap-south-1"));
     assert!(has(closed, |f| f["check"] == "RBAC-001" && f["cluster"] == "eu-west-1"));
-    assert!(has(&d["findings"]["opened"], |f| f["check"] == "TOKEN-003" && f["cluster"] == "eu-central-1"));
-    assert!(has(&d["findings"]["still_open"], |f| f["check"] == "RBAC-001" && f["cluster"] == "eu-central-1"));
+    assert!(has(&d["findings"]["opened"], |f| f["check"] == "TOKEN-003"
+        && f["cluster"] == "eu-central-1"));
+    assert!(has(&d["findings"]["still_open"], |f| f["check"] == "RBAC-001"
+        && f["cluster"] == "eu-central-1"));
 }
 
 #[test]
 fn output_is_deterministic_and_explicit_scans_work() {
     let env = two_scans();
     let a = env.cmd().args(["diff", "-o", "json"]).output().unwrap().stdout;
-    let b = env.cmd().args(["diff", "--from", "1", "--to", "2", "-o", "json"]).output().unwrap().stdout;
+    let b = env
+        .cmd()
+        .args(["diff", "--from", "1", "--to", "2", "-o", "json"])
+        .output()
+        .unwrap()
+        .stdout;
     assert_eq!(a, b);
     let same = env.cmd().args(["diff", "--from", "2", "--to", "2"]).output().unwrap();
     assert_eq!(same.status.code(), Some(2));
@@ -143,10 +167,17 @@ fn table_lists_changes_and_reverse_diff_swaps_them() {
     let env = two_scans();
     let out = env.cmd().args(["diff"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("scan 1 (2026-12-01T00:00:00Z) → scan 2 (2026-12-21T00:00:00Z)"), "{text}");
-    assert!(text.contains("/spec/rules/0/from/0/source/principals/0: \"*\" → \"acme.internal/ns/checkout/sa/checkout\""), "{text}");
+    assert!(
+        text.contains("scan 1 (2026-12-01T00:00:00Z) → scan 2 (2026-12-21T00:00:00Z)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/spec/rules/0/from/0/source/principals/0: \"*\" → \"acme.internal/ns/checkout/sa/checkout\""),
+        "{text}"
+    );
     let rev = diff_json(&env, &["--from", "2", "--to", "1"]);
-    assert!(has(&rev["clusters"], |c| c["cluster"] == "ap-south-1" && c["change"] == "added"));
+    assert!(has(&rev["clusters"], |c| c["cluster"] == "ap-south-1"
+        && c["change"] == "added"));
 }
 
 #[test]

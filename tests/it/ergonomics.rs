@@ -25,8 +25,18 @@ fn man_page_has_a_section_per_command_with_examples() {
     let out = env.cmd().arg("man").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with(".ie") || text.contains(".TH meshproof"), "{}", &text[..200.min(text.len())]);
-    for section in ["MESHPROOF COLLECT", "MESHPROOF FINDINGS", "MESHPROOF DIFF", "MESHPROOF EVIDENCE LIST", "MESHPROOF KEY PUBLIC"] {
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH meshproof"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    for section in [
+        "MESHPROOF COLLECT",
+        "MESHPROOF FINDINGS",
+        "MESHPROOF DIFF",
+        "MESHPROOF EVIDENCE LIST",
+        "MESHPROOF KEY PUBLIC",
+    ] {
         assert!(text.contains(section), "man page lacks {section}");
     }
     assert!(!text.contains("GEN\\-MESH") && !text.contains("MESHPROOF DEV"));
@@ -53,7 +63,11 @@ fn every_command_help_has_worked_examples() {
     ] {
         let out = env.cmd().args(&cmd).arg("--help").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("Example"), "`meshproof {} --help` has no example", cmd.join(" "));
+        assert!(
+            text.contains("Example"),
+            "`meshproof {} --help` has no example",
+            cmd.join(" ")
+        );
         assert!(!text.contains('\u{1b}'), "colour escapes in piped help");
     }
 }
@@ -80,7 +94,16 @@ fn gen_mesh_is_deterministic_and_collects_cleanly() {
     let generate = |dir: &str| {
         let out = env
             .cmd()
-            .args(["dev", "gen-mesh", "--clusters", "4", "--objects-per-cluster", "150", "--seed", "9"])
+            .args([
+                "dev",
+                "gen-mesh",
+                "--clusters",
+                "4",
+                "--objects-per-cluster",
+                "150",
+                "--seed",
+                "9",
+            ])
             .arg(env.path(dir))
             .output()
             .unwrap();
@@ -101,15 +124,33 @@ fn gen_mesh_is_deterministic_and_collects_cleanly() {
     assert!(files.len() > 20);
     for f in &files {
         let rel = f.strip_prefix(env.path("a")).unwrap();
-        assert_eq!(std::fs::read(f).unwrap(), std::fs::read(env.path("b").join(rel)).unwrap(), "{}", rel.display());
+        assert_eq!(
+            std::fs::read(f).unwrap(),
+            std::fs::read(env.path("b").join(rel)).unwrap(),
+            "{}",
+            rel.display()
+        );
     }
     // A non-empty output directory is refused.
-    let again = env.cmd().args(["dev", "gen-mesh", "--clusters", "1"]).arg(env.path("a")).output().unwrap();
+    let again = env
+        .cmd()
+        .args(["dev", "gen-mesh", "--clusters", "1"])
+        .arg(env.path("a"))
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(2));
 
     let out = env.collect(&env.path("a"), AS_OF, 0);
     assert!(out.contains("cluster-003"), "{out}");
-    let who = env.cmd().args(["--as-of", AS_OF, "who-added", "-o", "json"]).output().unwrap();
+    let who = env
+        .cmd()
+        .args(["--as-of", AS_OF, "who-added", "-o", "json"])
+        .output()
+        .unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&who.stdout).unwrap();
-    assert_eq!(rows.as_array().map(Vec::len), Some(4), "every generated cluster is a mesh member");
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(4),
+        "every generated cluster is a mesh member"
+    );
 }

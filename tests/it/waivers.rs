@@ -58,7 +58,11 @@ fn recorded_waivers_mark_findings_and_report_unused_ones() {
     assert_eq!(cert["waiver"]["expired"], false);
     assert_eq!(cert["waiver"]["owner"], "platform-security@acme.example");
     assert_eq!(cert["waiver"]["until"], "2027-03-31");
-    let rbac = find(&all, "RBAC-001", "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug");
+    let rbac = find(
+        &all,
+        "RBAC-001",
+        "eu-central-1/_cluster/ClusterRoleBinding/contractor-debug",
+    );
     assert_eq!(rbac["waiver"]["expired"], true);
     assert_eq!(all.iter().filter(|f| f.get("waiver").is_some()).count(), 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -68,8 +72,14 @@ fn recorded_waivers_mark_findings_and_report_unused_ones() {
     let table = env.cmd().args(["--as-of", AS_OF, "findings"]).output().unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("waived (platform-security@acme.example, RSA-1024 intermediate replaced in the Q1 2027 CA rotation, until 2027-03-31)"), "{text}");
-    assert!(text.contains("open: waiver expired 2026-11-15 (alice@acme.example"), "{text}");
-    assert!(text.contains("1 finding(s) waived, 1 open again (waiver expired), 1 waiver(s) unused"), "{text}");
+    assert!(
+        text.contains("open: waiver expired 2026-11-15 (alice@acme.example"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 finding(s) waived, 1 open again (waiver expired), 1 waiver(s) unused"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -92,7 +102,15 @@ fn fail_on_ignores_current_waivers_only() {
     // After the waiver's expiry, CERT-002 fails again.
     let later = env
         .cmd()
-        .args(["--as-of", "2027-04-01T00:00:00Z", "findings", "--check", "CERT-002", "--fail-on", "high"])
+        .args([
+            "--as-of",
+            "2027-04-01T00:00:00Z",
+            "findings",
+            "--check",
+            "CERT-002",
+            "--fail-on",
+            "high",
+        ])
         .output()
         .unwrap();
     assert_eq!(later.status.code(), Some(1));
@@ -116,7 +134,11 @@ fn findings_waivers_flag_overrides_with_a_warning() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not the recorded evidence"), "{stderr}");
     let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let pol = find(&all, "POL-002", "us-east-1/payments/AuthorizationPolicy/billing-allow-payments");
+    let pol = find(
+        &all,
+        "POL-002",
+        "us-east-1/payments/AuthorizationPolicy/billing-allow-payments",
+    );
     assert_eq!(pol["waiver"]["owner"], "o");
 }
 
@@ -152,7 +174,11 @@ fn invalid_waiver_file_lists_every_problem_and_collects_nothing() {
 fn unknown_scan_lists_the_available_ones() {
     let env = Env::new();
     env.collect(&sample("mesh"), AS_OF, 0);
-    let out = env.cmd().args(["--as-of", AS_OF, "findings", "--scan", "99"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["--as-of", AS_OF, "findings", "--scan", "99"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("there is no scan 99; complete scans: 1"), "{stderr}");

@@ -16,7 +16,12 @@ use crate::collect::kube_dump;
 use crate::model::{Observation, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
-pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs, show_progress: bool) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(
+    store_path: &Path,
+    at: Timestamp,
+    args: CollectArgs,
+    show_progress: bool,
+) -> anyhow::Result<ExitStatus> {
     if args.from.is_none() && args.git.is_empty() {
         anyhow::bail!(
             "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster) and/or --git PATH (a GitOps repository)"
@@ -28,11 +33,7 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs, show_prog
         None => Vec::new(),
     };
     let mut repos = git_sources(&args)?;
-    let waiver_file = args
-        .waivers
-        .as_deref()
-        .map(crate::cli::waiver_file::load)
-        .transpose()?;
+    let waiver_file = args.waivers.as_deref().map(crate::cli::waiver_file::load).transpose()?;
     let key = key_path(store_path, args.key.as_deref());
     let signer = Signer::load_or_create(&key).context("loading the signing key")?;
     let mut store =

@@ -16,11 +16,7 @@ use crate::store::Store;
 pub(super) fn run(store_path: &Path, config: &Config, args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(store_path)?;
     let (from, to) = scans(&store, args.from, args.to)?;
-    let load = |scan: u64| {
-        store
-            .evidence_set(scan)
-            .with_context(|| format!("reading scan {scan}"))
-    };
+    let load = |scan: u64| store.evidence_set(scan).with_context(|| format!("reading scan {scan}"));
     let (a, b) = (load(from)?, load(to)?);
     let analyse = |set: &crate::model::EvidenceSet| {
         analyze::analyze(
@@ -97,14 +93,21 @@ fn scans(store: &Store, from: Option<u64>, to: Option<u64>) -> anyhow::Result<(u
 }
 
 fn refs(evidence: &[crate::model::RecordRef]) -> String {
-    evidence.iter().map(|e| format!("#{}", e.seq)).collect::<Vec<_>>().join(" ")
+    evidence
+        .iter()
+        .map(|e| format!("#{}", e.seq))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn short(fp: &[String]) -> String {
     if fp.is_empty() {
         return "-".into();
     }
-    fp.iter().map(|f| f.chars().take(12).collect::<String>()).collect::<Vec<_>>().join(",")
+    fp.iter()
+        .map(|f| f.chars().take(12).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn value(v: &Option<serde_json::Value>) -> String {
@@ -146,7 +149,13 @@ fn rows(d: &Diff) -> Vec<Vec<String>> {
                     o.change.as_str().into(),
                     o.cluster.clone(),
                     o.subject.clone(),
-                    format!("{}: {} → {} ({})", f.path, value(&f.old), value(&f.new), refs(&o.evidence)),
+                    format!(
+                        "{}: {} → {} ({})",
+                        f.path,
+                        value(&f.old),
+                        value(&f.new),
+                        refs(&o.evidence)
+                    ),
                 ]);
             }
         }
@@ -161,7 +170,11 @@ fn rows(d: &Diff) -> Vec<Vec<String>> {
         ]);
     }
     for t in &d.tokens {
-        let sha = |s: &Option<String>| s.as_deref().map(|s| s.chars().take(12).collect()).unwrap_or_else(|| "-".to_string());
+        let sha = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| s.chars().take(12).collect())
+                .unwrap_or_else(|| "-".to_string())
+        };
         out.push(vec![
             "token".into(),
             t.change.as_str().into(),

@@ -54,7 +54,11 @@ pub(super) fn run(store: &Path, as_of: Timestamp, config: &Config, args: Finding
             Some(file)
         }
         None => match waivers::recorded(&set) {
-            Some(recorded) => Some(recorded.map(|(_, f)| f).with_context(|| format!("reading scan {scan}"))?),
+            Some(recorded) => Some(
+                recorded
+                    .map(|(_, f)| f)
+                    .with_context(|| format!("reading scan {scan}"))?,
+            ),
             None => None,
         },
     };
@@ -118,7 +122,10 @@ fn render(findings: &[Finding], format: Format, applied: Option<&waivers::Applie
                     ]
                 })
                 .collect();
-            let mut text = output::table(&["SEVERITY", "CHECK", "CLUSTER", "STATUS", "MESSAGE", "EVIDENCE"], &rows);
+            let mut text = output::table(
+                &["SEVERITY", "CHECK", "CLUSTER", "STATUS", "MESSAGE", "EVIDENCE"],
+                &rows,
+            );
             let counts: Vec<String> = Severity::ALL
                 .iter()
                 .map(|s| format!("{} {s}", findings.iter().filter(|f| f.severity == *s).count()))
@@ -126,13 +133,21 @@ fn render(findings: &[Finding], format: Format, applied: Option<&waivers::Applie
             text.push_str(&format!("\n{} finding(s): {}\n", findings.len(), counts.join(", ")));
             if let Some(a) = applied {
                 let waived = findings.iter().filter(|f| f.is_waived()).count();
-                let lapsed = findings.iter().filter(|f| f.waiver.as_ref().is_some_and(|w| w.expired)).count();
+                let lapsed = findings
+                    .iter()
+                    .filter(|f| f.waiver.as_ref().is_some_and(|w| w.expired))
+                    .count();
                 text.push_str(&format!(
                     "waivers: {waived} finding(s) waived, {lapsed} open again (waiver expired), {} waiver(s) unused\n",
                     a.unused.len()
                 ));
                 for w in &a.unused {
-                    text.push_str(&format!("  unused: {} owner {}, ticket {}\n", w.label(), w.owner, w.ticket));
+                    text.push_str(&format!(
+                        "  unused: {} owner {}, ticket {}\n",
+                        w.label(),
+                        w.owner,
+                        w.ticket
+                    ));
                 }
             }
             output::print(&text)

@@ -67,20 +67,24 @@ fn key_path(store: &Path, key: Option<&Path>) -> PathBuf {
 fn resolve_scan(store: &Store, flag: Option<u64>) -> anyhow::Result<u64> {
     let scans = store.scans()?;
     let available = || {
-        let complete: Vec<String> = scans.iter().filter(|s| s.complete).map(|s| s.scan.to_string()).collect();
+        let complete: Vec<String> = scans
+            .iter()
+            .filter(|s| s.complete)
+            .map(|s| s.scan.to_string())
+            .collect();
         if complete.is_empty() {
             "the store has no complete scan yet: run `meshproof collect` first".to_string()
         } else {
-            format!(
-                "complete scans: {} (see `meshproof scans`)",
-                complete.join(", ")
-            )
+            format!("complete scans: {} (see `meshproof scans`)", complete.join(", "))
         }
     };
     match flag {
         Some(n) => match scans.iter().find(|s| s.scan == n) {
             Some(s) if s.complete => Ok(n),
-            Some(_) => anyhow::bail!("scan {n} is incomplete (its collection was interrupted); {}", available()),
+            Some(_) => anyhow::bail!(
+                "scan {n} is incomplete (its collection was interrupted); {}",
+                available()
+            ),
             None => anyhow::bail!("there is no scan {n}; {}", available()),
         },
         None => match scans.iter().rev().find(|s| s.complete) {
