@@ -672,4 +672,58 @@ mod tests {
             ["B-001"]
         );
     }
+
+    fn secret(seq: u64, subject: &str, target: &str, sha: &str, exp: i64) -> Evidence {
+        Evidence {
+            seq,
+            hash: crate::model::sha256(&seq.to_be_bytes()),
+            kind: crate::model::kinds::K8S_OBJECT.into(),
+            source: "k8s/a".into(),
+            subject: subject.into(),
+            body: json!({
+                "kind": "Secret",
+                "metadata": {"name": subject.rsplit('/').next(), "labels": {"istio/multiCluster": "true"}},
+                "data": {target: {"kubeconfig": {"users": [{"token": {"sha256": sha, "jwt": {"claims": {"exp": exp}}}}]}}}
+            }),
+        }
+    }
+
+    fn set(scan: u64, at: &str, records: Vec<Evidence>) -> EvidenceSet {
+        EvidenceSet::new(scan, at.parse().unwrap(), records)
+    }
+
+    #[test]
+    fn tokens_rotated_newly_expired_added_and_removed() {
+        // 2026-12-20T00:00:00Z
+        let exp = 1_797_724_800;
+        let a = set(
+            1,
+            "2026-12-01T00:00:00Z",
+            vec![
+                secret(1, "a/istio-system/Secret/istio-remote-secret-b", "b", "old", exp),
+                secret(2, "a/istio-system/Secret/istio-remote-secret-c", "c", "same", exp),
+                secret(3, "a/istio-system/Secret/istio-remote-secret-d", "d", "gone", exp),
+            ],
+        );
+        let b = set(
+            2,
+            "2026-12-21T00:00:00Z",
+            vec![
+                secret(11, "a/istio-system/Secret/istio-remote-secret-b", "b", "new", exp + 90 * 86_400),
+                secret(12, "a/istio-system/Secret/istio-remote-secret-c", "c", "same", exp),
+                secret(13, "a/istio-system/Secret/istio-remote-secret-e", "e", "fresh", exp + 90 * 86_400),
+            ],
+        );
+        let changes: Vec<(String, Change)> = tokens(&a, &b).into_iter().map(|t| (t.target, t.change)).collect();
+        assert_eq!(
+            changes,
+            [
+                ("b".to_string(), Change::Rotated),
+                ("c".to_string(), Change::NewlyExpired),
+                ("d".to_string(), Change::Removed),
+                ("e".to_string(), Change::Added),
+            ]
+        );
+        assert!(tokens(&b, &b).is_empty(), "no change against itself");
+    }
 }
