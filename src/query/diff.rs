@@ -709,9 +709,21 @@ mod tests {
             2,
             "2026-12-21T00:00:00Z",
             vec![
-                secret(11, "a/istio-system/Secret/istio-remote-secret-b", "b", "new", exp + 90 * 86_400),
+                secret(
+                    11,
+                    "a/istio-system/Secret/istio-remote-secret-b",
+                    "b",
+                    "new",
+                    exp + 90 * 86_400,
+                ),
                 secret(12, "a/istio-system/Secret/istio-remote-secret-c", "c", "same", exp),
-                secret(13, "a/istio-system/Secret/istio-remote-secret-e", "e", "fresh", exp + 90 * 86_400),
+                secret(
+                    13,
+                    "a/istio-system/Secret/istio-remote-secret-e",
+                    "e",
+                    "fresh",
+                    exp + 90 * 86_400,
+                ),
             ],
         );
         let changes: Vec<(String, Change)> = tokens(&a, &b).into_iter().map(|t| (t.target, t.change)).collect();

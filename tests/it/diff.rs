@@ -29,8 +29,18 @@ fn modified_mesh(env: &Env) -> PathBuf {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-evidence/mesh");
     let mesh = env.path("mesh2");
     copy_dir(&sample, &mesh);
-    // ap-south-1 is decommissioned: its dump and its registration are gone.
-    std::fs::remove_dir_all(mesh.join("ap-south-1")).unwrap();
+    // ap-south-1 is decommissioned: its registration is gone and its dump holds only namespaces (a
+    // cluster folder that is absent would carry its objects forward from the previous scan).
+    for entry in std::fs::read_dir(mesh.join("ap-south-1")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != "namespaces.yaml") {
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
     let kc = mesh.join("mgmt/gloo-mesh/kubernetesclusters.json");
     let mut list: Value = serde_json::from_slice(&std::fs::read(&kc).unwrap()).unwrap();
     let items = list["items"].as_array_mut().unwrap();
