@@ -5,7 +5,8 @@
 //! 2. verify: body-byte throughput of `meshproof verify` against raw SHA-256 over the same bytes,
 //!    and verify's peak memory as the store grows;
 //! 3. offline collect of kubectl JSON dumps (100 clusters × 2,000 objects) against Python's
-//!    `json.load` of the same files.
+//!    `json.load` of the same files;
+//! 4. audit-log lines parsed and filtered per second (streamed, as `collect --audit-log`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::Path;
@@ -217,6 +218,53 @@ fn bench_collect(dir: &Path) {
     }
 }
 
+fn audit_line(i: usize) -> String {
+    let (verb, resource, ns) = match i % 50 {
+        0 => ("create", "kubernetesclusters", "gloo-mesh"),
+        1 => ("patch", "accesspolicies", "payments"),
+        2 => ("create", "clusterrolebindings", ""),
+        3 => ("update", "secrets", "istio-system"),
+        4..=30 => ("get", "pods", "payments"),
+        31..=45 => ("list", "configmaps", "kube-system"),
+        _ => ("watch", "endpoints", "default"),
+    };
+    let stage = if i % 2 == 0 { "RequestReceived" } else { "ResponseComplete" };
+    json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+        "auditID": format!("{:08x}-1111-4222-8333-{:012x}", i / 2, i / 2), "stage": stage,
+        "requestURI": format!("/api/v1/namespaces/{ns}/{resource}/object-{}", i % 1000), "verb": verb,
+        "user": {"username": format!("system:serviceaccount:kube-system:controller-{}", i % 40),
+                 "groups": ["system:serviceaccounts", "system:authenticated"]},
+        "sourceIPs": ["10.0.0.12"], "userAgent": "kube-controller-manager/v1.32.4 (linux/amd64) kubernetes/abc1234",
+        "objectRef": {"resource": resource, "namespace": ns, "name": format!("object-{}", i % 1000), "apiVersion": "v1"},
+        "responseStatus": {"metadata": {}, "code": 200},
+        "requestReceivedTimestamp": "2026-11-01T10:00:00.000001Z", "stageTimestamp": "2026-11-01T10:00:00.000100Z",
+        "annotations": {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": "RBAC: allowed"}
+    })
+    .to_string()
+}
+
+fn bench_audit(dir: &Path) {
+    let n = (500_000.0 * scale()).max(1000.0) as usize;
+    let path = dir.join("audit.log");
+    let mut text = String::with_capacity(n * 800);
+    for i in 0..n {
+        text.push_str(&audit_line(i));
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).unwrap();
+    let mut sink: Vec<Observation> = Vec::new();
+    let start = Instant::now();
+    let (events, _gaps) = meshproof::collect::audit_log::collect_files("bench", &[path], &mut sink).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "audit log: {n} lines ({:.0} MB) parsed and filtered in {secs:.2} s = {:.0} lines/s ({events} trust events kept, {} records)",
+        text.len() as f64 / 1e6,
+        n as f64 / secs,
+        sink.len()
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -225,4 +273,5 @@ fn main() {
     println!("meshproof foundation benchmarks (scale {})", scale());
     bench_append_and_verify(dir.path());
     bench_collect(dir.path());
+    bench_audit(dir.path());
 }

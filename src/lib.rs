@@ -7,7 +7,9 @@
 //! | [`model`]   | shared nouns without I/O: digests, timestamps, observations, records |
 //! | [`collect`] | sources → observations: kubectl dumps, audit logs; redaction at read |
 //! | [`store`]   | the append-only, hash-chained, Merkle-checkpointed SQLite store      |
+//! | [`analyze`] | records → findings: one analyzer per question, stable check codes    |
 //! | [`query`]   | answers from one scan's evidence: who added each cluster, timeline   |
+//! | [`report`]  | store + findings → the report document, catalogues and renderers     |
 //! | [`cli`]     | the only module that knows clap, anyhow, tracing-subscriber, clocks  |
 //!
 //! A module may use [`model`] and the stages to its left, never stages to its right:

@@ -815,6 +815,128 @@ fn stale_roots(active: &[&MeshCa<'_>], drafts: &mut Vec<Draft>) {
     }
 }
 
+/// Whether a CA certificate of the inventory is a root or an intermediate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaRole {
+    /// A trust anchor (self-issued).
+    Root,
+    /// A signing certificate issued by another CA.
+    Intermediate,
+}
+
+impl CaRole {
+    /// `root` or `intermediate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaRole::Root => "root",
+            CaRole::Intermediate => "intermediate",
+        }
+    }
+}
+
+/// One CA certificate of a cluster's active mesh CA, as the inventory shows it. The judgement
+/// (findings) stays with [`Certificates`]; this is the description the checks rest on.
+#[derive(Debug, Clone)]
+pub struct CaInventoryEntry {
+    /// The cluster.
+    pub cluster: String,
+    /// Root or intermediate.
+    pub role: CaRole,
+    /// The parsed certificate.
+    pub certificate: Certificate,
+    /// `valid`, or what is wrong with the chain (signing certificates), or the anchor's own
+    /// validity (roots).
+    pub chain_status: String,
+    /// `current`, `rotation in progress (N roots)`, `stale root`, `trusted for peers`.
+    pub rotation_state: String,
+    /// The records it was read from.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// The CA certificates of every cluster's active mesh CA (the signing certificate and every root
+/// of its trust bundle), sorted by cluster, role (roots first), subject and serial.
+pub fn ca_inventory(set: &EvidenceSet, as_of: crate::model::Timestamp) -> Vec<CaInventoryEntry> {
+    let cas = mesh_cas(set);
+    let active = active_cas(&cas);
+    let used: BTreeSet<(String, Digest)> = active
+        .iter()
+        .filter_map(|ca| ca.anchor())
+        .map(anchor_identity)
+        .collect();
+    let mut out = Vec::new();
+    for ca in &active {
+        let mut evidence = vec![ca.record.reference()];
+        if let Some((cm, _)) = &ca.configmap {
+            evidence.push(cm.reference());
+        }
+        let own_anchor = ca.anchor().map(anchor_identity);
+        let rotating = ca.anchors.len() > 1;
+        let validity = |c: &Certificate| {
+            if c.not_after < as_of {
+                "expired".to_string()
+            } else if c.not_before > as_of {
+                "not yet valid".to_string()
+            } else {
+                "valid".to_string()
+            }
+        };
+        let mut seen: BTreeSet<Digest> = BTreeSet::new();
+        if let Some(signing) = ca.signing_cert()
+            && !signing.is_self_issued()
+        {
+            seen.insert(signing.sha256);
+            let chain_status = match ca.verdict.as_ref().map(|v| &v.anchor) {
+                Some(Ok(_)) if signing.not_after < as_of => "expired".to_string(),
+                Some(Ok(_)) => "valid".to_string(),
+                Some(Err(e)) => format!("broken: {e}"),
+                None => "not verified".to_string(),
+            };
+            out.push(CaInventoryEntry {
+                cluster: ca.cluster.to_string(),
+                role: CaRole::Intermediate,
+                certificate: signing.clone(),
+                chain_status,
+                rotation_state: "current".into(),
+                evidence: evidence.clone(),
+            });
+        }
+        for root in &ca.anchors {
+            if !seen.insert(root.sha256) {
+                continue;
+            }
+            let identity = anchor_identity(root);
+            let rotation_state = if own_anchor.as_ref() == Some(&identity) {
+                if rotating {
+                    format!("current; rotation in progress ({} roots)", ca.anchors.len())
+                } else {
+                    "current".to_string()
+                }
+            } else if used.contains(&identity) {
+                "trusted for peers".to_string()
+            } else {
+                "stale root".to_string()
+            };
+            out.push(CaInventoryEntry {
+                cluster: ca.cluster.to_string(),
+                role: CaRole::Root,
+                certificate: root.clone(),
+                chain_status: validity(root),
+                rotation_state,
+                evidence: evidence.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.cluster, a.role, &a.certificate.subject, &a.certificate.serial).cmp(&(
+            &b.cluster,
+            b.role,
+            &b.certificate.subject,
+            &b.certificate.serial,
+        ))
+    });
+    out
+}
+
 /// CERT-006: the same intermediate key on more than one cluster.
 fn shared_intermediates(active: &[&MeshCa<'_>], drafts: &mut Vec<Draft>) {
     let mut by_key: BTreeMap<Digest, Vec<&MeshCa<'_>>> = BTreeMap::new();

@@ -297,32 +297,10 @@ fn check_entry(
     // TOKEN-001 (not for expired tokens: TOKEN-003 already says more).
     if !expired {
         let mut evidence = vec![secret.record.reference()];
-        let issued: Option<(i64, String)> = match iat {
-            Some(t) => Some((t, "iat".into())),
-            None => {
-                let token_secret = claim_str(claims, "kubernetes.io/serviceaccount/secret.name").and_then(|name| {
-                    let ns = claim_str(claims, "kubernetes.io/serviceaccount/namespace");
-                    set.object(target, ns, "Secret", name)
-                });
-                let token_hash = token.get("sha256").and_then(Value::as_str);
-                let matching = token_secret.filter(|r| {
-                    let theirs = r.body.pointer("/data/token/sha256").and_then(Value::as_str);
-                    theirs.is_none() || token_hash.is_none() || theirs == token_hash
-                });
-                match matching.and_then(|r| created_at(r).map(|t| (r, t))) {
-                    Some((r, t)) => {
-                        evidence.push(r.reference());
-                        Some((t.unix(), format!("creationTimestamp of its token Secret {}", r.subject)))
-                    }
-                    None => created_at(secret.record).map(|t| {
-                        (
-                            t.unix(),
-                            "creationTimestamp of the remote secret; the token is at least this old".into(),
-                        )
-                    }),
-                }
-            }
-        };
+        let issued = issued_at(set, secret, target, token, claims).map(|(t, source, extra)| {
+            evidence.extend(extra);
+            (t, source)
+        });
         if let Some((t, source)) = issued {
             let age = as_of.unix() - t;
             if age > settings.token_max_age_days.saturating_mul(DAY) {
@@ -388,6 +366,121 @@ fn check_entry(
             evidence,
         ));
     }
+}
+
+/// When a token was issued: `iat`, else (legacy tokens) the `creationTimestamp` of its token
+/// Secret on the target cluster (cited), else the remote secret's own `creationTimestamp` (a
+/// lower bound). Returns (unix time, where it was read, the extra record cited).
+fn issued_at(
+    set: &EvidenceSet,
+    secret: &RemoteSecret<'_>,
+    target: &str,
+    token: &Value,
+    claims: &Value,
+) -> Option<(i64, String, Option<RecordRef>)> {
+    if let Some(t) = claim_i64(claims, "iat") {
+        return Some((t, "iat".into(), None));
+    }
+    let token_secret = claim_str(claims, "kubernetes.io/serviceaccount/secret.name").and_then(|name| {
+        let ns = claim_str(claims, "kubernetes.io/serviceaccount/namespace");
+        set.object(target, ns, "Secret", name)
+    });
+    let token_hash = token.get("sha256").and_then(Value::as_str);
+    let matching = token_secret.filter(|r| {
+        let theirs = r.body.pointer("/data/token/sha256").and_then(Value::as_str);
+        theirs.is_none() || token_hash.is_none() || theirs == token_hash
+    });
+    match matching.and_then(|r| created_at(r).map(|t| (r, t))) {
+        Some((r, t)) => Some((
+            t.unix(),
+            format!("creationTimestamp of its token Secret {}", r.subject),
+            Some(r.reference()),
+        )),
+        None => created_at(secret.record).map(|t| {
+            (
+                t.unix(),
+                "creationTimestamp of the remote secret; the token is at least this old".into(),
+                None,
+            )
+        }),
+    }
+}
+
+/// A remote-secret credential as the inventory shows it (one per remote secret and data key).
+/// The judgement (findings) stays with [`Tokens`]; this is the description the checks rest on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The cluster holding it.
+    pub holder: String,
+    /// The cluster it grants access to.
+    pub target: String,
+    /// The service account it acts as (`namespace/name`), when the claims say.
+    pub identity: Option<String>,
+    /// `bound`, `legacy` or `other` (no token, or not a JWT).
+    pub token_kind: &'static str,
+    /// When it was issued (see TOKEN-001 for the sources).
+    pub issued: Option<Timestamp>,
+    /// Its `exp`.
+    pub expires: Option<Timestamp>,
+    /// Age in whole days at as-of.
+    pub age_days: Option<i64>,
+    /// Skips TLS verification or carries no CA data.
+    pub insecure_tls: bool,
+    /// The records it was read from.
+    pub evidence: Vec<RecordRef>,
+}
+
+/// Every remote-secret credential of the scan, sorted by holder, target and record.
+pub fn credentials(set: &EvidenceSet, as_of: Timestamp) -> Vec<Credential> {
+    let mut out = Vec::new();
+    for secret in remote_secrets(set) {
+        for (target, entry) in secret.entries() {
+            let mut evidence = vec![secret.record.reference()];
+            let kubeconfig = entry.get("kubeconfig").filter(|k| k.is_object());
+            let insecure_tls = kubeconfig.is_some_and(|k| {
+                selected(k, "clusters", "cluster").into_iter().any(|c| {
+                    c.get("insecure_skip_tls_verify").and_then(Value::as_bool) == Some(true)
+                        || c.pointer("/certificate_authority/present").and_then(Value::as_bool) != Some(true)
+                })
+            });
+            let token = kubeconfig.and_then(|k| {
+                selected(k, "users", "user")
+                    .into_iter()
+                    .find_map(|u| u.get("token").filter(|t| t.is_object()))
+            });
+            let claims = token.and_then(|t| t.pointer("/jwt/claims").filter(|c| c.is_object()));
+            let (mut token_kind, mut identity, mut issued, mut expires) = ("other", None, None, None);
+            if let (Some(token), Some(claims)) = (token, claims) {
+                token_kind = if claim_str(claims, "iss") == Some("kubernetes/serviceaccount") {
+                    "legacy"
+                } else {
+                    "bound"
+                };
+                identity = service_account(claims).map(|(ns, name)| format!("{ns}/{name}"));
+                expires = claim_i64(claims, "exp").and_then(Timestamp::from_unix);
+                if let Some((t, _, extra)) = issued_at(set, &secret, target, token, claims) {
+                    issued = Timestamp::from_unix(t);
+                    evidence.extend(extra);
+                }
+            }
+            let age_days = issued.map(|t| (as_of.unix() - t.unix()).div_euclid(DAY));
+            evidence.sort();
+            evidence.dedup();
+            out.push(Credential {
+                holder: secret.holder.to_string(),
+                target: target.to_string(),
+                identity,
+                token_kind,
+                issued,
+                expires,
+                age_days,
+                insecure_tls,
+                evidence,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.holder, &a.target, &a.evidence).cmp(&(&b.holder, &b.target, &b.evidence)));
+    out
 }
 
 /// Verbs that only read.

@@ -83,11 +83,15 @@ pub enum Command {
   meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
   meshproof collect --from sample-evidence/mesh --git sample-evidence/gitops.git
   meshproof collect --from sample-evidence/mesh --waivers sample-evidence/waivers.toml
+  meshproof collect --context prod-eu=eu-west-1 --context prod-us=us-east-1
+  meshproof collect --all-contexts --kubeconfig ~/.kube/mesh.yaml --concurrency 4
 
 DIR holds one folder per cluster with `kubectl get … -o yaml|json` output and API-server
 audit logs (JSON lines, plain or .gz). Private keys and tokens are reduced to non-secret facts
-before anything is stored. Each --git repository contributes one record per commit that touches
-a manifest of a kept kind. At least one of --from and --git is required.
+before anything is stored. Live collection (--context, --all-contexts, --in-cluster) reads the
+same kinds through the API with read-only permissions (deploy/rbac.yaml); it may be mixed with
+--from. Each --git repository contributes one record per commit that touches a manifest of a
+kept kind. At least one source is required.
 On a terminal, progress (per cluster and per phase) is drawn on stderr; never with -q, never on
 stdout. --waivers records the validated waiver file with the scan (see `meshproof findings`).
 Exit 0: all read; 3: gaps recorded (including an empty or shallow repository);
@@ -141,6 +145,18 @@ on (`meshproof evidence show <seq>`). The check catalogue is in docs/checks.md."
 
 Events after --as-of are left out.")]
     Timeline(TimelineArgs),
+    /// Write a compliance report (SOC 2, PCI DSS, DORA or a custom catalogue) for one scan.
+    #[command(after_help = "Examples:
+  meshproof report --framework soc2 --format pdf -o soc2.pdf --as-of 2026-12-01T00:00:00Z
+  meshproof report --framework all --format json -o - | jq .summary
+  meshproof report --framework pci-dss --format csv -o pci.csv --scan 3
+  meshproof report --framework acme --templates ./my-templates --format md -o acme.md
+
+The store is verified in full first; the result is in the report's integrity section (exit 1
+when it is not intact; the report is still written). The same store and --as-of give the same
+bytes. --templates DIR adds or overrides catalogues: every DIR/*.toml with a [framework] table.
+The organisation comes from meshproof.toml [organisation] name.")]
+    Report(ReportArgs),
     /// What changed in mesh trust state between two scans.
     #[command(after_help = "Examples:
   meshproof diff                         # the last two complete scans
@@ -212,6 +228,47 @@ pub struct GenMeshArgs {
     pub out: PathBuf,
 }
 
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Framework id (soc2, pci-dss, dora, a custom catalogue's id) or `all` for every one in one
+    /// document.
+    #[arg(long, value_name = "ID", default_value = "all")]
+    pub framework: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Output file; `-` writes to stdout. Written atomically (temporary file, then rename).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Directory of extra or replacement framework catalogues (`*.toml` with a `[framework]` table).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Require checkpoints to be signed by this public key (note format) when verifying.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+}
+
+/// `report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// PDF for auditors.
+    Pdf,
+    /// Self-contained HTML.
+    Html,
+    /// CSV (RFC 4180), one row per control × finding.
+    Csv,
+    /// The JSON report document (docs/report-schema.json).
+    Json,
+    /// Markdown for tickets and wikis.
+    Md,
+    /// OSCAL assessment results (JSON).
+    Oscal,
+}
+
 /// `who-added` options.
 #[derive(Debug, Args)]
 pub struct WhoAddedArgs {
@@ -266,6 +323,10 @@ pub struct CollectArgs {
     /// Directory of kubectl-style dumps, one subfolder per cluster.
     #[arg(long = "from", value_name = "DIR")]
     pub from: Option<PathBuf>,
+    /// An API-server audit log of a cluster (JSON lines, plain or gzip), as CLUSTER=FILE
+    /// (repeatable); read as a stream, whatever its size. Dump folders may hold audit logs too.
+    #[arg(long = "audit-log", value_name = "CLUSTER=FILE")]
+    pub audit_logs: Vec<String>,
     /// A local GitOps repository (working or bare clone) whose history to collect (repeatable).
     /// Later collections walk only commits added since the head recorded for that repository.
     #[arg(long = "git", value_name = "PATH")]
@@ -276,6 +337,27 @@ pub struct CollectArgs {
     /// Only git paths matching this pathspec glob (repeatable; default: every path).
     #[arg(long = "git-path", value_name = "GLOB", requires = "git")]
     pub git_path: Vec<String>,
+    /// Collect live from this kubeconfig context (repeatable); `NAME=ALIAS` names the cluster ALIAS.
+    #[arg(long = "context", value_name = "NAME[=ALIAS]")]
+    pub contexts: Vec<String>,
+    /// Collect live from every context of the kubeconfig.
+    #[arg(long, conflicts_with = "contexts")]
+    pub all_contexts: bool,
+    /// Kubeconfig file (default: the files in KUBECONFIG, merged as kubectl does, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Collect live from the cluster this pod runs in (its service account), naming it NAME.
+    #[arg(long, value_name = "NAME")]
+    pub in_cluster: Option<String>,
+    /// Objects per list request when collecting live.
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: u32,
+    /// Clusters collected live at the same time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Seconds to wait for one API request before retrying it.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
     /// Signing key file (created with mode 0600 when absent). Default: `<store>.key`.
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,

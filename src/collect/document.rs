@@ -92,6 +92,36 @@ pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentErro
     parse_documents(&bytes)
 }
 
+/// The items of a `…List` document with `apiVersion` and `kind` filled in from the list where they
+/// are missing, as `kubectl get -o json` prints them (the API server leaves them out of the items of
+/// built-in lists). A generic `List` fills nothing. A document that is not a list is handed back.
+pub fn into_list_items(mut doc: Value) -> Result<Vec<Value>, Value> {
+    let Some(kind) = doc.get("kind").and_then(Value::as_str).filter(|k| k.ends_with("List")) else {
+        return Err(doc);
+    };
+    let kind = kind.to_string();
+    let api_version = doc
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("v1")
+        .to_string();
+    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+        return Err(doc);
+    };
+    let item_kind = kind.trim_end_matches("List");
+    let mut items = items;
+    if !item_kind.is_empty() && kind != "List" {
+        for item in &mut items {
+            if let Some(o) = item.as_object_mut() {
+                o.entry("kind").or_insert_with(|| Value::from(item_kind));
+                o.entry("apiVersion")
+                    .or_insert_with(|| Value::from(api_version.as_str()));
+            }
+        }
+    }
+    Ok(items)
+}
+
 /// Parses bytes already in memory.
 pub fn parse_documents(bytes: &[u8]) -> Result<Documents, DocumentError> {
     if bytes.contains(&0) {

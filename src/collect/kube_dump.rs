@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, read_documents};
-use super::{redact, selection};
+use super::document::{Documents, into_list_items, read_documents};
+use super::selection;
 use crate::model::{Observation, Prepared, RecordSink, SinkError, kinds};
 
 /// Collection options.
@@ -339,77 +339,70 @@ impl ClusterCollection<'_> {
             self.audit.add_file(rel, vec![(position, doc)], Vec::new());
             return;
         }
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        if kind.ends_with("List")
-            && let Some(Value::Array(items)) = doc.get("items")
-        {
-            let api_version = doc
+        let is_list = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").is_some_and(Value::is_array);
+        let is_audit_list = is_list
+            && doc
                 .get("apiVersion")
                 .and_then(Value::as_str)
-                .unwrap_or("v1")
-                .to_string();
-            let item_kind = kind.trim_end_matches("List").to_string();
-            let is_audit_list = api_version.starts_with("audit.k8s.io/");
-            let mut audit = Vec::new();
-            for item in items.clone() {
-                let mut item = item;
-                if is_audit_list || is_audit_event(&item) {
-                    audit.push((position, item));
-                    continue;
-                }
-                if let Some(o) = item.as_object_mut()
-                    && !item_kind.is_empty()
-                    && kind != "List"
-                {
-                    o.entry("kind").or_insert_with(|| json!(item_kind));
-                    o.entry("apiVersion").or_insert_with(|| json!(api_version));
-                }
-                self.add_object(item, rel, position);
-            }
-            if !audit.is_empty() {
+                .is_some_and(|v| v.starts_with("audit.k8s.io/"));
+        if is_audit_list {
+            // Audit events are kept as logged: nothing filled in.
+            if let Some(Value::Array(items)) = doc.get("items")
+                && !items.is_empty()
+            {
+                let audit = items.iter().map(|i| (position, i.clone())).collect();
                 self.audit.add_file(rel, audit, Vec::new());
             }
             return;
         }
+        let doc = match into_list_items(doc) {
+            Ok(items) => {
+                let mut audit = Vec::new();
+                for item in items {
+                    if is_audit_event(&item) {
+                        audit.push((position, item));
+                        continue;
+                    }
+                    self.add_object(item, rel, position);
+                }
+                if !audit.is_empty() {
+                    self.audit.add_file(rel, audit, Vec::new());
+                }
+                return;
+            }
+            Err(doc) => doc,
+        };
         self.add_object(doc, rel, position);
     }
 
-    fn add_object(&mut self, mut obj: Value, rel: &str, position: usize) {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).map(str::to_string);
-        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let (Some(api_version), Some(kind), Some(name)) = (api_version, kind, name) else {
-            let what = if obj.is_object() {
-                "an object without apiVersion, kind or metadata.name"
-            } else {
-                "not a Kubernetes object"
-            };
-            self.gap(
-                rel,
-                format!("document {position} is {what}; skipped"),
-                json!({"document": position}),
-            );
-            return;
+    fn add_object(&mut self, obj: Value, rel: &str, position: usize) {
+        let (subject, body, resource_version) = match selection::admit(&self.cluster, obj) {
+            selection::Admission::Kept {
+                subject,
+                body,
+                resource_version,
+            } => (subject, body, resource_version),
+            selection::Admission::Skipped(label) => {
+                *self.skipped.entry(label).or_default() += 1;
+                return;
+            }
+            selection::Admission::Malformed => {
+                self.gap(
+                    rel,
+                    format!(
+                        "document {position} is not a Kubernetes object (no apiVersion, kind or metadata.name); skipped"
+                    ),
+                    json!({"document": position}),
+                );
+                return;
+            }
         };
-        let namespace = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-            *self.skipped.entry(format!("{api_version} {kind}")).or_default() += 1;
-            return;
-        }
-        redact::redact_object(&mut obj);
-        let subject = selection::object_subject(&self.cluster, &api_version, &kind, namespace.as_deref(), &name);
-        let resource_version = obj
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok());
         let entry = Entry {
-            body: obj,
+            body,
             file: rel.to_string(),
             resource_version,
         };
@@ -444,7 +437,6 @@ impl ClusterCollection<'_> {
     fn emit(self, sink: &mut dyn RecordSink) -> Result<ClusterSummary, SinkError> {
         let cluster = self.cluster;
         let k8s = format!("k8s/{cluster}");
-        let audit_source = format!("audit/{cluster}");
         let objects = self.entries.len() as u64;
         for (subject, entry) in self.entries {
             sink.observe(Observation {
@@ -454,27 +446,7 @@ impl ClusterCollection<'_> {
                 body: entry.body,
             })?;
         }
-        let (events, files) = self.audit.into_events();
-        let audit_events = events.len() as u64;
-        for (id, mut event) in events {
-            if let Some(o) = event.as_object_mut() {
-                o.insert("cluster".into(), json!(cluster));
-            }
-            sink.observe(Observation {
-                source: audit_source.clone(),
-                kind: kinds::AUDIT_EVENT,
-                subject: format!("{cluster}/audit/{id}"),
-                body: event,
-            })?;
-        }
-        for (file, summary) in files {
-            sink.observe(Observation {
-                source: audit_source.clone(),
-                kind: kinds::AUDIT_SUMMARY,
-                subject: format!("{cluster}/audit-summary/{file}"),
-                body: json!({"cluster": cluster, "file": file, "summary": summary}),
-            })?;
-        }
+        let audit_events = self.audit.emit(&cluster, sink)?;
         let gaps = self.gaps.len() as u64;
         for (key, body) in self.gaps {
             sink.observe(Observation {

@@ -3,6 +3,7 @@
 //!
 //! - [`kube_dump`]: kubectl-style dumps on disk (`DIR/<cluster>/**`), including audit logs;
 //! - [`git_history`]: GitOps repositories: commits that touch manifests of kept kinds;
+//! - [`kube_live`]: the Kubernetes API of one or more clusters (kubeconfig contexts, in-cluster);
 //! - [`audit_log`]: API-server audit events: filtering, stage merging, read-noise counts;
 //! - [`document`]: one file → JSON values (JSON, JSON lines, YAML, gzip) with size limits;
 //! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
@@ -12,5 +13,6 @@ pub mod audit_log;
 pub mod document;
 pub mod git_history;
 pub mod kube_dump;
+pub mod kube_live;
 pub mod redact;
 pub mod selection;

@@ -237,3 +237,49 @@ mod tests {
         );
     }
 }
+
+/// What happens to one object a collector read: the one admission step the dump and live paths
+/// share, so both keep, redact and key objects identically.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Admission {
+    /// Evidence: redacted body, subject and resourceVersion (for picking among duplicates).
+    Kept {
+        /// `cluster/namespace/Kind/name`.
+        subject: String,
+        /// The redacted object.
+        body: serde_json::Value,
+        /// `metadata.resourceVersion` as a number, when it is one.
+        resource_version: Option<u64>,
+    },
+    /// Not evidence; the label (`apiVersion Kind`) it is counted under.
+    Skipped(String),
+    /// Not a Kubernetes object (no apiVersion, kind or metadata.name).
+    Malformed,
+}
+
+/// Classifies, redacts and keys one object of `cluster`.
+pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
+    use serde_json::Value;
+    let field = |o: &Value, pointer: &str| o.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    let (Some(api_version), Some(kind), Some(name)) = (
+        field(&object, "/apiVersion"),
+        field(&object, "/kind"),
+        field(&object, "/metadata/name"),
+    ) else {
+        return Admission::Malformed;
+    };
+    let namespace = field(&object, "/metadata/namespace");
+    if !is_kept(&api_version, &kind, namespace.as_deref(), &name) {
+        return Admission::Skipped(format!("{api_version} {kind}"));
+    }
+    super::redact::redact_object(&mut object);
+    let resource_version = object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok());
+    Admission::Kept {
+        subject: object_subject(cluster, &api_version, &kind, namespace.as_deref(), &name),
+        body: object,
+        resource_version,
+    }
+}

@@ -288,7 +288,8 @@ pub struct ControlResult {
     pub scope_note: Option<String>,
     /// Checks mapped to it.
     pub checks: Vec<String>,
-    /// The findings behind a not-satisfied status.
+    /// Every finding of its mapped checks (open and waived, waived ones marked), plus, when a
+    /// collection gap leaves it not evaluated, the CHG-003 findings of those gaps.
     pub findings: Vec<Finding>,
 }
 

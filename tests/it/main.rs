@@ -7,6 +7,8 @@
     clippy::print_stderr
 )]
 
+#[path = "../support/apiserver.rs"]
+mod apiserver;
 mod harness;
 
 mod architecture;
@@ -18,8 +20,13 @@ mod ergonomics;
 mod findings_certs;
 mod findings_mesh;
 mod git;
+mod live;
 mod python_verifier;
 mod redaction;
+mod report;
+mod report_html;
+mod report_oscal;
+mod report_sample;
 mod tamper;
 mod waivers;
 mod who_added;

@@ -1,4 +1,4 @@
-//! `meshproof collect`: one scan from a dump directory and/or GitOps repositories into the store.
+//! `meshproof collect`: one scan from dump directories, live clusters and/or GitOps repositories into the store.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use crate::cli::args::CollectArgs;
 use crate::cli::output::{self, Format};
 use crate::cli::progress::Progress;
 use crate::collect::git_history::{self, GitOptions};
-use crate::collect::kube_dump;
-use crate::model::{Observation, Timestamp, kinds};
+use crate::collect::{kube_dump, kube_live};
+use crate::model::{Observation, RecordSink as _, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
 pub(super) fn run(
@@ -22,9 +22,11 @@ pub(super) fn run(
     args: CollectArgs,
     show_progress: bool,
 ) -> anyhow::Result<ExitStatus> {
-    if args.from.is_none() && args.git.is_empty() {
+    let wants_live = !args.contexts.is_empty() || args.all_contexts || args.in_cluster.is_some();
+    if args.from.is_none() && args.git.is_empty() && !wants_live && args.audit_logs.is_empty() {
         anyhow::bail!(
-            "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster) and/or --git PATH (a GitOps repository)"
+            "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster), --context NAME / \
+             --all-contexts / --in-cluster NAME (live clusters) and/or --git PATH (a GitOps repository)"
         );
     }
     // Check every source before touching the store: a wrong path should not leave a scan behind.
@@ -32,8 +34,32 @@ pub(super) fn run(
         Some(dir) => list_cluster_dirs(dir)?,
         None => Vec::new(),
     };
+    let audit_logs = audit_log_sources(&args.audit_logs)?;
     let mut repos = git_sources(&args)?;
     let waiver_file = args.waivers.as_deref().map(crate::cli::waiver_file::load).transpose()?;
+    let live = LivePlan::from_args(&args)?;
+    if let Some(clash) = live.targets.iter().find(|t| clusters.contains(&t.cluster)) {
+        anyhow::bail!(
+            "cluster {} is both a folder of --from and a live cluster; rename the live one with --context NAME=ALIAS",
+            clash.cluster
+        );
+    }
+    // Live clusters are read before the store is locked; their records are already sorted.
+    let mut live_records: Vec<Observation> = Vec::new();
+    let live_summary = if live.targets.is_empty() {
+        None
+    } else {
+        let options = kube_live::Options {
+            page_size: args.page_size,
+            concurrency: usize::from(args.concurrency),
+            request_timeout: Duration::from_secs(args.request_timeout),
+            ..Default::default()
+        };
+        Some(
+            kube_live::collect(&live.targets, live.kubeconfig.as_ref(), &options, &mut live_records)
+                .context("collecting from live clusters")?,
+        )
+    };
     let key = key_path(store_path, args.key.as_deref());
     let signer = Signer::load_or_create(&key).context("loading the signing key")?;
     let mut store =
@@ -41,12 +67,21 @@ pub(super) fn run(
     store.set_lock_timeout(Duration::from_secs(args.lock_timeout));
 
     let mut known: BTreeSet<String> = clusters.iter().cloned().collect();
+    known.extend(live.targets.iter().map(|t| t.cluster.clone()));
     if !repos.is_empty() {
         known.extend(stored_clusters(&store)?);
     }
     let mut sources = Vec::new();
     if let Some(dir) = &args.from {
         sources.push(json!({"type": "kube-dump", "path": dir.display().to_string(), "clusters": clusters}));
+    }
+    if !live.targets.is_empty() {
+        let clusters: Vec<_> = live.targets.iter().map(target_info).collect();
+        sources.push(json!({"type": "kube-live", "clusters": clusters}));
+    }
+    for (cluster, paths) in &audit_logs {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        sources.push(json!({"type": "audit-log", "cluster": cluster, "paths": paths}));
     }
     for repo in &mut repos {
         repo.options.known_clusters = known.iter().cloned().collect();
@@ -78,6 +113,18 @@ pub(super) fn run(
         }
         None => None,
     };
+    for target in &live.targets {
+        scan.declare_cluster(&target.cluster)?;
+    }
+    for record in live_records {
+        scan.observe(record)?;
+    }
+    let (mut audit_events, mut audit_gaps) = (0u64, 0u64);
+    for (cluster, paths) in &audit_logs {
+        let (events, gaps) = crate::collect::audit_log::collect_files(cluster, paths, &mut scan)?;
+        audit_events += events;
+        audit_gaps += gaps;
+    }
     let mut git = Vec::new();
     for repo in &repos {
         bars.phase(&format!("walking git history of {}", repo.path.display()));
@@ -102,11 +149,15 @@ pub(super) fn run(
     let finished = scan.finish(&signer)?;
     bars.finish();
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
-    let gaps = summary.as_ref().map_or(0, kube_dump::Summary::gaps) + git.iter().map(|g| g.gaps).sum::<u64>();
+    let (live_kept, live_gaps) = live_summary.as_ref().map(|s| (s.kept(), s.gaps())).unwrap_or_default();
+    let gaps = summary.as_ref().map_or(0, kube_dump::Summary::gaps)
+        + live_gaps
+        + audit_gaps
+        + git.iter().map(|g| g.gaps).sum::<u64>();
 
     match args.output {
         Format::Json | Format::Yaml => {
-            let v = json!({"scan": finished, "collected": summary, "git": git});
+            let v = json!({"scan": finished, "collected": summary, "live": live_summary, "audit_events": audit_events, "git": git});
             if args.output == Format::Json {
                 output::print_json(&v)?
             } else {
@@ -114,7 +165,7 @@ pub(super) fn run(
             }
         }
         Format::Table | Format::Csv => {
-            let rows: Vec<Vec<String>> = summary
+            let mut rows: Vec<Vec<String>> = summary
                 .iter()
                 .flat_map(|s| &s.clusters)
                 .map(|c| {
@@ -128,6 +179,16 @@ pub(super) fn run(
                     ]
                 })
                 .collect();
+            for c in live_summary.iter().flat_map(|s| &s.clusters) {
+                rows.push(vec![
+                    c.cluster.clone(),
+                    "(live)".into(),
+                    c.objects.to_string(),
+                    c.skipped.to_string(),
+                    "-".into(),
+                    c.gaps.to_string(),
+                ]);
+            }
             let headers = ["CLUSTER", "FILES", "OBJECTS", "SKIPPED", "AUDIT EVENTS", "GAPS"];
             let git_rows: Vec<Vec<String>> = git
                 .iter()
@@ -148,7 +209,7 @@ pub(super) fn run(
                 .collect();
             let git_headers = ["REPO", "REF", "HEAD", "WALKED", "EVIDENCE COMMITS", "SKIPPED", "GAPS"];
             if args.output == Format::Csv {
-                if summary.is_some() {
+                if !rows.is_empty() {
                     output::print(&output::csv(&headers, &rows)?)?;
                 }
                 if !git.is_empty() {
@@ -156,7 +217,7 @@ pub(super) fn run(
                 }
             } else {
                 let mut text = String::new();
-                if summary.is_some() {
+                if !rows.is_empty() {
                     text.push_str(&output::table(&headers, &rows));
                 }
                 if !git.is_empty() {
@@ -190,7 +251,9 @@ pub(super) fn run(
             }
         }
     }
-    Ok(if summary.as_ref().is_some_and(|s| s.kept() == 0) {
+    let cluster_sources = summary.is_some() || live_summary.is_some();
+    let kept = summary.as_ref().map_or(0, kube_dump::Summary::kept) + live_kept;
+    Ok(if cluster_sources && kept == 0 {
         ExitStatus::Error
     } else if gaps > 0 {
         ExitStatus::Partial
@@ -304,4 +367,116 @@ fn list_cluster_dirs(dir: &Path) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(clusters)
+}
+
+/// The live clusters asked for, and the kubeconfig they come from.
+struct LivePlan {
+    targets: Vec<kube_live::Target>,
+    kubeconfig: Option<kube::config::Kubeconfig>,
+}
+
+impl LivePlan {
+    fn from_args(args: &CollectArgs) -> anyhow::Result<LivePlan> {
+        let mut targets = Vec::new();
+        let mut kubeconfig = None;
+        if !args.contexts.is_empty() || args.all_contexts {
+            let paths = kubeconfig_paths(args.kubeconfig.as_deref());
+            let kc = kube_live::read_kubeconfig(&paths).with_context(|| {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                format!("reading kubeconfig ({})", shown.join(", "))
+            })?;
+            let contexts: Vec<(String, String)> = if args.all_contexts {
+                kube_live::context_names(&kc)
+                    .into_iter()
+                    .map(|c| (c.clone(), c))
+                    .collect()
+            } else {
+                args.contexts
+                    .iter()
+                    .map(|c| match c.split_once('=') {
+                        Some((name, alias)) => (name.to_string(), alias.to_string()),
+                        None => (c.clone(), c.clone()),
+                    })
+                    .collect()
+            };
+            if contexts.is_empty() {
+                anyhow::bail!("the kubeconfig defines no contexts");
+            }
+            for (context, cluster) in contexts {
+                targets.push(kube_live::Target {
+                    cluster,
+                    access: kube_live::Access::Context(context),
+                });
+            }
+            kubeconfig = Some(kc);
+        }
+        if let Some(name) = &args.in_cluster {
+            targets.push(kube_live::Target {
+                cluster: name.clone(),
+                access: kube_live::Access::InCluster,
+            });
+        }
+        for t in &targets {
+            check_cluster_name(&t.cluster)?;
+        }
+        Ok(LivePlan { targets, kubeconfig })
+    }
+}
+
+/// `--kubeconfig`, else the existing files of `KUBECONFIG` (kubectl's merge order), else
+/// `~/.kube/config`.
+fn kubeconfig_paths(arg: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(path) = arg {
+        return vec![path.to_path_buf()];
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG") {
+        let paths: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty() && p.exists())
+            .collect();
+        if !paths.is_empty() {
+            return paths;
+        }
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    vec![home.join(".kube").join("config")]
+}
+
+fn check_cluster_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'));
+    if !ok {
+        anyhow::bail!(
+            "cluster name {name:?} cannot be used in subjects: use letters, digits, '-', '_', '.', ':' or '@' (rename with --context NAME=ALIAS)"
+        );
+    }
+    Ok(())
+}
+
+fn target_info(t: &kube_live::Target) -> serde_json::Value {
+    match &t.access {
+        kube_live::Access::Context(c) => json!({"cluster": t.cluster, "context": c}),
+        _ => json!({"cluster": t.cluster, "in_cluster": true}),
+    }
+}
+
+/// `--audit-log CLUSTER=FILE` values, checked before the store is touched.
+fn audit_log_sources(values: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, Vec<PathBuf>>> {
+    let mut out: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
+    for v in values {
+        let Some((cluster, file)) = v.split_once('=') else {
+            anyhow::bail!(
+                "--audit-log {v}: expected CLUSTER=FILE, e.g. --audit-log mgmt=/var/log/kube-apiserver/audit.log"
+            );
+        };
+        check_cluster_name(cluster)?;
+        let path = PathBuf::from(file);
+        if !path.is_file() {
+            anyhow::bail!("--audit-log {v}: {} is not a readable file", path.display());
+        }
+        out.entry(cluster.to_string()).or_default().push(path);
+    }
+    Ok(out)
 }

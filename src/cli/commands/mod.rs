@@ -9,6 +9,7 @@ mod evidence;
 mod findings;
 mod key;
 mod man;
+mod report;
 mod scans;
 mod timeline;
 mod verify;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Completions(args) => completions::run(args),
         Command::Man => man::run(),
         Command::Dev(DevCommand::GenMesh(args)) => dev::gen_mesh(args),
+        Command::Report(args) => report::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, g.quiet, args),
     }
 }
 

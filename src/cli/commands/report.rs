@@ -1,0 +1,119 @@
+//! `meshproof report`: build the report document for one scan and render it in one format.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::{ExitStatus, open_store};
+use crate::cli::args::{ReportArgs, ReportFormat};
+use crate::cli::output;
+use crate::cli::settings::Config;
+use crate::model::Timestamp;
+use crate::report::{self, Format, build, frameworks};
+use crate::store::{NoteVerifier, verify};
+
+fn format(f: ReportFormat) -> Format {
+    match f {
+        ReportFormat::Pdf => Format::Pdf,
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Csv => Format::Csv,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Md => Format::Markdown,
+        ReportFormat::Oscal => Format::Oscal,
+    }
+}
+
+pub(super) fn run(
+    store: &Path,
+    as_of: Timestamp,
+    config: &Config,
+    quiet: bool,
+    args: ReportArgs,
+) -> anyhow::Result<ExitStatus> {
+    let catalogues = frameworks::load(args.templates.as_deref()).context("loading framework catalogues")?;
+    let selected = frameworks::select(&catalogues, &args.framework)?;
+    let pinned = match &args.pubkey {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading public key {}", path.display()))?;
+            Some(NoteVerifier::parse(&text).with_context(|| format!("public key {}", path.display()))?)
+        }
+        None => None,
+    };
+    let verify_options = verify::Options {
+        pinned,
+        checkpoint: None,
+    };
+    let store = open_store(store)?;
+    let document = build::build_with(
+        &store,
+        &build::Request {
+            scan: args.scan,
+            as_of,
+            frameworks: &selected,
+            settings: &config.analysis,
+            organisation: config.organisation.as_deref(),
+            verify: &verify_options,
+            waive: None,
+        },
+    )
+    .context("building the report")?;
+    let format = format(args.format);
+    let bytes = report::render(&document, format)?;
+
+    if args.out.as_os_str() == "-" {
+        output::print_bytes(&bytes)?;
+    } else {
+        write_atomically(&args.out, &bytes)?;
+    }
+    let s = &document.summary;
+    let counts = format!(
+        "{} control(s): {} satisfied, {} not satisfied, {} not evaluated",
+        document.controls.len(),
+        s.satisfied,
+        s.not_satisfied,
+        s.not_evaluated
+    );
+    tracing::info!(path = %args.out.display(), format = format.as_str(), bytes = bytes.len(), "report written");
+    if !quiet && args.out.as_os_str() != "-" {
+        eprintln!(
+            "wrote {} ({}, {} bytes): {counts}",
+            args.out.display(),
+            format.as_str(),
+            bytes.len()
+        );
+    }
+    if !document.integrity.verified {
+        tracing::error!(
+            problem = document.integrity.problem.as_deref().unwrap_or("unknown"),
+            "the evidence store did not verify intact; the report says so"
+        );
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .with_context(|| format!("{} is not a file name", path.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> anyhow::Result<()> {
+        let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
