@@ -228,7 +228,11 @@ fn audit_line(i: usize) -> String {
         31..=45 => ("list", "configmaps", "kube-system"),
         _ => ("watch", "endpoints", "default"),
     };
-    let stage = if i % 2 == 0 { "RequestReceived" } else { "ResponseComplete" };
+    let stage = if i.is_multiple_of(2) {
+        "RequestReceived"
+    } else {
+        "ResponseComplete"
+    };
     json!({
         "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
         "auditID": format!("{:08x}-1111-4222-8333-{:012x}", i / 2, i / 2), "stage": stage,
