@@ -14,6 +14,8 @@
 //! | [`rbac`] | RBAC-001…004: cluster-admin grants, CA-key readers, drift, wildcards |
 //! | [`policies`] | POL-001…005: AuthorizationPolicy drift, permissive rules, mTLS, AccessPolicy |
 //! | [`change_trail`] | CHG-001…003: unsigned commits, out-of-band changes, collection gaps |
+//!
+//! [`waivers`] is not an analyzer: it marks findings that an owned, time-boxed exception covers.
 
 pub mod certificates;
 pub mod change_trail;
@@ -24,6 +26,7 @@ pub mod rbac;
 pub mod rbac_model;
 pub mod registrations;
 pub mod tokens;
+pub mod waivers;
 pub mod x509_chain;
 
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp};

@@ -27,7 +27,10 @@ const EXAMPLES: &str = "Examples:
   meshproof verify
   meshproof scans
   meshproof evidence list --kind k8s.object --cluster us-east-1
-  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub";
+  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub
+  meshproof findings --as-of 2026-12-01T00:00:00Z --fail-on high
+  meshproof diff -o json
+  meshproof completions bash > /etc/bash_completion.d/meshproof";
 
 /// Options accepted before or after any subcommand.
 #[derive(Debug, Args)]
@@ -79,6 +82,7 @@ pub enum Command {
   meshproof collect --from sample-evidence/mesh
   meshproof collect --from ./dumps --as-of 2026-12-01T00:00:00Z --key /secure/meshproof.key
   meshproof collect --from sample-evidence/mesh --git sample-evidence/gitops.git
+  meshproof collect --from sample-evidence/mesh --waivers sample-evidence/waivers.toml
   meshproof collect --context prod-eu=eu-west-1 --context prod-us=us-east-1
   meshproof collect --all-contexts --kubeconfig ~/.kube/mesh.yaml --concurrency 4
 
@@ -88,6 +92,8 @@ before anything is stored. Live collection (--context, --all-contexts, --in-clus
 same kinds through the API with read-only permissions (deploy/rbac.yaml); it may be mixed with
 --from. Each --git repository contributes one record per commit that touches a manifest of a
 kept kind. At least one source is required.
+On a terminal, progress (per cluster and per phase) is drawn on stderr; never with -q, never on
+stdout. --waivers records the validated waiver file with the scan (see `meshproof findings`).
 Exit 0: all read; 3: gaps recorded (including an empty or shallow repository);
 2: nothing could be collected (not a repository, unknown --git-ref, empty dump).")]
     Collect(CollectArgs),
@@ -122,6 +128,11 @@ from (`meshproof evidence show <seq>`).")]
   meshproof findings --check CERT-001 --check TOKEN-003
   meshproof findings --fail-on high            # exit 1 when anything high or critical is found
   meshproof findings --set analysis.token_max_age_days=30
+  meshproof findings --waivers waivers.toml      # try a waiver file before recording it
+
+Waivers recorded with `collect --waivers FILE` are applied: a waived finding stays listed as
+\"waived (owner, reason, until)\"; after its expiry date it is open again and says so. Waivers that
+match nothing are reported on stderr.
 
 Findings are sorted by severity, check, cluster and subject; every one cites the records it rests
 on (`meshproof evidence show <seq>`). The check catalogue is in docs/checks.md.")]
@@ -146,6 +157,75 @@ when it is not intact; the report is still written). The same store and --as-of 
 bytes. --templates DIR adds or overrides catalogues: every DIR/*.toml with a [framework] table.
 The organisation comes from meshproof.toml [organisation] name.")]
     Report(ReportArgs),
+    /// What changed in mesh trust state between two scans.
+    #[command(after_help = "Examples:
+  meshproof diff                         # the last two complete scans
+  meshproof diff --from 3 --to 7 -o json
+  meshproof diff --from 3                # scan 3 against the latest complete scan
+
+Reports clusters added or removed, registrations changed, intermediates and roots rotated,
+remote-secret tokens rotated or newly expired, RBAC grants added or removed, policies changed
+(field by field, as JSON pointers with old and new values) and findings opened, closed or still
+open. Each scan is evaluated at its own collection time.")]
+    Diff(DiffArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:
+  meshproof completions bash > /etc/bash_completion.d/meshproof
+  meshproof completions zsh > \"${fpath[1]}/_meshproof\"
+  meshproof completions fish > ~/.config/fish/completions/meshproof.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = "Example:\n  meshproof man > meshproof.1 && man ./meshproof.1")]
+    Man,
+    /// Developer tools (not part of the stable interface).
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier scan (default: the complete scan before `--to`).
+    #[arg(long, value_name = "SCAN")]
+    pub from: Option<u64>,
+    /// The later scan (default: the latest complete scan).
+    #[arg(long, value_name = "SCAN")]
+    pub to: Option<u64>,
+    /// Output format (table, json or yaml).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `dev` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Generate a synthetic mesh of kubectl-style dumps (for benchmarks), deterministically.
+    #[command(after_help = "Example:\n  meshproof dev gen-mesh --clusters 100 --objects-per-cluster 2000 /tmp/mesh100")]
+    GenMesh(GenMeshArgs),
+}
+
+/// `dev gen-mesh` options.
+#[derive(Debug, Args)]
+pub struct GenMeshArgs {
+    /// Number of workload clusters (a management cluster is added).
+    #[arg(long, default_value_t = 10)]
+    pub clusters: u32,
+    /// Kept objects per workload cluster (approximately).
+    #[arg(long, default_value_t = 2000)]
+    pub objects_per_cluster: u32,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory (created; must be empty or absent).
+    pub out: PathBuf,
 }
 
 /// `report` options.
@@ -281,6 +361,9 @@ pub struct CollectArgs {
     /// Signing key file (created with mode 0600 when absent). Default: `<store>.key`.
     #[arg(long, env = "MESHPROOF_KEY")]
     pub key: Option<PathBuf>,
+    /// A waivers.toml file to record with this scan (validated first; `findings` applies it).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Refuse files larger than this many bytes (also after gzip decompression).
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -353,8 +436,14 @@ pub struct EvidenceShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Print the public key in note format, to publish and pin (`verify --pubkey`).
+    #[command(
+        after_help = "Example:\n  meshproof key public > meshproof.pub && meshproof verify --pubkey meshproof.pub"
+    )]
     Public(KeyArgs),
     /// Create a new signing key (mode 0600); refuses to overwrite an existing one.
+    #[command(
+        after_help = "Example:\n  meshproof key generate --key /secure/meshproof.key\n  kubectl -n meshproof create secret generic meshproof-signing-key --from-file=meshproof.key=/secure/meshproof.key"
+    )]
     Generate(KeyArgs),
 }
 
@@ -378,9 +467,13 @@ pub struct FindingsArgs {
     /// Only these checks (repeatable), e.g. CERT-001.
     #[arg(long = "check", value_name = "ID")]
     pub checks: Vec<String>,
-    /// Exit 1 when a finding at or above this severity remains.
+    /// Exit 1 when a finding at or above this severity remains (currently waived findings do not count).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
+    /// Apply this waivers.toml instead of the one recorded in the scan (not the recorded evidence:
+    /// a warning says so).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: Format,

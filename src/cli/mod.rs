@@ -8,8 +8,11 @@
 pub mod args;
 pub mod commands;
 pub mod exit;
+pub mod gen_mesh;
 pub mod output;
+pub mod progress;
 pub mod settings;
+pub mod waiver_file;
 
 use std::io::IsTerminal as _;
 

@@ -233,6 +233,7 @@ fn record_clusters(r: &Evidence) -> BTreeSet<String> {
         && !first.starts_with('_')
         && first != "scan"
         && first != "git"
+        && first != "waivers"
     {
         out.insert(first.to_string());
     }

@@ -22,6 +22,9 @@ pub mod kinds {
     pub const SCAN_MANIFEST: &str = "scan.manifest";
     /// Last data record of a complete scan.
     pub const SCAN_FINISHED: &str = "scan.finished";
+    /// The waiver file in force for a scan: the validated waivers and the file's SHA-256
+    /// (per-scan kind, written by `collect --waivers`).
+    pub const WAIVER_FILE: &str = "waiver.file";
     /// Signed Merkle checkpoint (C2SP tlog-checkpoint) over every earlier record.
     pub const CHECKPOINT: &str = "checkpoint";
 

@@ -10,12 +10,18 @@ use serde_json::{Value, json};
 use super::{ExitStatus, key_path};
 use crate::cli::args::CollectArgs;
 use crate::cli::output::{self, Format};
+use crate::cli::progress::Progress;
 use crate::collect::git_history::{self, GitOptions};
 use crate::collect::{kube_dump, kube_live};
 use crate::model::{Observation, RecordSink as _, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
-pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(
+    store_path: &Path,
+    at: Timestamp,
+    args: CollectArgs,
+    show_progress: bool,
+) -> anyhow::Result<ExitStatus> {
     let wants_live = !args.contexts.is_empty() || args.all_contexts || args.in_cluster.is_some();
     if args.from.is_none() && args.git.is_empty() && !wants_live && args.audit_logs.is_empty() {
         anyhow::bail!(
@@ -30,6 +36,7 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     };
     let audit_logs = audit_log_sources(&args.audit_logs)?;
     let mut repos = git_sources(&args)?;
+    let waiver_file = args.waivers.as_deref().map(crate::cli::waiver_file::load).transpose()?;
     let live = LivePlan::from_args(&args)?;
     if let Some(clash) = live.targets.iter().find(|t| clusters.contains(&t.cluster)) {
         anyhow::bail!(
@@ -87,17 +94,22 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
             "path_globs": repo.options.path_globs,
         }));
     }
+    if let Some(w) = &waiver_file {
+        sources.push(json!({"type": "waivers", "file": w.file, "sha256": w.sha256, "waivers": w.waivers.len()}));
+    }
     let info = json!({"sources": sources, "max_file_size": args.max_file_size});
     let mut scan = store.begin_scan(at, info)?;
+    let mut bars = Progress::new(show_progress, clusters.len());
     let summary = match &args.from {
         Some(dir) => {
+            bars.phase(&format!("reading dumps from {}", dir.display()));
             let options = kube_dump::Options {
                 max_file_size: args.max_file_size,
             };
-            Some(
-                kube_dump::collect(dir, &options, &mut scan)
-                    .with_context(|| format!("collecting from {}", dir.display()))?,
-            )
+            let collected = kube_dump::collect(dir, &options, &mut bars.sink(&mut scan))
+                .with_context(|| format!("collecting from {}", dir.display()))?;
+            bars.clusters_done();
+            Some(collected)
         }
         None => None,
     };
@@ -115,11 +127,27 @@ pub(super) fn run(store_path: &Path, at: Timestamp, args: CollectArgs) -> anyhow
     }
     let mut git = Vec::new();
     for repo in &repos {
-        let collected = git_history::collect(&repo.path, &repo.options, repo.since.as_deref(), &mut scan)
-            .with_context(|| format!("collecting git history from {}", repo.path.display()))?;
+        bars.phase(&format!("walking git history of {}", repo.path.display()));
+        let collected = git_history::collect(
+            &repo.path,
+            &repo.options,
+            repo.since.as_deref(),
+            &mut bars.sink(&mut scan),
+        )
+        .with_context(|| format!("collecting git history from {}", repo.path.display()))?;
         git.push(collected);
     }
+    bars.phase("writing the hash chain and checkpoint");
+    if let Some(w) = &waiver_file {
+        scan.add(Observation {
+            source: "waivers".into(),
+            kind: kinds::WAIVER_FILE,
+            subject: format!("waivers/{}", w.file),
+            body: serde_json::to_value(w)?,
+        })?;
+    }
     let finished = scan.finish(&signer)?;
+    bars.finish();
     tracing::info!(scan = finished.scan, appended = finished.appended, "scan finished");
     let (live_kept, live_gaps) = live_summary.as_ref().map(|s| (s.kept(), s.gaps())).unwrap_or_default();
     let gaps = summary.as_ref().map_or(0, kube_dump::Summary::gaps)

@@ -28,10 +28,7 @@ fn record_json(r: &EvidenceRecord) -> Value {
 
 pub(super) fn list(store: &Path, args: EvidenceListArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(store)?;
-    let scan = match args.scan {
-        Some(s) => s,
-        None => store.latest_complete_scan()?,
-    };
+    let scan = super::resolve_scan(&store, args.scan)?;
     let filter = RecordFilter {
         kind: args.kind,
         cluster: args.cluster,

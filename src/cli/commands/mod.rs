@@ -2,9 +2,13 @@
 //! returns an [`ExitStatus`].
 
 mod collect;
+mod completions;
+mod dev;
+mod diff;
 mod evidence;
 mod findings;
 mod key;
+mod man;
 mod report;
 mod scans;
 mod timeline;
@@ -16,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::ExitStatus;
-use super::args::{Cli, Command, EvidenceCommand, KeyCommand};
+use super::args::{Cli, Command, DevCommand, EvidenceCommand, KeyCommand};
 use crate::model::Timestamp;
 use crate::store::Store;
 
@@ -24,7 +28,7 @@ use crate::store::Store;
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let g = &cli.global;
     match cli.command {
-        Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args, !g.quiet),
         Command::Verify(args) => verify::run(&g.store, args),
         Command::Scans(args) => scans::run(&g.store, args),
         Command::Evidence(EvidenceCommand::List(args)) => evidence::list(&g.store, args),
@@ -34,6 +38,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Findings(args) => findings::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, args),
         Command::WhoAdded(args) => who_added::run(&g.store, as_of(g.as_of.as_deref())?, args),
         Command::Timeline(args) => timeline::run(&g.store, as_of(g.as_of.as_deref())?, args),
+        Command::Diff(args) => diff::run(&g.store, &config(g)?, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man => man::run(),
+        Command::Dev(DevCommand::GenMesh(args)) => dev::gen_mesh(args),
         Command::Report(args) => report::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, g.quiet, args),
     }
 }
@@ -54,6 +62,38 @@ fn config(g: &super::args::Global) -> anyhow::Result<super::settings::Config> {
 fn key_path(store: &Path, key: Option<&Path>) -> PathBuf {
     key.map(Path::to_path_buf)
         .unwrap_or_else(|| Store::default_key_path(store))
+}
+
+/// The scan to read: `--scan N` when it exists and is complete, else the latest complete scan.
+/// An unknown or incomplete scan is an error that lists the scans there are.
+fn resolve_scan(store: &Store, flag: Option<u64>) -> anyhow::Result<u64> {
+    let scans = store.scans()?;
+    let available = || {
+        let complete: Vec<String> = scans
+            .iter()
+            .filter(|s| s.complete)
+            .map(|s| s.scan.to_string())
+            .collect();
+        if complete.is_empty() {
+            "the store has no complete scan yet: run `meshproof collect` first".to_string()
+        } else {
+            format!("complete scans: {} (see `meshproof scans`)", complete.join(", "))
+        }
+    };
+    match flag {
+        Some(n) => match scans.iter().find(|s| s.scan == n) {
+            Some(s) if s.complete => Ok(n),
+            Some(_) => anyhow::bail!(
+                "scan {n} is incomplete (its collection was interrupted); {}",
+                available()
+            ),
+            None => anyhow::bail!("there is no scan {n}; {}", available()),
+        },
+        None => match scans.iter().rev().find(|s| s.complete) {
+            Some(s) => Ok(s.scan),
+            None => anyhow::bail!("{}", available()),
+        },
+    }
 }
 
 fn open_store(path: &Path) -> anyhow::Result<Store> {

@@ -20,10 +20,7 @@ pub(super) fn run(store: &Path, as_of: Timestamp, args: TimelineArgs) -> anyhow:
     let since = time_flag("--since", args.since.as_deref())?;
     let until = time_flag("--until", args.until.as_deref())?;
     let store = open_store(store)?;
-    let scan = match args.scan {
-        Some(s) => s,
-        None => store.latest_complete_scan()?,
-    };
+    let scan = super::resolve_scan(&store, args.scan)?;
     let set = store
         .evidence_set(scan)
         .with_context(|| format!("reading scan {scan}"))?;

@@ -12,10 +12,7 @@ use crate::query::{Settings, who_added};
 
 pub(super) fn run(store: &Path, as_of: Timestamp, args: WhoAddedArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(store)?;
-    let scan = match args.scan {
-        Some(s) => s,
-        None => store.latest_complete_scan()?,
-    };
+    let scan = super::resolve_scan(&store, args.scan)?;
     let set = store
         .evidence_set(scan)
         .with_context(|| format!("reading scan {scan}"))?;

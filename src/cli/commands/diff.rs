@@ -1,0 +1,213 @@
+//! `meshproof diff`: what changed in mesh trust state between two scans.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::{ExitStatus, open_store};
+use crate::analyze::{self, Context};
+use crate::cli::args::DiffArgs;
+use crate::cli::output::{self, Format};
+use crate::cli::settings::Config;
+use crate::query::diff::{self, Diff, Side};
+use crate::query::who_added;
+use crate::store::Store;
+
+pub(super) fn run(store_path: &Path, config: &Config, args: DiffArgs) -> anyhow::Result<ExitStatus> {
+    let store = open_store(store_path)?;
+    let (from, to) = scans(&store, args.from, args.to)?;
+    let load = |scan: u64| store.evidence_set(scan).with_context(|| format!("reading scan {scan}"));
+    let (a, b) = (load(from)?, load(to)?);
+    let analyse = |set: &crate::model::EvidenceSet| {
+        analyze::analyze(
+            set,
+            &Context {
+                as_of: set.collected_at(),
+                settings: config.analysis.clone(),
+            },
+        )
+    };
+    let (fa, fb) = (analyse(&a), analyse(&b));
+    let settings = who_added::Settings {
+        gitops_identities: config.analysis.gitops_identities.clone(),
+    };
+    let d = diff::diff(
+        Side {
+            evidence: &a,
+            findings: &fa,
+        },
+        Side {
+            evidence: &b,
+            findings: &fb,
+        },
+        &settings,
+    );
+    let headers = ["AREA", "CHANGE", "CLUSTER", "SUBJECT", "DETAIL"];
+    match args.output {
+        Format::Json => output::print_json(&d)?,
+        Format::Yaml => output::print_yaml(&d)?,
+        Format::Csv => output::print(&output::csv(&headers, &rows(&d))?)?,
+        Format::Table => {
+            let mut text = format!(
+                "scan {} ({}) → scan {} ({})\n\n",
+                d.from_scan, d.from_collected_at, d.to_scan, d.to_collected_at
+            );
+            let rows = rows(&d);
+            if rows.is_empty() {
+                text.push_str("no changes in mesh trust state\n");
+            } else {
+                text.push_str(&output::table(&headers, &rows));
+            }
+            text.push_str(&format!(
+                "\nfindings: {} opened, {} closed, {} still open\n",
+                d.findings.opened.len(),
+                d.findings.closed.len(),
+                d.findings.still_open.len()
+            ));
+            output::print(&text)?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `--from`/`--to` resolved: defaults are the last two complete scans.
+fn scans(store: &Store, from: Option<u64>, to: Option<u64>) -> anyhow::Result<(u64, u64)> {
+    let to = super::resolve_scan(store, to)?;
+    let from = match from {
+        Some(f) => super::resolve_scan(store, Some(f))?,
+        None => store
+            .scans()?
+            .iter()
+            .rev()
+            .filter(|s| s.complete && s.scan < to)
+            .map(|s| s.scan)
+            .next()
+            .with_context(|| {
+                format!("scan {to} is the first complete scan: there is nothing to compare it with; collect again, or pass --from")
+            })?,
+    };
+    if from == to {
+        anyhow::bail!("--from and --to are both scan {from}: pick two different scans (`meshproof scans`)");
+    }
+    Ok((from, to))
+}
+
+fn refs(evidence: &[crate::model::RecordRef]) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("#{}", e.seq))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn short(fp: &[String]) -> String {
+    if fp.is_empty() {
+        return "-".into();
+    }
+    fp.iter()
+        .map(|f| f.chars().take(12).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn value(v: &Option<serde_json::Value>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+}
+
+/// One row per change, in the order of the diff's sections.
+fn rows(d: &Diff) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for c in &d.clusters {
+        out.push(vec![
+            "cluster".into(),
+            c.change.as_str().into(),
+            c.cluster.clone(),
+            c.cluster.clone(),
+            format!(
+                "added {} by {}, trust domain {} ({})",
+                c.added_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "?".into()),
+                c.added_by.as_deref().unwrap_or("?"),
+                c.trust_domain,
+                refs(&c.evidence)
+            ),
+        ]);
+    }
+    for (area, list) in [("registration", &d.registrations), ("policy", &d.policies)] {
+        for o in list {
+            if o.fields.is_empty() {
+                out.push(vec![
+                    area.into(),
+                    o.change.as_str().into(),
+                    o.cluster.clone(),
+                    o.subject.clone(),
+                    refs(&o.evidence),
+                ]);
+            }
+            for f in &o.fields {
+                out.push(vec![
+                    area.into(),
+                    o.change.as_str().into(),
+                    o.cluster.clone(),
+                    o.subject.clone(),
+                    format!(
+                        "{}: {} → {} ({})",
+                        f.path,
+                        value(&f.old),
+                        value(&f.new),
+                        refs(&o.evidence)
+                    ),
+                ]);
+            }
+        }
+    }
+    for c in &d.certificates {
+        out.push(vec![
+            "certificate".into(),
+            c.change.as_str().into(),
+            c.cluster.clone(),
+            format!("{}/istio-system/Secret/cacerts ({})", c.cluster, c.role),
+            format!("sha256 {} → {} ({})", short(&c.old), short(&c.new), refs(&c.evidence)),
+        ]);
+    }
+    for t in &d.tokens {
+        let sha = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| s.chars().take(12).collect())
+                .unwrap_or_else(|| "-".to_string())
+        };
+        out.push(vec![
+            "token".into(),
+            t.change.as_str().into(),
+            t.cluster.clone(),
+            format!("{} (for {})", t.subject, t.target),
+            format!(
+                "sha256 {} → {}, exp {} ({})",
+                sha(&t.old_sha256),
+                sha(&t.new_sha256),
+                t.expires.map(|e| e.to_rfc3339()).unwrap_or_else(|| "none".into()),
+                refs(&t.evidence)
+            ),
+        ]);
+    }
+    for g in &d.rbac {
+        out.push(vec![
+            "rbac".into(),
+            g.change.as_str().into(),
+            g.cluster.clone(),
+            g.binding.clone(),
+            format!("{} → {} ({})", g.role, g.grantee, refs(&g.evidence)),
+        ]);
+    }
+    for (change, list) in [("opened", &d.findings.opened), ("closed", &d.findings.closed)] {
+        for f in list {
+            out.push(vec![
+                "finding".into(),
+                change.into(),
+                f.cluster.clone().unwrap_or_else(|| "-".into()),
+                f.subject.clone(),
+                format!("{} {}: {}", f.severity, f.check, f.message),
+            ]);
+        }
+    }
+    out
+}
