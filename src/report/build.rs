@@ -81,8 +81,8 @@ pub struct Request<'a> {
     pub organisation: Option<&'a str>,
     /// What `verify` checks against (pinned key, published checkpoint).
     pub verify: &'a verify::Options,
-    /// Applied to the findings before controls are evaluated (the waivers feature marks findings
-    /// waived here); `None` leaves them as the analyzers produced them.
+    /// Applied to the findings before controls are evaluated, instead of the waivers recorded
+    /// with the scan; `None` applies the recorded waivers (if the scan recorded any).
     pub waive: Option<&'a Waive>,
 }
 
@@ -157,8 +157,14 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         settings: request.settings.clone(),
     };
     let mut findings = analyze::analyze(&set, &context);
-    if let Some(waive) = request.waive {
-        waive(&mut findings);
+    match request.waive {
+        Some(waive) => waive(&mut findings),
+        // The waivers recorded with the scan are the exceptions in force for it.
+        None => {
+            if let Some(Ok((_, file))) = analyze::waivers::recorded(&set) {
+                analyze::waivers::apply(&mut findings, &file.waivers, as_of);
+            }
+        }
     }
     findings.sort();
 

@@ -494,3 +494,45 @@ fn snapshots_of_the_sample_reports() {
     let json = ok(&env, &["--framework", "pci-dss", "--format", "json"], "pci.json");
     insta::assert_snapshot!("sample_pci_json", String::from_utf8(json).expect("utf-8"));
 }
+
+#[test]
+fn waivers_recorded_with_the_scan_show_in_reports_and_expired_ones_reopen() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .current_dir(root())
+        .args(["collect", "--as-of", AS_OF, "--from", "sample-evidence/mesh"])
+        .args(["--waivers", "sample-evidence/waivers.toml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value =
+        serde_json::from_slice(&ok(&env, &["--framework", "soc2", "--format", "json"], "r.json")).expect("json");
+    let findings = doc["findings"].as_array().expect("findings");
+    let weak = findings
+        .iter()
+        .find(|f| f["check"] == "CERT-002" && f["cluster"] == "ap-south-1")
+        .expect("CERT-002 stays in the report");
+    assert_eq!(weak["waiver"]["owner"], "platform-security@acme.example");
+    assert_eq!(weak["waiver"]["expired"], false);
+    let lapsed = findings
+        .iter()
+        .find(|f| f["check"] == "RBAC-001" && f["cluster"] == "eu-central-1")
+        .expect("RBAC-001");
+    assert_eq!(
+        lapsed["waiver"]["expired"], true,
+        "an expired waiver reopens the finding"
+    );
+    // CC6.1 maps CERT-002 but stays not satisfied by other open findings; the waived one is listed.
+    let cc61 = doc["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .find(|c| c["id"] == "CC6.1")
+        .expect("CC6.1");
+    assert!(
+        cc61["rationale"].as_str().is_some_and(|r| r.contains("waived")),
+        "{}",
+        cc61["rationale"]
+    );
+}
