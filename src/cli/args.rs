@@ -157,6 +157,15 @@ when it is not intact; the report is still written). The same store and --as-of 
 bytes. --templates DIR adds or overrides catalogues: every DIR/*.toml with a [framework] table.
 The organisation comes from meshproof.toml [organisation] name.")]
     Report(ReportArgs),
+    /// Write the auditor's evidence bundle: store copy, signed checkpoint, public key, every report
+    /// format, Merkle inclusion proofs for every cited record, a MANIFEST and a README.
+    #[command(after_help = "Examples:
+  meshproof export --bundle audit-2026-12.tar.gz --as-of 2026-12-01T00:00:00Z
+  meshproof export --bundle ./bundle --framework soc2
+  meshproof verify --bundle audit-2026-12.tar.gz --pubkey meshproof.pub
+
+OUT ending in .tar.gz is written as a deterministic archive, anything else as a new directory.")]
+    Export(ExportArgs),
     /// What changed in mesh trust state between two scans.
     #[command(after_help = "Examples:
   meshproof diff                         # the last two complete scans
@@ -248,6 +257,26 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Require checkpoints to be signed by this public key (note format) when verifying.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The bundle to write: a new directory, or a `.tar.gz` file.
+    #[arg(long, value_name = "OUT")]
+    pub bundle: PathBuf,
+    /// Framework id or `all` (one set of reports per framework).
+    #[arg(long, value_name = "ID", default_value = "all")]
+    pub framework: String,
+    /// Scan number (default: the latest complete scan).
+    #[arg(long)]
+    pub scan: Option<u64>,
+    /// Directory of extra or replacement framework catalogues.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Require checkpoints to be signed by this public key when verifying the store.
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
 }
@@ -381,6 +410,9 @@ pub struct VerifyArgs {
     /// Require checkpoints to be signed by this public key (note format, from `meshproof key public`).
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// Verify an evidence bundle (directory or `.tar.gz` from `meshproof export`) instead of the store.
+    #[arg(long, value_name = "PATH")]
+    pub bundle: Option<PathBuf>,
     /// A checkpoint note kept earlier (default: `<store>.checkpoint`).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,

@@ -8,6 +8,7 @@
 //! [`markdown`], [`pdf`], [`html`], [`oscal`]; [`Format`] names them and [`render`] dispatches.
 
 pub mod build;
+pub mod bundle;
 pub mod csv;
 pub mod frameworks;
 pub mod html;

@@ -428,3 +428,39 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Record hashes of records `0..count`, in order (the Merkle leaves of a checkpoint of size
+    /// `count`): the input of inclusion proofs.
+    pub fn record_hashes(&self, count: u64) -> Result<Vec<Digest>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, hash FROM records WHERE seq < ?1 ORDER BY seq")
+            .map_err(self.sql("cannot read record hashes"))?;
+        let mut rows = stmt.query([count]).map_err(self.sql("cannot read record hashes"))?;
+        let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        while let Some(row) = rows.next().map_err(self.sql("cannot read record hashes"))? {
+            let seq: u64 = row.get(0).map_err(self.sql("cannot read record hashes"))?;
+            let hash: Vec<u8> = row.get(1).map_err(self.sql("cannot read record hashes"))?;
+            if seq != out.len() as u64 {
+                return Err(Error::Corrupt {
+                    path: self.path.clone(),
+                    seq,
+                    reason: "records are not contiguous".into(),
+                });
+            }
+            out.push(digest_col(hash, &self.path, seq, "hash")?);
+        }
+        Ok(out)
+    }
+
+    /// Writes a consistent copy of the store to `path` (SQLite `VACUUM INTO`): same records and
+    /// bodies, one self-contained file.
+    pub fn snapshot_to(&self, path: &std::path::Path) -> Result<()> {
+        let target = path.to_string_lossy().into_owned();
+        self.conn
+            .execute("VACUUM INTO ?1", [target])
+            .map_err(self.sql("cannot copy the store"))?;
+        Ok(())
+    }
+}

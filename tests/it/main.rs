@@ -12,6 +12,7 @@ mod apiserver;
 mod harness;
 
 mod architecture;
+mod bundle;
 mod collect;
 mod crash;
 mod deploy;

@@ -6,6 +6,7 @@ mod completions;
 mod dev;
 mod diff;
 mod evidence;
+mod export;
 mod findings;
 mod key;
 mod man;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Evidence(EvidenceCommand::Show(args)) => evidence::show(&g.store, args),
         Command::Key(KeyCommand::Public(args)) => key::public(&key_path(&g.store, args.key.as_deref())),
         Command::Key(KeyCommand::Generate(args)) => key::generate(&key_path(&g.store, args.key.as_deref())),
+        Command::Export(args) => export::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, args),
         Command::Findings(args) => findings::run(&g.store, as_of(g.as_of.as_deref())?, &config(g)?, args),
         Command::WhoAdded(args) => who_added::run(&g.store, as_of(g.as_of.as_deref())?, args),
         Command::Timeline(args) => timeline::run(&g.store, as_of(g.as_of.as_deref())?, args),
@@ -98,4 +100,13 @@ fn resolve_scan(store: &Store, flag: Option<u64>) -> anyhow::Result<u64> {
 
 fn open_store(path: &Path) -> anyhow::Result<Store> {
     Store::open_existing(path).with_context(|| format!("opening evidence store {}", path.display()))
+}
+
+/// Reads a public key file (note format) given with `--pubkey`.
+fn read_pubkey(path: Option<&Path>) -> anyhow::Result<Option<crate::store::NoteVerifier>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading public key {}", path.display()))?;
+    Ok(Some(
+        crate::store::NoteVerifier::parse(&text).with_context(|| format!("public key {}", path.display()))?,
+    ))
 }

@@ -4,20 +4,17 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::ExitStatus;
+use super::{ExitStatus, read_pubkey};
 use crate::cli::args::VerifyArgs;
 use crate::cli::output::{self, Format};
+use crate::report::bundle;
 use crate::store::{NoteVerifier, verify};
 
 pub(super) fn run(store: &Path, args: VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let pinned = match &args.pubkey {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("reading public key {}", path.display()))?;
-            Some(NoteVerifier::parse(&text).with_context(|| format!("public key {}", path.display()))?)
-        }
-        None => None,
-    };
+    let pinned = read_pubkey(args.pubkey.as_deref())?;
+    if let Some(bundle_path) = &args.bundle {
+        return verify_bundle(bundle_path, pinned.as_ref(), args.output);
+    }
     let options = verify::Options {
         pinned,
         checkpoint: args.checkpoint.clone(),
@@ -76,4 +73,55 @@ fn render(r: &verify::Report) -> String {
         out.push_str(&format!("note:        {note}\n"));
     }
     out
+}
+
+fn verify_bundle(path: &Path, pinned: Option<&NoteVerifier>, format: Format) -> anyhow::Result<ExitStatus> {
+    let unpacked;
+    let dir = if path.is_file() {
+        unpacked = crate::store::sibling(path, ".verify");
+        if unpacked.exists() {
+            std::fs::remove_dir_all(&unpacked).with_context(|| format!("removing {}", unpacked.display()))?;
+        }
+        bundle::unpack(path, &unpacked).with_context(|| format!("unpacking {}", path.display()))?;
+        unpacked.clone()
+    } else {
+        path.to_path_buf()
+    };
+    let result = bundle::verify_dir(&dir, pinned).with_context(|| format!("verifying bundle {}", path.display()));
+    if path.is_file() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let report = result?;
+    match format {
+        Format::Json => output::print_json(&report)?,
+        Format::Yaml => output::print_yaml(&report)?,
+        Format::Table | Format::Csv => {
+            let mut out = if report.intact {
+                "INTACT: bundle files, checkpoint signature, inclusion proofs and the bundled store check out\n"
+                    .to_string()
+            } else {
+                format!("TAMPERED: {}\n", report.problems.join("\n          "))
+            };
+            out.push_str(&format!("bundle:      {}\n", path.display()));
+            out.push_str(&format!("files:       {} checked against MANIFEST\n", report.files));
+            out.push_str(&format!("proofs:      {} inclusion proofs checked\n", report.proofs));
+            if let Some((size, root)) = &report.checkpoint {
+                out.push_str(&format!("checkpoint:  tree size {size}, root {root}\n"));
+            }
+            if let Some(key) = &report.key {
+                let pinned = if report.key_pinned {
+                    "pinned"
+                } else {
+                    "from the bundle; pass --pubkey to pin it"
+                };
+                out.push_str(&format!("signed by:   {key} ({pinned})\n"));
+            }
+            output::print(&out)?;
+        }
+    }
+    Ok(if report.intact {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
