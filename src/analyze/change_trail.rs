@@ -380,23 +380,11 @@ fn collection_gaps(evidence: &EvidenceSet) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::analyze::Settings;
-    use crate::model::sha256;
+
     use serde_json::json;
 
     fn set(records: Vec<(&str, String, Value)>) -> EvidenceSet {
-        let records = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, (kind, subject, body))| Evidence {
-                seq: i as u64 + 1,
-                hash: sha256(subject.as_bytes()),
-                kind: kind.into(),
-                source: "test".into(),
-                subject,
-                body,
-            })
-            .collect();
-        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+        EvidenceSet::for_tests(records)
     }
 
     fn run(records: Vec<(&str, String, Value)>, settings: Settings) -> Vec<Finding> {

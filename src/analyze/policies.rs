@@ -520,23 +520,11 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
 mod tests {
     use super::*;
     use crate::analyze::Settings;
-    use crate::model::{kinds, sha256};
+    use crate::model::kinds;
     use serde_json::json;
 
     fn set(objects: Vec<(String, Value)>) -> EvidenceSet {
-        let records = objects
-            .into_iter()
-            .enumerate()
-            .map(|(i, (subject, body))| Evidence {
-                seq: i as u64 + 1,
-                hash: sha256(subject.as_bytes()),
-                kind: kinds::K8S_OBJECT.into(),
-                source: "test".into(),
-                subject,
-                body,
-            })
-            .collect();
-        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+        EvidenceSet::for_tests(objects.into_iter().map(|(s, b)| (kinds::K8S_OBJECT, s, b)).collect())
     }
 
     fn run(objects: Vec<(String, Value)>) -> Vec<Finding> {

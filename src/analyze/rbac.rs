@@ -303,22 +303,10 @@ fn wildcard_roles(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::analyze::Settings;
-    use crate::model::{Evidence, kinds, sha256};
+    use crate::model::kinds;
 
     fn set(objects: Vec<(String, Value)>) -> EvidenceSet {
-        let records = objects
-            .into_iter()
-            .enumerate()
-            .map(|(i, (subject, body))| Evidence {
-                seq: i as u64 + 1,
-                hash: sha256(subject.as_bytes()),
-                kind: kinds::K8S_OBJECT.into(),
-                source: "test".into(),
-                subject,
-                body,
-            })
-            .collect();
-        EvidenceSet::new(1, "2026-12-01T00:00:00Z".parse().unwrap(), records)
+        EvidenceSet::for_tests(objects.into_iter().map(|(s, b)| (kinds::K8S_OBJECT, s, b)).collect())
     }
 
     fn run(evidence: &EvidenceSet) -> Vec<Finding> {

@@ -241,6 +241,28 @@ fn record_clusters(r: &Evidence) -> BTreeSet<String> {
 }
 
 #[cfg(test)]
+impl EvidenceSet {
+    /// A scan-1 set of `(kind, subject, body)` records numbered from 1, each hashed by its
+    /// subject, collected 2026-12-01: the fixture unit tests of analyses build on.
+    pub(crate) fn for_tests(records: Vec<(&str, String, Value)>) -> EvidenceSet {
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, subject, body))| Evidence {
+                seq: i as u64 + 1,
+                hash: super::sha256(subject.as_bytes()),
+                kind: kind.into(),
+                source: "test".into(),
+                subject,
+                body,
+            })
+            .collect();
+        let at = "2026-12-01T00:00:00Z".parse().unwrap_or_else(|_| unreachable!());
+        EvidenceSet::new(1, at, records)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
