@@ -380,17 +380,11 @@ impl ClusterCollection<'_> {
     }
 
     fn add_object(&mut self, obj: Value, rel: &str, position: usize) {
-        let (subject, body, resource_version) = match selection::admit(&self.cluster, obj) {
-            selection::Admission::Kept {
-                subject,
-                body,
-                resource_version,
-            } => (subject, body, resource_version),
-            selection::Admission::Skipped(label) => {
-                *self.skipped.entry(label).or_default() += 1;
-                return;
-            }
-            selection::Admission::Malformed => {
+        let admitted = selection::admit(&self.cluster, obj).kept(&mut self.skipped);
+        let (subject, body, resource_version) = match admitted {
+            Ok(Some(kept)) => kept,
+            Ok(None) => return,
+            Err(()) => {
                 self.gap(
                     rel,
                     format!(

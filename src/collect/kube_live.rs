@@ -822,17 +822,11 @@ impl ClusterRun {
     }
 
     fn add_object(&mut self, obj: Value) {
-        let (subject, body, resource_version) = match selection::admit(&self.cluster, obj) {
-            selection::Admission::Kept {
-                subject,
-                body,
-                resource_version,
-            } => (subject, body, resource_version),
-            selection::Admission::Skipped(label) => {
-                *self.skipped.entry(label).or_default() += 1;
-                return;
-            }
-            selection::Admission::Malformed => {
+        let admitted = selection::admit(&self.cluster, obj).kept(&mut self.skipped);
+        let (subject, body, resource_version) = match admitted {
+            Ok(Some(kept)) => kept,
+            Ok(None) => return,
+            Err(()) => {
                 *self.skipped.entry("(malformed)".into()).or_default() += 1;
                 return;
             }

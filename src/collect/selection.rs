@@ -257,6 +257,29 @@ pub enum Admission {
     Malformed,
 }
 
+/// A kept object: subject, redacted body, resourceVersion.
+pub type KeptObject = (String, serde_json::Value, Option<u64>);
+
+impl Admission {
+    /// The kept object, counting a skipped one under its label in `skipped`; `Err(())` when the
+    /// document is not a Kubernetes object (each collector reports that its own way).
+    #[allow(clippy::result_unit_err)]
+    pub fn kept(self, skipped: &mut std::collections::BTreeMap<String, u64>) -> Result<Option<KeptObject>, ()> {
+        match self {
+            Admission::Kept {
+                subject,
+                body,
+                resource_version,
+            } => Ok(Some((subject, body, resource_version))),
+            Admission::Skipped(label) => {
+                *skipped.entry(label).or_default() += 1;
+                Ok(None)
+            }
+            Admission::Malformed => Err(()),
+        }
+    }
+}
+
 /// Classifies, redacts and keys one object of `cluster`.
 pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
     use serde_json::Value;
