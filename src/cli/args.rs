@@ -23,6 +23,7 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
+  meshproof scan --config sample-evidence/meshproof.toml
   meshproof collect --from sample-evidence/mesh --as-of 2026-12-01T00:00:00Z
   meshproof verify
   meshproof scans
@@ -36,9 +37,10 @@ const EXAMPLES: &str = "Examples:
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The evidence store (an SQLite file).
-    #[arg(long, global = true, env = "MESHPROOF_STORE", default_value = "meshproof.db")]
-    pub store: PathBuf,
+    /// The evidence store (an SQLite file) [default: meshproof.db; for `scan`: the configuration's
+    /// store.path, else meshproof.db].
+    #[arg(long, global = true, env = "MESHPROOF_STORE", value_name = "STORE")]
+    pub store: Option<PathBuf>,
     /// Evaluation time (RFC 3339), the only source of "now"; for `collect`, the collection time.
     #[arg(long, global = true, env = "MESHPROOF_AS_OF", value_name = "RFC3339")]
     pub as_of: Option<String>,
@@ -77,6 +79,28 @@ pub enum LogFormat {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Collect, verify, analyse and write every report in one run (for cron and CI).
+    #[command(after_help = "Examples:
+  meshproof scan --config sample-evidence/meshproof.toml
+  meshproof scan --config meshproof.toml --fail-on high --fail-on-gaps
+  meshproof scan --config meshproof.toml --format json --format md --out-dir /tmp/out -q
+  MESHPROOF_FAIL_ON=critical MESHPROOF_REPORTS_FORMATS=pdf,json meshproof scan --config meshproof.toml
+  meshproof scan --config meshproof.toml --set sources.git_ref=main --as-of 2026-12-01T00:00:00Z
+
+One run: collect every configured source as one scan; verify the whole store; answer who added
+each cluster and list the findings (applying the recorded waivers); compare with the previous
+complete scan; write meshproof-<framework>.<ext> for each configured framework and format, and
+summary.json, into the output directory. Stdout: the who-added table, the findings summary and
+the changes since the previous scan (-q silences it).
+
+Configuration: docs/configuration.md. Precedence: flag > MESHPROOF_<SECTION>_<KEY> > file > default.
+Relative input paths in the file resolve against its directory; the store and the output
+directory against the working directory.
+
+Exit codes: 0 done, nothing to fail on; 1 an operator must look: the store did not verify, or an
+open finding is at or above --fail-on (summary.json names which); 2 could not run (invalid
+configuration: every problem is listed); 3 the collection recorded gaps and --fail-on-gaps is set.")]
+    Scan(ScanArgs),
     /// Collect evidence into the store (one scan).
     #[command(after_help = "Examples:
   meshproof collect --from sample-evidence/mesh
@@ -189,6 +213,29 @@ open. Each scan is evaluated at its own collection time.")]
     /// Developer tools (not part of the stable interface).
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
+}
+
+/// `scan` options.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Output directory for reports and summary.json (reports.out_dir).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Exit 1 when an open finding is at or above this severity, or `none` (fail.on).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Exit 3 when the collection recorded gaps (fail.on_gaps).
+    #[arg(long)]
+    pub fail_on_gaps: bool,
+    /// Signing key file (store.key; default `<store>.key`, created with mode 0600 when absent).
+    #[arg(long, env = "MESHPROOF_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Report format (repeatable or comma-separated; replaces reports.formats).
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',')]
+    pub format: Vec<String>,
+    /// Framework id or `all` (repeatable or comma-separated; replaces reports.frameworks).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub framework: Vec<String>,
 }
 
 /// `diff` options.
@@ -349,9 +396,10 @@ pub struct ListArgs {
 /// `collect` options.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Directory of kubectl-style dumps, one subfolder per cluster.
+    /// Directory of kubectl-style dumps, one subfolder per cluster (repeatable; cluster names must
+    /// differ across directories).
     #[arg(long = "from", value_name = "DIR")]
-    pub from: Option<PathBuf>,
+    pub from: Vec<PathBuf>,
     /// An API-server audit log of a cluster (JSON lines, plain or gzip), as CLUSTER=FILE
     /// (repeatable); read as a stream, whatever its size. Dump folders may hold audit logs too.
     #[arg(long = "audit-log", value_name = "CLUSTER=FILE")]

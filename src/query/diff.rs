@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::mesh::remote_secret_targets;
@@ -616,6 +616,151 @@ fn findings(from: &[Finding], to: &[Finding]) -> FindingChanges {
     changes.closed.sort();
     changes.still_open.sort();
     changes
+}
+
+fn refs_text(evidence: &[RecordRef]) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("#{}", e.seq))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn short_fingerprints(fp: &[String]) -> String {
+    if fp.is_empty() {
+        return "-".into();
+    }
+    fp.iter()
+        .map(|f| f.chars().take(12).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn value_text(v: &Option<Value>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+}
+
+/// One change as a row of text: what a table, a CSV file or a report section shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    /// `cluster`, `registration`, `policy`, `certificate`, `token`, `rbac` or `finding`.
+    pub area: String,
+    /// `added`, `removed`, `changed`, `rotated`, `newly-expired`, `opened` or `closed`.
+    pub change: String,
+    /// The cluster (`-` when none).
+    pub cluster: String,
+    /// What changed.
+    pub subject: String,
+    /// How, with the evidence records (`#seq`).
+    pub detail: String,
+}
+
+/// One row per change, in the order of the diff's sections.
+pub fn rows(d: &Diff) -> Vec<ChangeRow> {
+    let mut out = Vec::new();
+    for c in &d.clusters {
+        out.push(row([
+            "cluster".into(),
+            c.change.as_str().into(),
+            c.cluster.clone(),
+            c.cluster.clone(),
+            format!(
+                "added {} by {}, trust domain {} ({})",
+                c.added_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "?".into()),
+                c.added_by.as_deref().unwrap_or("?"),
+                c.trust_domain,
+                refs_text(&c.evidence)
+            ),
+        ]));
+    }
+    for (area, list) in [("registration", &d.registrations), ("policy", &d.policies)] {
+        for o in list {
+            if o.fields.is_empty() {
+                out.push(row([
+                    area.into(),
+                    o.change.as_str().into(),
+                    o.cluster.clone(),
+                    o.subject.clone(),
+                    refs_text(&o.evidence),
+                ]));
+            }
+            for f in &o.fields {
+                out.push(row([
+                    area.into(),
+                    o.change.as_str().into(),
+                    o.cluster.clone(),
+                    o.subject.clone(),
+                    format!(
+                        "{}: {} → {} ({})",
+                        f.path,
+                        value_text(&f.old),
+                        value_text(&f.new),
+                        refs_text(&o.evidence)
+                    ),
+                ]));
+            }
+        }
+    }
+    for c in &d.certificates {
+        out.push(row([
+            "certificate".into(),
+            c.change.as_str().into(),
+            c.cluster.clone(),
+            format!("{}/istio-system/Secret/cacerts ({})", c.cluster, c.role),
+            format!("sha256 {} → {} ({})", short_fingerprints(&c.old), short_fingerprints(&c.new), refs_text(&c.evidence)),
+        ]));
+    }
+    for t in &d.tokens {
+        let sha = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| s.chars().take(12).collect())
+                .unwrap_or_else(|| "-".to_string())
+        };
+        out.push(row([
+            "token".into(),
+            t.change.as_str().into(),
+            t.cluster.clone(),
+            format!("{} (for {})", t.subject, t.target),
+            format!(
+                "sha256 {} → {}, exp {} ({})",
+                sha(&t.old_sha256),
+                sha(&t.new_sha256),
+                t.expires.map(|e| e.to_rfc3339()).unwrap_or_else(|| "none".into()),
+                refs_text(&t.evidence)
+            ),
+        ]));
+    }
+    for g in &d.rbac {
+        out.push(row([
+            "rbac".into(),
+            g.change.as_str().into(),
+            g.cluster.clone(),
+            g.binding.clone(),
+            format!("{} → {} ({})", g.role, g.grantee, refs_text(&g.evidence)),
+        ]));
+    }
+    for (change, list) in [("opened", &d.findings.opened), ("closed", &d.findings.closed)] {
+        for f in list {
+            out.push(row([
+                "finding".into(),
+                change.into(),
+                f.cluster.clone().unwrap_or_else(|| "-".into()),
+                f.subject.clone(),
+                format!("{} {}: {}", f.severity, f.check, f.message),
+            ]));
+        }
+    }
+    out
+}
+
+fn row([area, change, cluster, subject, detail]: [String; 5]) -> ChangeRow {
+    ChangeRow {
+        area,
+        change,
+        cluster,
+        subject,
+        detail,
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::frameworks::{Control, Framework};
 use super::model::{
-    CertificateRow, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow, Integrity,
+    CertificateRow, Changes, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow, Integrity,
     Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow, WhoAddedRow,
 };
 use crate::analyze::{self, Context, Settings, certificates, tokens};
@@ -84,6 +84,11 @@ pub struct Request<'a> {
     /// Applied to the findings before controls are evaluated, instead of the waivers recorded
     /// with the scan; `None` applies the recorded waivers (if the scan recorded any).
     pub waive: Option<&'a Waive>,
+    /// A `verify` result already obtained for this store state (`scan` verifies once); `None`
+    /// runs verify.
+    pub checked: Option<&'a verify::Report>,
+    /// Appendix B, when the caller compared the scan with an earlier one ([`changes`]).
+    pub changes: Option<&'a Changes>,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -117,6 +122,8 @@ pub fn build(
             organisation,
             verify: &options,
             waive: None,
+            checked: None,
+            changes: None,
         },
     )
 }
@@ -138,12 +145,15 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     };
     let as_of = request.as_of;
 
-    let checked = {
-        let _span = tracing::info_span!("verify").entered();
-        verify::verify(store.path(), request.verify).map_err(|source| Error::Verify {
-            path: path.clone(),
-            source: Box::new(source),
-        })?
+    let checked = match request.checked {
+        Some(done) => done.clone(),
+        None => {
+            let _span = tracing::info_span!("verify").entered();
+            verify::verify(store.path(), request.verify).map_err(|source| Error::Verify {
+                path: path.clone(),
+                source: Box::new(source),
+            })?
+        }
     };
     let scan = match request.scan {
         Some(s) => s,
@@ -248,6 +258,56 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
             .collect(),
         findings,
         methodology: methodology(store, scan, public_key),
+        changes: request.changes.cloned(),
+    })
+}
+
+/// What changed between scan `from` and scan `to` (appendix B), each evaluated at its own
+/// collection time with `settings`, as `meshproof diff` shows it.
+pub fn changes(store: &Store, from: u64, to: u64, settings: &Settings) -> Result<Changes, Error> {
+    let path = store.path().display().to_string();
+    let load = |scan: u64| {
+        store.evidence_set(scan).map_err(|source| Error::Store {
+            what: format!("scan {scan}"),
+            path: path.clone(),
+            source: Box::new(source),
+        })
+    };
+    let (a, b) = (load(from)?, load(to)?);
+    let analyse = |set: &EvidenceSet| {
+        analyze::analyze(
+            set,
+            &Context {
+                as_of: set.collected_at(),
+                settings: settings.clone(),
+            },
+        )
+    };
+    let (fa, fb) = (analyse(&a), analyse(&b));
+    let who = query::Settings {
+        gitops_identities: settings.gitops_identities.clone(),
+    };
+    let d = query::diff::diff(
+        query::diff::Side {
+            evidence: &a,
+            findings: &fa,
+        },
+        query::diff::Side {
+            evidence: &b,
+            findings: &fb,
+        },
+        &who,
+    );
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    Ok(Changes {
+        from_scan: d.from_scan,
+        from_collected_at: d.from_collected_at.to_rfc3339(),
+        to_scan: d.to_scan,
+        to_collected_at: d.to_collected_at.to_rfc3339(),
+        findings_opened: count(d.findings.opened.len()),
+        findings_closed: count(d.findings.closed.len()),
+        findings_still_open: count(d.findings.still_open.len()),
+        rows: query::diff::rows(&d),
     })
 }
 

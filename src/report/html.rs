@@ -22,7 +22,7 @@ use minijinja::{Environment, UndefinedBehavior, value::Serde};
 use serde::Serialize;
 
 use super::RenderError;
-use super::model::Report;
+use super::model::{Changes, Report};
 use crate::model::Severity;
 
 const FORMAT: &str = "html";
@@ -95,6 +95,8 @@ pub struct View<'a> {
     pub open_findings: usize,
     /// Severity names, most severe first (filter options).
     pub severities: Vec<&'static str>,
+    /// Appendix B, or none (always present, so templates can test it in strict mode).
+    pub changes: Option<&'a Changes>,
 }
 
 impl<'a> View<'a> {
@@ -108,6 +110,7 @@ impl<'a> View<'a> {
             expiry: Expiry::new(report),
             open_findings: report.findings.iter().filter(|f| !f.is_waived()).count(),
             severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
+            changes: report.changes.as_ref(),
         }
     }
 }

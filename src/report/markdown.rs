@@ -465,5 +465,36 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     if let Some(key) = &r.methodology.public_key {
         d.line(&format!("Public key to pin: `{}`", cell(key)));
     }
+    if let Some(c) = &r.changes {
+        d.line("");
+        d.line(&format!("## Appendix B. Changes since the previous scan (scan {})", c.from_scan));
+        d.line("");
+        d.line(&format!(
+            "Scan {} ({}) compared with scan {} ({}), each evaluated at its own collection time. Findings: {} opened, {} closed, {} still open.",
+            c.to_scan,
+            cell(&c.to_collected_at),
+            c.from_scan,
+            cell(&c.from_collected_at),
+            c.findings_opened,
+            c.findings_closed,
+            c.findings_still_open
+        ));
+        d.line("");
+        d.table(
+            &["Area", "Change", "Cluster", "Subject", "Detail"],
+            c.rows
+                .iter()
+                .map(|row| {
+                    vec![
+                        cell(&row.area),
+                        cell(&row.change),
+                        cell(&row.cluster),
+                        cell(&row.subject),
+                        cell(&row.detail),
+                    ]
+                })
+                .collect(),
+        );
+    }
     Ok(d.0.into_bytes())
 }

@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Finding, RecordRef, Severity};
+pub use crate::query::diff::ChangeRow;
 
 /// Version of the report document format.
 pub const SCHEMA: &str = "meshproof-report/1";
@@ -49,6 +50,32 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Section 11: methodology and how to verify.
     pub methodology: Methodology,
+    /// Appendix B: changes since the previous complete scan. Present in reports written by
+    /// `meshproof scan` when the store holds an earlier complete scan; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+/// Appendix B: what changed in mesh trust state between the previous complete scan and this one
+/// (the rows of `meshproof diff`), each scan evaluated at its own collection time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes {
+    /// The previous scan.
+    pub from_scan: u64,
+    /// When it was collected, RFC 3339.
+    pub from_collected_at: String,
+    /// This report's scan.
+    pub to_scan: u64,
+    /// When it was collected, RFC 3339.
+    pub to_collected_at: String,
+    /// Findings present now and not in the previous scan.
+    pub findings_opened: u64,
+    /// Findings of the previous scan that are gone.
+    pub findings_closed: u64,
+    /// Findings in both.
+    pub findings_still_open: u64,
+    /// One row per change, in `meshproof diff` order.
+    pub rows: Vec<ChangeRow>,
 }
 
 /// A framework catalogue's identity.

@@ -474,5 +474,6 @@ pub fn sample_report() -> Report {
             ],
             public_key: Some("meshproof.example/acme+1a2b3c4d+AbCdEf0123456789".into()),
         },
+        changes: None,
     }
 }

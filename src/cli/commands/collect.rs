@@ -16,28 +16,66 @@ use crate::collect::{kube_dump, kube_live};
 use crate::model::{Observation, RecordSink as _, Timestamp, kinds};
 use crate::store::{RecordFilter, Signer, Store};
 
+/// What one collection did.
+pub(super) struct Collected {
+    /// The finished scan.
+    pub finished: crate::store::ScanSummary,
+    /// Dump directories, merged.
+    pub dumps: Option<kube_dump::Summary>,
+    /// Live clusters.
+    pub live: Option<kube_live::Summary>,
+    /// Audit events read from `--audit-log` files.
+    pub audit_events: u64,
+    /// Git repositories walked.
+    pub git: Vec<git_history::GitSummary>,
+    /// Gaps recorded, all sources.
+    pub gaps: u64,
+    /// Exit status of `collect`: 2 when cluster sources kept nothing, 3 with gaps.
+    pub status: ExitStatus,
+}
+
 pub(super) fn run(
     store_path: &Path,
     at: Timestamp,
     args: CollectArgs,
     show_progress: bool,
 ) -> anyhow::Result<ExitStatus> {
+    let c = execute(store_path, at, &args, show_progress)?;
+    print(&c, at, args.output)?;
+    Ok(c.status)
+}
+
+/// Collects one scan into the store (creating it and the key when absent).
+pub(super) fn execute(
+    store_path: &Path,
+    at: Timestamp,
+    args: &CollectArgs,
+    show_progress: bool,
+) -> anyhow::Result<Collected> {
     let wants_live = !args.contexts.is_empty() || args.all_contexts || args.in_cluster.is_some();
-    if args.from.is_none() && args.git.is_empty() && !wants_live && args.audit_logs.is_empty() {
+    if args.from.is_empty() && args.git.is_empty() && !wants_live && args.audit_logs.is_empty() {
         anyhow::bail!(
             "nothing to collect: pass --from DIR (kubectl dumps, one folder per cluster), --context NAME / \
              --all-contexts / --in-cluster NAME (live clusters) and/or --git PATH (a GitOps repository)"
         );
     }
     // Check every source before touching the store: a wrong path should not leave a scan behind.
-    let clusters = match &args.from {
-        Some(dir) => list_cluster_dirs(dir)?,
-        None => Vec::new(),
-    };
+    let mut clusters: Vec<String> = Vec::new();
+    for dir in &args.from {
+        for cluster in list_cluster_dirs(dir)? {
+            if clusters.contains(&cluster) {
+                anyhow::bail!(
+                    "cluster {cluster} has a folder in more than one dump directory ({}); cluster names must differ",
+                    dir.display()
+                );
+            }
+            clusters.push(cluster);
+        }
+    }
     let audit_logs = audit_log_sources(&args.audit_logs)?;
-    let mut repos = git_sources(&args)?;
+    let mut repos = git_sources(args)?;
     let waiver_file = args.waivers.as_deref().map(crate::cli::waiver_file::load).transpose()?;
-    let live = LivePlan::from_args(&args)?;
+    let live = LivePlan::from_args(args)?;
     if let Some(clash) = live.targets.iter().find(|t| clusters.contains(&t.cluster)) {
         anyhow::bail!(
             "cluster {} is both a folder of --from and a live cluster; rename the live one with --context NAME=ALIAS",
@@ -72,7 +110,8 @@ pub(super) fn run(
         known.extend(stored_clusters(&store)?);
     }
     let mut sources = Vec::new();
-    if let Some(dir) = &args.from {
+    for dir in &args.from {
+        let clusters = list_cluster_dirs(dir)?;
         sources.push(json!({"type": "kube-dump", "path": dir.display().to_string(), "clusters": clusters}));
     }
     if !live.targets.is_empty() {
@@ -100,19 +139,23 @@ pub(super) fn run(
     let info = json!({"sources": sources, "max_file_size": args.max_file_size});
     let mut scan = store.begin_scan(at, info)?;
     let mut bars = Progress::new(show_progress, clusters.len());
-    let summary = match &args.from {
-        Some(dir) => {
-            bars.phase(&format!("reading dumps from {}", dir.display()));
-            let options = kube_dump::Options {
-                max_file_size: args.max_file_size,
-            };
-            let collected = kube_dump::collect(dir, &options, &mut bars.sink(&mut scan))
-                .with_context(|| format!("collecting from {}", dir.display()))?;
-            bars.clusters_done();
-            Some(collected)
+    let mut summary: Option<kube_dump::Summary> = None;
+    for dir in &args.from {
+        bars.phase(&format!("reading dumps from {}", dir.display()));
+        let options = kube_dump::Options {
+            max_file_size: args.max_file_size,
+        };
+        let collected = kube_dump::collect(dir, &options, &mut bars.sink(&mut scan))
+            .with_context(|| format!("collecting from {}", dir.display()))?;
+        bars.clusters_done();
+        match &mut summary {
+            Some(s) => {
+                s.clusters.extend(collected.clusters);
+                s.stray_gaps += collected.stray_gaps;
+            }
+            None => summary = Some(collected),
         }
-        None => None,
-    };
+    }
     for target in &live.targets {
         scan.declare_cluster(&target.cluster)?;
     }
@@ -154,11 +197,33 @@ pub(super) fn run(
         + live_gaps
         + audit_gaps
         + git.iter().map(|g| g.gaps).sum::<u64>();
+    let cluster_sources = summary.is_some() || live_summary.is_some();
+    let kept = summary.as_ref().map_or(0, kube_dump::Summary::kept) + live_kept;
+    let status = if cluster_sources && kept == 0 {
+        ExitStatus::Error
+    } else if gaps > 0 {
+        ExitStatus::Partial
+    } else {
+        ExitStatus::Success
+    };
+    Ok(Collected {
+        finished,
+        dumps: summary,
+        live: live_summary,
+        audit_events,
+        git,
+        gaps,
+        status,
+    })
+}
 
-    match args.output {
+fn print(c: &Collected, at: Timestamp, format: Format) -> anyhow::Result<()> {
+    let (finished, summary, live_summary, audit_events, git, gaps) =
+        (&c.finished, &c.dumps, &c.live, c.audit_events, &c.git, c.gaps);
+    match format {
         Format::Json | Format::Yaml => {
             let v = json!({"scan": finished, "collected": summary, "live": live_summary, "audit_events": audit_events, "git": git});
-            if args.output == Format::Json {
+            if format == Format::Json {
                 output::print_json(&v)?
             } else {
                 output::print_yaml(&v)?
@@ -208,7 +273,7 @@ pub(super) fn run(
                 })
                 .collect();
             let git_headers = ["REPO", "REF", "HEAD", "WALKED", "EVIDENCE COMMITS", "SKIPPED", "GAPS"];
-            if args.output == Format::Csv {
+            if format == Format::Csv {
                 if !rows.is_empty() {
                     output::print(&output::csv(&headers, &rows)?)?;
                 }
@@ -225,7 +290,7 @@ pub(super) fn run(
                         text.push('\n');
                     }
                     text.push_str(&output::table(&git_headers, &git_rows));
-                    for g in &git {
+                    for g in git {
                         if let Some(reason) = &g.full_walk_reason {
                             text.push_str(&format!("{}: {reason}\n", g.repo));
                         }
@@ -251,15 +316,7 @@ pub(super) fn run(
             }
         }
     }
-    let cluster_sources = summary.is_some() || live_summary.is_some();
-    let kept = summary.as_ref().map_or(0, kube_dump::Summary::kept) + live_kept;
-    Ok(if cluster_sources && kept == 0 {
-        ExitStatus::Error
-    } else if gaps > 0 {
-        ExitStatus::Partial
-    } else {
-        ExitStatus::Success
-    })
+    Ok(())
 }
 
 /// One `--git` repository to collect.

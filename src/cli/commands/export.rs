@@ -37,6 +37,8 @@ pub(super) fn run(
             organisation: config.organisation.as_deref(),
             verify: &verify_options,
             waive: None,
+            checked: None,
+            changes: None,
         };
         let report = build::build_with(&store, &request).context("building the reports")?;
         reports.push((framework.info.id.clone(), report));

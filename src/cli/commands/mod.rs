@@ -11,6 +11,7 @@ mod findings;
 mod key;
 mod man;
 mod report;
+mod scan;
 mod scans;
 mod timeline;
 mod verify;
@@ -27,8 +28,16 @@ use crate::store::Store;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    let g = &cli.global;
+    let raw = &cli.global;
+    let g = &Global {
+        store: raw.store.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+        as_of: raw.as_of.clone(),
+        quiet: raw.quiet,
+        config: raw.config.clone(),
+        overrides: raw.overrides.clone(),
+    };
     match cli.command {
+        Command::Scan(args) => scan::run(raw, args),
         Command::Collect(args) => collect::run(&g.store, as_of(g.as_of.as_deref())?, args, !g.quiet),
         Command::Verify(args) => verify::run(&g.store, args),
         Command::Scans(args) => scans::run(&g.store, args),
@@ -48,6 +57,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// The store every command uses when `--store` is not given.
+pub(crate) const DEFAULT_STORE: &str = "meshproof.db";
+
+/// The global options with the store resolved.
+struct Global {
+    store: PathBuf,
+    as_of: Option<String>,
+    quiet: bool,
+    config: Option<PathBuf>,
+    overrides: Vec<String>,
+}
+
 /// `--as-of`, or the wall clock read once (the only place below `main` that reads it).
 fn as_of(flag: Option<&str>) -> anyhow::Result<Timestamp> {
     match flag {
@@ -57,7 +78,7 @@ fn as_of(flag: Option<&str>) -> anyhow::Result<Timestamp> {
     }
 }
 
-fn config(g: &super::args::Global) -> anyhow::Result<super::settings::Config> {
+fn config(g: &Global) -> anyhow::Result<super::settings::Config> {
     super::settings::load(g.config.as_deref(), &g.overrides)
 }
 

@@ -13,7 +13,7 @@ use crate::model::Timestamp;
 use crate::report::{self, Format, build, frameworks};
 use crate::store::{NoteVerifier, verify};
 
-fn format(f: ReportFormat) -> Format {
+pub(super) fn format(f: ReportFormat) -> Format {
     match f {
         ReportFormat::Pdf => Format::Pdf,
         ReportFormat::Html => Format::Html,
@@ -56,6 +56,8 @@ pub(super) fn run(
             organisation: config.organisation.as_deref(),
             verify: &verify_options,
             waive: None,
+            checked: None,
+            changes: None,
         },
     )
     .context("building the report")?;
@@ -95,7 +97,7 @@ pub(super) fn run(
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -32,6 +32,7 @@ pub(super) fn write(layout: &mut Layout<'_>, report: &Report, texts: &Texts, as_
     timeline(layout, report, texts);
     methodology(layout, report, texts);
     findings(layout, report, texts);
+    changes(layout, report, texts);
     contents_page
 }
 
@@ -738,4 +739,44 @@ fn findings(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
     let rows = report.findings.iter().map(finding_row).collect::<Vec<_>>();
     let caption = format!("All findings ({} rows)", rows.len());
     table(layout, texts, caption, finding_columns(), rows, 6.8);
+}
+
+fn changes(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
+    let Some(c) = &report.changes else { return };
+    heading(layout, "B", &texts.changes);
+    layout.paragraph(
+        &format!(
+            "Scan {} ({}) compared with scan {} ({}). Findings: {} opened, {} closed, {} still open.",
+            c.to_scan,
+            c.to_collected_at,
+            c.from_scan,
+            c.from_collected_at,
+            c.findings_opened,
+            c.findings_closed,
+            c.findings_still_open
+        ),
+        Style::BODY,
+        0.0,
+        8.0,
+    );
+    let rows = c
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::bold(format!("{}\n{}", r.area, r.change)),
+                Cell::plain(r.cluster.clone()),
+                Cell::plain(r.subject.clone()),
+                Cell::plain(r.detail.clone()),
+            ]
+        })
+        .collect::<Vec<_>>();
+    let caption = format!("Changes ({} rows)", rows.len());
+    let cols = columns(&[
+        ("Area / change", 1.8),
+        ("Cluster", 1.6),
+        ("Subject", 3.6),
+        ("Detail", 5.0),
+    ]);
+    table(layout, texts, caption, cols, rows, 7.0);
 }

@@ -387,6 +387,7 @@ pub(super) fn sample_report(n: usize) -> Report {
             ],
             public_key: Some("meshproof.acme.example+1a2b3c4d+AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijkl".into()),
         },
+        changes: None,
     }
 }
 

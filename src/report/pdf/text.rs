@@ -65,6 +65,8 @@ pub(super) struct Texts {
     pub methodology: SectionText,
     /// Appendix A.
     pub findings: SectionText,
+    /// Appendix B (only when the report carries changes).
+    pub changes: SectionText,
 }
 
 impl Texts {
