@@ -322,3 +322,44 @@ fn deploy_waivers_file_is_valid() {
     let parsed = meshproof::analyze::waivers::parse(&text, |id| meshproof::analyze::check(id).map(|c| c.id));
     assert!(parsed.is_ok(), "{parsed:?}");
 }
+
+#[test]
+fn cronjob_runs_scan_with_the_config_map() {
+    let Some(kubectl) = kubectl() else {
+        println!("SKIPPED: kubectl is not installed; deploy/ manifests were not validated");
+        return;
+    };
+    let items = rendered(&kubectl);
+    let cron = items.iter().find(|i| i["kind"] == "CronJob").unwrap();
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(c["args"][0], "scan");
+    assert_eq!(c["args"][1], "--config=/etc/meshproof/config/meshproof.toml");
+    let config_volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "config")
+        .expect("config volume");
+    assert_eq!(config_volume["configMap"]["name"], "meshproof-config");
+    assert!(
+        c["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "config" && m["mountPath"] == "/etc/meshproof/config")
+    );
+    let map = items
+        .iter()
+        .find(|i| i["kind"] == "ConfigMap" && i["metadata"]["name"] == "meshproof-config")
+        .expect("meshproof-config ConfigMap");
+    assert!(map["data"]["waivers.toml"].is_string());
+    // The configuration in the ConfigMap is valid (its paths only exist in the pod).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("meshproof.toml");
+    std::fs::write(&path, map["data"]["meshproof.toml"].as_str().unwrap()).unwrap();
+    let config = meshproof::cli::settings::load(Some(&path), &[]).unwrap();
+    assert_eq!(config.store.path.as_deref(), Some(Path::new("/data/meshproof.db")));
+    assert_eq!(config.reports.out_dir, Path::new("/data/reports"));
+    assert!(config.sources.all_contexts);
+}

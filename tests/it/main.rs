@@ -28,6 +28,7 @@ mod report;
 mod report_html;
 mod report_oscal;
 mod report_sample;
+mod scan;
 mod tamper;
 mod waivers;
 mod who_added;
