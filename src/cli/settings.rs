@@ -132,7 +132,13 @@ const fn key(section: &'static str, name: &'static str, kind: Kind, default: &'s
     }
 }
 
-const fn flagged(section: &'static str, name: &'static str, kind: Kind, default: &'static str, flag: &'static str) -> Key {
+const fn flagged(
+    section: &'static str,
+    name: &'static str,
+    kind: Kind,
+    default: &'static str,
+    flag: &'static str,
+) -> Key {
     Key {
         section,
         name,
@@ -170,9 +176,20 @@ pub const KEYS: &[Key] = &[
     key("analysis", "token_max_age_days", Kind::Count, "90"),
     key("analysis", "token_max_lifetime_days", Kind::Count, "365"),
     key("analysis", "unsigned_change_severity", Kind::Severity, "info"),
-    key("analysis", "gitops_identities", Kind::TextList, "Argo CD and Flux controllers"),
+    key(
+        "analysis",
+        "gitops_identities",
+        Kind::TextList,
+        "Argo CD and Flux controllers",
+    ),
     flagged("reports", "frameworks", Kind::TextList, "[\"all\"]", "--framework"),
-    flagged("reports", "formats", Kind::Formats, "[\"pdf\", \"html\", \"json\"]", "--format"),
+    flagged(
+        "reports",
+        "formats",
+        Kind::Formats,
+        "[\"pdf\", \"html\", \"json\"]",
+        "--format",
+    ),
     flagged("reports", "out_dir", Kind::Output, "meshproof-out", "--out-dir"),
     key("reports", "templates", Kind::Input, "none"),
     flagged("fail", "on", Kind::FailOn, "none", "--fail-on"),
@@ -495,10 +512,7 @@ fn flatten(table: &toml::Table, errors: &mut Vec<String>) -> BTreeMap<String, (t
                     }
                 }
             }
-            Some(_) => errors.push(format!(
-                "[{name}]: unknown section (known: {})",
-                sections().join(", ")
-            )),
+            Some(_) => errors.push(format!("[{name}]: unknown section (known: {})", sections().join(", "))),
             None => errors.push(format!(
                 "{name}: unknown top-level key (known: as_of, and the sections {})",
                 sections().join(", ")
@@ -674,7 +688,14 @@ fn set_count(config: &mut Config, k: &Key, n: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn set_list(config: &mut Config, k: &Key, list: Vec<String>, origin: &Origin, base: &Path, fail: &mut dyn FnMut(String)) {
+fn set_list(
+    config: &mut Config,
+    k: &Key,
+    list: Vec<String>,
+    origin: &Origin,
+    base: &Path,
+    fail: &mut dyn FnMut(String),
+) {
     let paths = |list: &[String]| -> Vec<PathBuf> { list.iter().map(|s| resolve(s, k.kind, origin, base)).collect() };
     match k.dotted().as_str() {
         "sources.from" => config.sources.from = paths(&list),
@@ -851,7 +872,11 @@ mod tests {
         let c = load_with(Some(&path), &Overrides::default(), &env, false).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(c.sources.from, vec![dir.path().join("mesh")]);
         assert_eq!(c.sources.waivers, Some(dir.path().join("w.toml")));
-        assert_eq!(c.sources.git, vec![PathBuf::from("repo.git")], "env paths are cwd-relative");
+        assert_eq!(
+            c.sources.git,
+            vec![PathBuf::from("repo.git")],
+            "env paths are cwd-relative"
+        );
         assert_eq!(c.reports.out_dir, PathBuf::from("out"));
     }
 

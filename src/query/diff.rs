@@ -707,7 +707,12 @@ pub fn rows(d: &Diff) -> Vec<ChangeRow> {
             c.change.as_str().into(),
             c.cluster.clone(),
             format!("{}/istio-system/Secret/cacerts ({})", c.cluster, c.role),
-            format!("sha256 {} → {} ({})", short_fingerprints(&c.old), short_fingerprints(&c.new), refs_text(&c.evidence)),
+            format!(
+                "sha256 {} → {} ({})",
+                short_fingerprints(&c.old),
+                short_fingerprints(&c.new),
+                refs_text(&c.evidence)
+            ),
         ]));
     }
     for t in &d.tokens {

@@ -26,8 +26,8 @@ use serde_json::Value;
 
 use super::frameworks::{Control, Framework};
 use super::model::{
-    CertificateRow, Changes, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow, Integrity,
-    Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow, WhoAddedRow,
+    CertificateRow, Changes, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow,
+    Integrity, Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow, WhoAddedRow,
 };
 use crate::analyze::{self, Context, Settings, certificates, tokens};
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp, kinds};

@@ -467,7 +467,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     }
     if let Some(c) = &r.changes {
         d.line("");
-        d.line(&format!("## Appendix B. Changes since the previous scan (scan {})", c.from_scan));
+        d.line(&format!(
+            "## Appendix B. Changes since the previous scan (scan {})",
+            c.from_scan
+        ));
         d.line("");
         d.line(&format!(
             "Scan {} ({}) compared with scan {} ({}), each evaluated at its own collection time. Findings: {} opened, {} closed, {} still open.",

@@ -77,7 +77,10 @@ fn scan_of_the_sample_writes_every_report_and_the_summary() {
         let file = out.join(format!("meshproof-all.{ext}"));
         assert!(file.is_file(), "{} missing", file.display());
     }
-    assert!(!out.join("meshproof.db.key").exists(), "the key stays out of the output directory");
+    assert!(
+        !out.join("meshproof.db.key").exists(),
+        "the key stays out of the output directory"
+    );
 
     let s = summary(&env, "meshproof-out");
     assert_eq!(s["scan"], 1);
@@ -120,7 +123,10 @@ fn scan_of_the_sample_writes_every_report_and_the_summary() {
     // The JSON report agrees with the summary.
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("meshproof-all.json")).unwrap()).expect("json report");
-    assert_eq!(report["findings"].as_array().map(Vec::len), f["total"].as_u64().map(|n| n as usize));
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        f["total"].as_u64().map(|n| n as usize)
+    );
     assert!(report.get("changes").is_none(), "no previous scan, no changes section");
     // Stdout: the who-added table, the findings summary, the diff line.
     assert!(stdout.contains("Who added each cluster"), "{stdout}");
@@ -142,7 +148,12 @@ fn fail_on_high_exits_1_and_says_why() {
     assert_eq!(s["exit"]["reasons"], serde_json::json!(["findings-at-or-above-high"]));
     assert_eq!(s["fail_policy"]["on"], "high");
     // --fail-on critical: the sample has no open critical finding.
-    let (code, _, stderr) = scan(&env, &sample_config(), &["--fail-on", "critical", "--format", "json"], &[]);
+    let (code, _, stderr) = scan(
+        &env,
+        &sample_config(),
+        &["--fail-on", "critical", "--format", "json"],
+        &[],
+    );
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -163,7 +174,10 @@ fn gaps_exit_3_only_with_fail_on_gaps() {
     assert!(s["gaps"]["count"].as_u64().unwrap() > 0, "{s}");
     let (code, _, stderr) = scan(&env, &config, &["--fail-on-gaps"], &[]);
     assert_eq!(code, 3, "{stderr}");
-    assert_eq!(summary(&env, "out")["exit"]["reasons"], serde_json::json!(["collection-gaps"]));
+    assert_eq!(
+        summary(&env, "out")["exit"]["reasons"],
+        serde_json::json!(["collection-gaps"])
+    );
     // The same from the environment.
     let (code, _, stderr) = scan(&env, &config, &[], &[("MESHPROOF_FAIL_ON_GAPS", "true")]);
     assert_eq!(code, 3, "{stderr}");
@@ -226,7 +240,10 @@ fn flags_beat_environment_beat_file() {
         &env,
         &config,
         &["--set", "fail.on=none", "--out-dir", "set-out"],
-        &[("MESHPROOF_FAIL_ON", "info"), ("MESHPROOF_ANALYSIS_TOKEN_MAX_AGE_DAYS", "zero")],
+        &[
+            ("MESHPROOF_FAIL_ON", "info"),
+            ("MESHPROOF_ANALYSIS_TOKEN_MAX_AGE_DAYS", "zero"),
+        ],
     );
     assert_eq!(code, 2, "a bad environment value is reported\n{stderr}");
     assert!(stderr.contains("MESHPROOF_ANALYSIS_TOKEN_MAX_AGE_DAYS"), "{stderr}");
@@ -245,7 +262,9 @@ fn second_scan_prints_and_reports_the_changes_since_the_first() {
     env.mini_mesh();
     let config = env.write(
         "m.toml",
-        format!("as_of = \"{AS_OF}\"\n[sources]\nfrom = [\"mesh\"]\n[reports]\nformats = [\"md\", \"json\", \"html\"]\n"),
+        format!(
+            "as_of = \"{AS_OF}\"\n[sources]\nfrom = [\"mesh\"]\n[reports]\nformats = [\"md\", \"json\", \"html\"]\n"
+        ),
     );
     let (code, stdout, stderr) = scan(&env, &config, &[], &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -253,12 +272,17 @@ fn second_scan_prints_and_reports_the_changes_since_the_first() {
     assert!(!md.contains("Changes since the previous scan"), "no previous scan");
     // The operator loosens mTLS on alpha.
     let objects = env.path("mesh/alpha/objects.json");
-    let text = std::fs::read_to_string(&objects).unwrap().replace("STRICT", "PERMISSIVE");
+    let text = std::fs::read_to_string(&objects)
+        .unwrap()
+        .replace("STRICT", "PERMISSIVE");
     std::fs::write(&objects, text).unwrap();
     let (code, stdout, stderr) = scan(&env, &config, &["--as-of", "2026-12-02T00:00:00Z"], &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("Changes since scan 1"), "{stdout}");
-    assert!(stdout.contains("alpha/istio-system/PeerAuthentication/default"), "{stdout}");
+    assert!(
+        stdout.contains("alpha/istio-system/PeerAuthentication/default"),
+        "{stdout}"
+    );
     assert!(stdout.contains("PERMISSIVE"), "{stdout}");
     let s = summary(&env, "meshproof-out");
     assert_eq!(s["previous_scan"], 1);
@@ -266,7 +290,10 @@ fn second_scan_prints_and_reports_the_changes_since_the_first() {
     assert_eq!(s["changes"]["to_scan"], 2);
     assert_eq!(s["changes"]["by_area"]["policy"], 1);
     let md = std::fs::read_to_string(env.path("meshproof-out/meshproof-all.md")).unwrap();
-    assert!(md.contains("## Appendix B. Changes since the previous scan (scan 1)"), "{md}");
+    assert!(
+        md.contains("## Appendix B. Changes since the previous scan (scan 1)"),
+        "{md}"
+    );
     assert!(md.contains("PERMISSIVE"));
     let html = std::fs::read_to_string(env.path("meshproof-out/meshproof-all.html")).unwrap();
     assert!(html.contains("id=\"changes\""));
@@ -313,7 +340,10 @@ fn the_pdf_report_carries_the_changes_appendix() {
 fn the_signing_key_is_refused_inside_the_output_directory() {
     let env = Env::new();
     env.mini_mesh();
-    let config = env.write("m.toml", "[sources]\nfrom = [\"mesh\"]\n[store]\nkey = \"meshproof-out/k.key\"\n");
+    let config = env.write(
+        "m.toml",
+        "[sources]\nfrom = [\"mesh\"]\n[store]\nkey = \"meshproof-out/k.key\"\n",
+    );
     let (code, _, stderr) = scan(&env, &config, &["--as-of", AS_OF], &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("inside the output directory"), "{stderr}");
@@ -324,7 +354,11 @@ fn the_signing_key_is_refused_inside_the_output_directory() {
 fn configuration_docs_list_every_key_with_its_variable() {
     let docs = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
     for key in meshproof::cli::settings::KEYS {
-        assert!(docs.contains(&format!("`{}`", key.dotted())), "{} undocumented", key.dotted());
+        assert!(
+            docs.contains(&format!("`{}`", key.dotted())),
+            "{} undocumented",
+            key.dotted()
+        );
         assert!(docs.contains(&format!("`{}`", key.env())), "{} undocumented", key.env());
         if let Some(flag) = key.flag {
             assert!(docs.contains(&format!("`{flag}`")), "{flag} undocumented");

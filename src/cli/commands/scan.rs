@@ -65,8 +65,8 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
 
     // 2. Verify the whole store.
     let verify_options = verify::Options::default();
-    let checked = verify::verify(&store_path, &verify_options)
-        .with_context(|| format!("verifying {}", store_path.display()))?;
+    let checked =
+        verify::verify(&store_path, &verify_options).with_context(|| format!("verifying {}", store_path.display()))?;
 
     // 3. Changes since the previous complete scan.
     let store = open_store(&store_path)?;
@@ -322,7 +322,10 @@ fn outcome(config: &Config, checked: &verify::Report, doc: &Report, gaps: u64) -
         status = ExitStatus::Failure;
     }
     if let Some(level) = config.fail.on
-        && doc.findings.iter().any(|f| !f.is_waived() && f.severity.at_least(level))
+        && doc
+            .findings
+            .iter()
+            .any(|f| !f.is_waived() && f.severity.at_least(level))
     {
         reasons.push(format!("findings-at-or-above-{level}"));
         status = ExitStatus::Failure;
@@ -368,7 +371,14 @@ fn print_human(
         }
     );
     out.push_str(&output::table(
-        &["CLUSTER", "ADDED AT", "ADDED BY", "APPLIED BY", "TRUST DOMAIN", "METHOD"],
+        &[
+            "CLUSTER",
+            "ADDED AT",
+            "ADDED BY",
+            "APPLIED BY",
+            "TRUST DOMAIN",
+            "METHOD",
+        ],
         &rows,
     ));
     out.push_str("\nFindings\n");
@@ -383,7 +393,9 @@ fn print_human(
     }
     let rows: Vec<Vec<String>> = per_check
         .iter()
-        .map(|((sev, check), (open, waived))| vec![sev.to_string(), check.clone(), open.to_string(), waived.to_string()])
+        .map(|((sev, check), (open, waived))| {
+            vec![sev.to_string(), check.clone(), open.to_string(), waived.to_string()]
+        })
         .collect();
     out.push_str(&output::table(&["SEVERITY", "CHECK", "OPEN", "WAIVED"], &rows));
     let f = &summary["findings"];
@@ -421,7 +433,10 @@ fn print_human(
                         ]
                     })
                     .collect();
-                out.push_str(&output::table(&["AREA", "CHANGE", "CLUSTER", "SUBJECT", "DETAIL"], &rows));
+                out.push_str(&output::table(
+                    &["AREA", "CHANGE", "CLUSTER", "SUBJECT", "DETAIL"],
+                    &rows,
+                ));
             }
             out.push_str(&format!(
                 "findings: {} opened, {} closed, {} still open\n",
