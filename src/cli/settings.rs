@@ -73,24 +73,6 @@ pub enum Kind {
     Formats,
 }
 
-impl Kind {
-    /// How the type is written in documentation.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Text => "string",
-            Kind::Time => "RFC 3339 time",
-            Kind::Input | Kind::Output => "path",
-            Kind::Bool => "bool",
-            Kind::Count => "positive integer",
-            Kind::Severity => "severity",
-            Kind::FailOn => "severity or \"none\"",
-            Kind::TextList => "list of strings",
-            Kind::InputList => "list of paths",
-            Kind::Formats => "list of formats",
-        }
-    }
-}
-
 /// One configuration key.
 #[derive(Debug, Clone, Copy)]
 pub struct Key {
