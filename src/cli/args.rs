@@ -306,6 +306,10 @@ pub struct ReportArgs {
     /// Require checkpoints to be signed by this public key (note format) when verifying.
     #[arg(long, value_name = "FILE")]
     pub pubkey: Option<PathBuf>,
+    /// Leave out the appendix of changes since the previous complete scan (included by default
+    /// when there is one; computing it analyses both scans).
+    #[arg(long)]
+    pub no_changes: bool,
 }
 
 /// `export` options.

@@ -305,6 +305,19 @@ fn second_scan_prints_and_reports_the_changes_since_the_first() {
     let diff = env.cmd().args(["diff", "-o", "csv"]).output().unwrap();
     let diff = String::from_utf8_lossy(&diff.stdout);
     assert!(diff.contains("PeerAuthentication/default"), "{diff}");
+    // So does `meshproof report`, unless told to leave the appendix out.
+    let report = |extra: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["report", "--as-of", "2026-12-02T00:00:00Z", "--format", "md", "-o", "-"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(report(&[]).contains("## Appendix B. Changes since the previous scan (scan 1)"));
+    assert!(!report(&["--no-changes"]).contains("Changes since the previous scan"));
 }
 
 #[test]

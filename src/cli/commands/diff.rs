@@ -75,16 +75,9 @@ fn scans(store: &Store, from: Option<u64>, to: Option<u64>) -> anyhow::Result<(u
     let to = super::resolve_scan(store, to)?;
     let from = match from {
         Some(f) => super::resolve_scan(store, Some(f))?,
-        None => store
-            .scans()?
-            .iter()
-            .rev()
-            .filter(|s| s.complete && s.scan < to)
-            .map(|s| s.scan)
-            .next()
-            .with_context(|| {
-                format!("scan {to} is the first complete scan: there is nothing to compare it with; collect again, or pass --from")
-            })?,
+        None => super::previous_scan(store, to)?.with_context(|| {
+            format!("scan {to} is the first complete scan: there is nothing to compare it with; collect again, or pass --from")
+        })?,
     };
     if from == to {
         anyhow::bail!("--from and --to are both scan {from}: pick two different scans (`meshproof scans`)");

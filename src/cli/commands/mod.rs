@@ -119,6 +119,17 @@ fn resolve_scan(store: &Store, flag: Option<u64>) -> anyhow::Result<u64> {
     }
 }
 
+/// The latest complete scan before `scan`, if any: what "the previous scan" means to `diff` and
+/// to the changes appendix of `report`.
+fn previous_scan(store: &Store, scan: u64) -> anyhow::Result<Option<u64>> {
+    Ok(store
+        .scans()?
+        .iter()
+        .rev()
+        .find(|s| s.complete && s.scan < scan)
+        .map(|s| s.scan))
+}
+
 fn open_store(path: &Path) -> anyhow::Result<Store> {
     Store::open_existing(path).with_context(|| format!("opening evidence store {}", path.display()))
 }

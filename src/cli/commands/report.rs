@@ -46,10 +46,18 @@ pub(super) fn run(
         checkpoint: None,
     };
     let store = open_store(store)?;
+    let scan = super::resolve_scan(&store, args.scan)?;
+    let changes = match super::previous_scan(&store, scan)? {
+        Some(previous) if !args.no_changes => Some(
+            build::changes(&store, previous, scan, &config.analysis)
+                .with_context(|| format!("comparing scan {scan} with scan {previous}"))?,
+        ),
+        _ => None,
+    };
     let document = build::build_with(
         &store,
         &build::Request {
-            scan: args.scan,
+            scan: Some(scan),
             as_of,
             frameworks: &selected,
             settings: &config.analysis,
@@ -57,7 +65,7 @@ pub(super) fn run(
             verify: &verify_options,
             waive: None,
             checked: None,
-            changes: None,
+            changes: changes.as_ref(),
         },
     )
     .context("building the report")?;
