@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::peering::Peers;
 use super::x509_chain::{Bundle, Certificate, ChainVerdict, verify_chain};
-use super::{Analyzer, Check, Context};
+use super::{Analyzer, Check, Context, Views};
 use crate::model::{Digest, Evidence, EvidenceSet, Finding, RecordRef, Severity};
 
 /// CERT-001 ca-expiring: A root or intermediate CA certificate has expired or expires within the window.
@@ -112,7 +112,8 @@ impl Analyzer for Certificates {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+    fn analyze_in(&self, views: &Views<'_>, context: &Context) -> Vec<Finding> {
+        let evidence = views.set();
         let cas = mesh_cas(evidence);
         let mut drafts = Vec::new();
         per_certificate(evidence, &cas, context, &mut drafts);
@@ -263,7 +264,7 @@ fn mesh_cas(set: &EvidenceSet) -> Vec<MeshCa<'_>> {
         if !is_ca_secret {
             continue;
         }
-        let data = record.body.get("data").and_then(Value::as_object);
+        let data = record.body().get("data").and_then(Value::as_object);
         let layout = if data.is_some_and(|d| d.contains_key("tls.crt")) {
             Layout::CertManager
         } else if key.name == "cacerts" {
@@ -288,7 +289,7 @@ fn mesh_cas(set: &EvidenceSet) -> Vec<MeshCa<'_>> {
         let configmap = set
             .object(key.cluster, key.namespace, "ConfigMap", "istio-ca-root-cert")
             .and_then(|cm| {
-                cm.body
+                cm.body()
                     .pointer("/data/root-cert.pem")
                     .and_then(pem_of)
                     .map(|pem| (cm, Bundle::parse(pem)))
@@ -401,7 +402,13 @@ fn per_certificate(set: &EvidenceSet, cas: &[MeshCa<'_>], context: &Context, dra
         if mesh_records.contains(&record.seq) {
             continue;
         }
-        for (key, entry) in record.body.get("data").and_then(Value::as_object).into_iter().flatten() {
+        for (key, entry) in record
+            .body()
+            .get("data")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             if entry_type(entry) != "certificates" {
                 continue;
             }
@@ -995,14 +1002,14 @@ mod tests {
     }
 
     fn record(seq: u64, subject: &str, body: Value) -> Evidence {
-        Evidence {
+        Evidence::new(
             seq,
-            hash: sha256(subject.as_bytes()),
-            kind: kinds::K8S_OBJECT.into(),
-            source: "test".into(),
-            subject: subject.into(),
+            sha256(subject.as_bytes()),
+            kinds::K8S_OBJECT,
+            "test",
+            subject,
             body,
-        }
+        )
     }
 
     fn cacerts(seq: u64, cluster: &str, inter: &Ca, roots: &str, key_matches: bool) -> Evidence {
@@ -1068,7 +1075,7 @@ mod tests {
         let b = child(&root, "inter-b", &PKCS_ECDSA_P256_SHA256, 3, SPAN, true);
         let chain_a = format!("{}{}", a.pem, root.pem);
         let mut ca_a = cacerts(1, "a", &a, &root.pem, true);
-        ca_a.body["data"]["cert-chain.pem"] = certs(&chain_a);
+        ca_a.body_mut()["data"]["cert-chain.pem"] = certs(&chain_a);
         let findings = run(vec![
             ca_a,
             configmap(2, "a", &root.pem),
@@ -1156,7 +1163,10 @@ mod tests {
         let leaf = child(&root, "not-a-ca", &PKCS_ECDSA_P256_SHA256, 3, SPAN, false);
         let good = child(&root, "good", &PKCS_ECDSA_P256_SHA256, 4, SPAN, true);
         let mut missing = cacerts(5, "c", &good, &root.pem, true);
-        missing.body["data"].as_object_mut().unwrap().remove("cert-chain.pem");
+        missing.body_mut()["data"]
+            .as_object_mut()
+            .unwrap()
+            .remove("cert-chain.pem");
         let findings = run(vec![
             cacerts(1, "a", &inter, &root.pem, true),
             cacerts(2, "b", &leaf, &root.pem, false),

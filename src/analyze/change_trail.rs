@@ -26,7 +26,7 @@ use super::rbac_model::{Binding, is_helm_managed};
 use super::{Analyzer, Check, Context};
 use crate::model::{Evidence, EvidenceSet, Finding, Severity, kinds};
 use crate::query::git::{self, Commit};
-use crate::query::mesh::AuditWrites;
+use crate::query::mesh::Views;
 
 /// CHG-001 unsigned-change: A commit changing mesh trust manifests carries no signature.
 pub const UNSIGNED_CHANGE: Check = Check {
@@ -69,13 +69,14 @@ impl Analyzer for ChangeTrail {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+    fn analyze_in(&self, views: &Views<'_>, context: &Context) -> Vec<Finding> {
+        let evidence = views.set();
         let commits: Vec<Commit<'_>> = git::commits(evidence)
             .into_iter()
             .filter(|c| c.time().is_none_or(|t| t <= context.as_of))
             .collect();
         let mut out = unsigned_changes(&commits, context);
-        out.extend(out_of_band(evidence, &commits, context));
+        out.extend(out_of_band(views, &commits));
         out.extend(collection_gaps(evidence));
         out
     }
@@ -165,7 +166,7 @@ struct Declaration<'a> {
 fn declarations<'a>(commits: &[Commit<'a>]) -> BTreeMap<(&'a str, &'a str), Vec<Declaration<'a>>> {
     let mut files: BTreeMap<&'a str, Vec<(&'a str, &'a str, Declaration<'a>)>> = BTreeMap::new();
     for c in commits {
-        let raw = c.record.body.get("files").and_then(Value::as_array);
+        let raw = c.record.body().get("files").and_then(Value::as_array);
         for f in raw.into_iter().flatten() {
             let s = |k: &str| f.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
             let Some(path) = s("path") else {
@@ -262,13 +263,14 @@ fn is_out_of_band_candidate(record: &Evidence, kind: &str) -> bool {
 }
 
 /// CHG-002.
-fn out_of_band(evidence: &EvidenceSet, commits: &[Commit<'_>], context: &Context) -> Vec<Finding> {
+fn out_of_band(views: &Views<'_>, commits: &[Commit<'_>]) -> Vec<Finding> {
+    let evidence = views.set();
     let mut out = Vec::new();
     if commits.is_empty() {
         return out;
     }
     let declared = declarations(commits);
-    let writes = AuditWrites::new(evidence, context.as_of);
+    let writes = views.writes();
     for (kind, plural) in OUT_OF_BAND_KINDS {
         for record in evidence.objects_of_kind(kind) {
             let Some(key) = record.object_key() else {
@@ -327,7 +329,7 @@ fn out_of_band(evidence: &EvidenceSet, commits: &[Commit<'_>], context: &Context
                     if matches!(field.as_str(), "apiVersion" | "kind" | "metadata" | "status") {
                         continue;
                     }
-                    differences(value, record.body.get(field), field, &mut diffs);
+                    differences(value, record.body().get(field), field, &mut diffs);
                 }
             }
             if diffs.is_empty() {
@@ -357,7 +359,7 @@ fn collection_gaps(evidence: &EvidenceSet) -> Vec<Finding> {
     evidence
         .of_kind(kinds::COLLECTION_GAP)
         .map(|gap| {
-            let field = |k: &str| gap.body.get(k).and_then(Value::as_str);
+            let field = |k: &str| gap.body().get(k).and_then(Value::as_str);
             let cluster = field("cluster");
             let what = match (field("resource"), field("file")) {
                 (Some(resource), _) => format!("resource {resource}"),

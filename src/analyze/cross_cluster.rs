@@ -32,14 +32,22 @@ pub struct Variants<'a>(pub Vec<Variant<'a>>);
 impl<'a> Variants<'a> {
     /// Groups `(cluster, normalized value, record)` triples by value.
     pub fn group(items: impl IntoIterator<Item = (&'a str, &'a Value, RecordRef)>) -> Variants<'a> {
+        Variants::group_texts(items.into_iter().map(|(c, v, r)| (c, canonical_text(v), r)))
+    }
+
+    /// Groups `(cluster, canonical text of the normalized value, record)` triples by value: for
+    /// callers that turn each value into text as they read it, instead of keeping every value.
+    pub fn group_texts(items: impl IntoIterator<Item = (&'a str, String, RecordRef)>) -> Variants<'a> {
         let mut by_value: BTreeMap<String, Variant<'a>> = BTreeMap::new();
-        for (cluster, value, record) in items {
-            let text = canonical_text(value);
-            let v = by_value.entry(text.clone()).or_insert_with(|| Variant {
-                value: text,
-                clusters: BTreeSet::new(),
-                evidence: Vec::new(),
-            });
+        for (cluster, text, record) in items {
+            let v = match by_value.get_mut(&text) {
+                Some(v) => v,
+                None => by_value.entry(text.clone()).or_insert(Variant {
+                    value: text,
+                    clusters: BTreeSet::new(),
+                    evidence: Vec::new(),
+                }),
+            };
             v.clusters.insert(cluster);
             v.evidence.push(record);
         }

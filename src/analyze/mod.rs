@@ -30,6 +30,7 @@ pub mod waivers;
 pub mod x509_chain;
 
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp};
+pub use crate::query::mesh::Views;
 
 /// One check an analyzer can report: a stable code, a kebab-case name and defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +132,12 @@ pub trait Analyzer: Sync {
     /// Every check this analyzer can report.
     fn checks(&self) -> &'static [Check];
     /// The findings for one scan.
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding>;
+    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+        self.analyze_in(&Views::new(evidence, context.as_of), context)
+    }
+    /// The findings for one scan, reading the derived views shared by every analyzer of a run
+    /// (built once, at `context.as_of`).
+    fn analyze_in(&self, views: &Views<'_>, context: &Context) -> Vec<Finding>;
 }
 
 /// Every analyzer, in output order.
@@ -157,10 +163,16 @@ pub fn check(id: &str) -> Option<&'static Check> {
 /// Runs every analyzer and returns the findings in the one total order (severity, check,
 /// cluster, subject, message).
 pub fn analyze(evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+    analyze_in(&Views::new(evidence, context.as_of), context)
+}
+
+/// [`analyze`] on views of the scan that the caller shares with other queries (built at
+/// `context.as_of`).
+pub fn analyze_in(views: &Views<'_>, context: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for analyzer in ALL {
         let _span = tracing::info_span!("analyze", analyzer = analyzer.id()).entered();
-        findings.extend(analyzer.analyze(evidence, context));
+        findings.extend(analyzer.analyze_in(views, context));
     }
     findings.sort();
     findings.dedup();

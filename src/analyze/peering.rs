@@ -33,7 +33,7 @@ impl<'a> RemoteSecret<'a> {
     /// The `(target cluster, redacted entry)` pairs of its data, in key order.
     pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
         self.record
-            .body
+            .body()
             .get("data")
             .and_then(Value::as_object)
             .into_iter()

@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::cross_cluster::{Variants, list, normalize_sets};
+use super::cross_cluster::{Variants, canonical_text, list, normalize_sets};
 use super::{Analyzer, Check, Context};
 use crate::model::{Evidence, EvidenceSet, Finding, RecordRef, Severity};
-use crate::query::mesh::{AuditWrites, Mesh};
+use crate::query::mesh::{Mesh, Views};
 
 /// POL-001 authz-drift: An AuthorizationPolicy with the same namespace/name differs across clusters.
 pub const AUTHZ_DRIFT: Check = Check {
@@ -92,14 +92,13 @@ impl Analyzer for Policies {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
-        let writes = AuditWrites::new(evidence, context.as_of);
-        let mesh = Mesh::build(evidence, context.as_of, &writes);
+    fn analyze_in(&self, views: &Views<'_>, _context: &Context) -> Vec<Finding> {
+        let (evidence, mesh) = (views.set(), views.mesh());
         let mut out = Vec::new();
-        drift_and_missing(evidence, &mesh, &mut out);
+        drift_and_missing(evidence, mesh, &mut out);
         permissive(evidence, &mut out);
-        mtls(evidence, &mesh, &mut out);
-        access_policies(evidence, &mesh, &mut out);
+        mtls(evidence, mesh, &mut out);
+        access_policies(evidence, mesh, &mut out);
         out
     }
 }
@@ -123,8 +122,8 @@ fn has_namespace(evidence: &EvidenceSet, cluster: &str, namespace: &str) -> bool
     evidence.object(cluster, None, "Namespace", namespace).is_some()
 }
 
-/// One cluster's copy of a policy: record, cluster, normalized spec.
-type PolicyCopy<'a> = (&'a Evidence, &'a str, Value);
+/// One cluster's copy of a policy: record, cluster, normalized spec as canonical JSON text.
+type PolicyCopy<'a> = (&'a Evidence, &'a str, String);
 
 /// POL-001 and POL-003.
 fn drift_and_missing(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Finding>) {
@@ -146,14 +145,17 @@ fn drift_and_missing(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Find
         if !members.contains(key.cluster) {
             continue;
         }
-        let spec = normalize_sets(record.body.get("spec").unwrap_or(&Value::Null));
+        // Text, not the tree: one normalized spec per copy of every policy adds up.
+        let spec = canonical_text(&normalize_sets(
+            record.parsed_body().get("spec").unwrap_or(&Value::Null),
+        ));
         by_key
             .entry((ns, key.name))
             .or_default()
             .push((record, key.cluster, spec));
     }
-    for ((ns, name), items) in &by_key {
-        let variants = Variants::group(items.iter().map(|(r, c, v)| (*c, v, r.reference())));
+    for ((ns, name), items) in by_key {
+        let variants = Variants::group_texts(items.into_iter().map(|(r, c, v)| (c, v, r.reference())));
         let key = format!("{ns}/AuthorizationPolicy/{name}");
         if variants.differ() {
             let cluster = variants
@@ -242,8 +244,8 @@ fn permissive(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
         let Some(key) = record.object_key() else {
             continue;
         };
-        let spec = record.body.get("spec").cloned().unwrap_or(Value::Null);
-        let reasons = permissive_reasons(&spec);
+        let body = record.parsed_body();
+        let reasons = permissive_reasons(body.get("spec").unwrap_or(&Value::Null));
         if reasons.is_empty() {
             continue;
         }
@@ -295,7 +297,7 @@ fn mtls(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Finding>) {
             let Some(key) = pa.object_key() else {
                 continue;
             };
-            let spec = pa.body.get("spec").cloned().unwrap_or(Value::Null);
+            let spec = pa.body().get("spec").cloned().unwrap_or(Value::Null);
             let is_mesh_wide = key.namespace == Some(root.as_str()) && !has_selector(&spec);
             let m = mode(spec.get("mtls"));
             if is_mesh_wide {
@@ -391,7 +393,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 fn labels(record: &Evidence) -> Option<&serde_json::Map<String, Value>> {
-    record.body.pointer("/metadata/labels").and_then(Value::as_object)
+    record.body().pointer("/metadata/labels").and_then(Value::as_object)
 }
 
 fn label<'e>(record: &'e Evidence, name: &str) -> Option<&'e str> {
@@ -426,7 +428,10 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
     let collected = collected(evidence);
     let mut translated: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for record in evidence.of_kind(crate::model::kinds::K8S_OBJECT) {
-        if label(record, "gloo.solo.io/parent_kind") != Some("AccessPolicy") {
+        // Most objects are not translations: skip them without parsing their bodies.
+        if !record.may_contain("gloo.solo.io/parent_kind")
+            || label(record, "gloo.solo.io/parent_kind") != Some("AccessPolicy")
+        {
             continue;
         }
         let (Some(ns), Some(name), Some(key)) = (
@@ -447,7 +452,7 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
             continue;
         };
         let mut namespaces: BTreeSet<&str> = policy
-            .body
+            .body()
             .pointer("/spec/applyToWorkloads")
             .and_then(Value::as_array)
             .into_iter()
@@ -460,7 +465,7 @@ fn access_policies(evidence: &EvidenceSet, mesh: &Mesh<'_>, out: &mut Vec<Findin
         let have = translated.get(&(ns, key.name));
         for workspace in &workspaces {
             let entries: Vec<&Value> = workspace
-                .body
+                .body()
                 .pointer("/spec/workloadClusters")
                 .and_then(Value::as_array)
                 .into_iter()

@@ -22,7 +22,7 @@ use super::cross_cluster::{Variants, list};
 use super::rbac_model::{Binding, TRUST_SECRET_NAMESPACES, TRUST_SECRETS, is_admin_role, is_default_role, rules};
 use super::{Analyzer, Check, Context};
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity};
-use crate::query::mesh::{AuditWrites, Mesh};
+use crate::query::mesh::Views;
 
 /// RBAC-001 cluster-admin-grant: A non-default subject is bound to cluster-admin or to a role with * verbs on * resources.
 pub const CLUSTER_ADMIN_GRANT: Check = Check {
@@ -74,12 +74,13 @@ impl Analyzer for Rbac {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+    fn analyze_in(&self, views: &Views<'_>, _context: &Context) -> Vec<Finding> {
+        let evidence = views.set();
         let bindings = Binding::all(evidence);
         let mut out = Vec::new();
         admin_grants(evidence, &bindings, &mut out);
         secret_readers(evidence, &bindings, &mut out);
-        drift(evidence, context, &bindings, &mut out);
+        drift(views, &bindings, &mut out);
         wildcard_roles(evidence, &mut out);
         out
     }
@@ -184,9 +185,8 @@ fn secret_readers(evidence: &EvidenceSet, bindings: &[Binding<'_>], out: &mut Ve
 }
 
 /// RBAC-003.
-fn drift(evidence: &EvidenceSet, context: &Context, bindings: &[Binding<'_>], out: &mut Vec<Finding>) {
-    let writes = AuditWrites::new(evidence, context.as_of);
-    let mesh = Mesh::build(evidence, context.as_of, &writes);
+fn drift(views: &Views<'_>, bindings: &[Binding<'_>], out: &mut Vec<Finding>) {
+    let (evidence, mesh) = (views.set(), views.mesh());
     let collected: BTreeSet<&str> = evidence
         .of_kind(crate::model::kinds::K8S_OBJECT)
         .filter_map(|r| r.object_key().map(|k| k.cluster))

@@ -40,7 +40,7 @@ pub const TRUST_SECRET_NAMESPACES: &[&str] = &["istio-system", "gloo-mesh"];
 /// Whether an object carries a label with this value.
 fn has_label(record: &Evidence, label: &str, value: &str) -> bool {
     record
-        .body
+        .body()
         .pointer("/metadata/labels")
         .and_then(|l| l.get(label))
         .and_then(Value::as_str)
@@ -179,7 +179,7 @@ impl Rule<'_> {
 
 /// The rules of a Role or ClusterRole body.
 pub fn rules(role: &Evidence) -> Vec<Rule<'_>> {
-    role.body
+    role.body()
         .get("rules")
         .and_then(Value::as_array)
         .into_iter()
@@ -224,7 +224,7 @@ impl<'a> Binding<'a> {
         let role_kind = record.str_at("/roleRef/kind")?;
         let role_name = record.str_at("/roleRef/name")?;
         let subjects = record
-            .body
+            .body()
             .get("subjects")
             .and_then(Value::as_array)
             .into_iter()

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::{Analyzer, Check, Context};
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity};
-use crate::query::mesh::{AuditWrites, Mesh, Peering};
+use crate::query::mesh::{Mesh, Peering, Views};
 use crate::query::who_added;
 
 /// REG-001 cluster-unregistered: A cluster runs the mesh and is peered, but the management plane has no registration for it.
@@ -87,14 +87,13 @@ impl Analyzer for Registrations {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
-        let writes = AuditWrites::new(evidence, context.as_of);
-        let mesh = Mesh::build(evidence, context.as_of, &writes);
+    fn analyze_in(&self, views: &Views<'_>, context: &Context) -> Vec<Finding> {
+        let (evidence, mesh) = (views.set(), views.mesh());
         let mut out = Vec::new();
-        unregistered(evidence, &mesh, &mut out);
-        unattributed(evidence, &mesh, context, &mut out);
-        asymmetric(evidence, &mesh, &mut out);
-        orphaned(&mesh, &mut out);
+        unregistered(evidence, mesh, &mut out);
+        unattributed(evidence, mesh, context, &mut out);
+        asymmetric(evidence, mesh, &mut out);
+        orphaned(mesh, &mut out);
         not_accepted(evidence, &mut out);
         out
     }
@@ -273,12 +272,12 @@ fn not_accepted(evidence: &EvidenceSet, out: &mut Vec<Finding>) {
         let Some(key) = record.object_key() else {
             continue;
         };
-        let state = field_ci(&record.body, "status")
+        let state = field_ci(record.body(), "status")
             .and_then(|s| field_ci(s, "common"))
             .and_then(|c| field_ci(c, "state"));
         let approval = state.and_then(|s| field_ci(s, "approval")).and_then(Value::as_str);
         let observed = as_int(state.and_then(|s| field_ci(s, "observedGeneration")));
-        let generation = as_int(record.body.pointer("/metadata/generation"));
+        let generation = as_int(record.body().pointer("/metadata/generation"));
         let mut problems = Vec::new();
         match approval {
             Some(a) if a.eq_ignore_ascii_case("ACCEPTED") => {}

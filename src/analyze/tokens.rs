@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::peering::{RemoteSecret, remote_secrets};
-use super::{Analyzer, Check, Context};
+use super::{Analyzer, Check, Context, Views};
 use crate::model::{Evidence, EvidenceSet, Finding, RecordRef, Severity, Timestamp};
 
 /// TOKEN-001 token-too-old: A remote-secret token was issued longer ago than the maximum age.
@@ -94,7 +94,8 @@ impl Analyzer for Tokens {
     fn checks(&self) -> &'static [Check] {
         CHECKS
     }
-    fn analyze(&self, evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
+    fn analyze_in(&self, views: &Views<'_>, context: &Context) -> Vec<Finding> {
+        let evidence = views.set();
         let mut rbac = RbacIndex::build(evidence);
         let mut drafts: Vec<(Finding, &str)> = Vec::new();
         for secret in remote_secrets(evidence) {
@@ -387,7 +388,7 @@ fn issued_at(
     });
     let token_hash = token.get("sha256").and_then(Value::as_str);
     let matching = token_secret.filter(|r| {
-        let theirs = r.body.pointer("/data/token/sha256").and_then(Value::as_str);
+        let theirs = r.body().pointer("/data/token/sha256").and_then(Value::as_str);
         theirs.is_none() || token_hash.is_none() || theirs == token_hash
     });
     match matching.and_then(|r| created_at(r).map(|t| (r, t))) {
@@ -609,7 +610,7 @@ impl<'a> RbacIndex<'a> {
                 };
                 index.clusters.insert(key.cluster);
                 for subject in record
-                    .body
+                    .body()
                     .get("subjects")
                     .and_then(Value::as_array)
                     .into_iter()
@@ -645,7 +646,7 @@ impl<'a> RbacIndex<'a> {
     /// those of the ClusterRoles its selectors' `matchLabels` pick.
     fn rules(&self, cluster: &str, role: &'a Evidence, evidence: &mut Vec<RecordRef>) -> Vec<&'a Value> {
         let own: Vec<&Value> = role
-            .body
+            .body()
             .get("rules")
             .and_then(Value::as_array)
             .into_iter()
@@ -655,7 +656,7 @@ impl<'a> RbacIndex<'a> {
             return own;
         }
         let selectors: Vec<&serde_json::Map<String, Value>> = role
-            .body
+            .body()
             .pointer("/aggregationRule/clusterRoleSelectors")
             .and_then(Value::as_array)
             .into_iter()
@@ -665,7 +666,7 @@ impl<'a> RbacIndex<'a> {
             .collect();
         let mut out = Vec::new();
         for candidate in self.cluster_roles.get(cluster).into_iter().flatten() {
-            let labels = candidate.body.pointer("/metadata/labels").and_then(Value::as_object);
+            let labels = candidate.body().pointer("/metadata/labels").and_then(Value::as_object);
             let picked = selectors
                 .iter()
                 .any(|sel| sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)));
@@ -673,7 +674,7 @@ impl<'a> RbacIndex<'a> {
                 evidence.push(candidate.reference());
                 out.extend(
                     candidate
-                        .body
+                        .body()
                         .get("rules")
                         .and_then(Value::as_array)
                         .into_iter()
@@ -774,14 +775,14 @@ mod tests {
     }
 
     fn record(seq: u64, subject: &str, body: Value) -> Evidence {
-        Evidence {
+        Evidence::new(
             seq,
-            hash: sha256(subject.as_bytes()),
-            kind: kinds::K8S_OBJECT.into(),
-            source: "test".into(),
-            subject: subject.into(),
+            sha256(subject.as_bytes()),
+            kinds::K8S_OBJECT,
+            "test",
+            subject,
             body,
-        }
+        )
     }
 
     fn kubeconfig(claims: Value, insecure: bool, ca: bool) -> Value {

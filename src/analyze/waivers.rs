@@ -306,7 +306,7 @@ pub fn apply(findings: &mut [Finding], waivers: &[Waiver], as_of: Timestamp) -> 
 pub fn recorded(set: &EvidenceSet) -> Option<Result<(&Evidence, WaiverFile), Error>> {
     let record = set.of_kind(kinds::WAIVER_FILE).last()?;
     Some(
-        serde_json::from_value::<WaiverFile>(record.body.clone())
+        serde_json::from_value::<WaiverFile>(record.body().clone())
             .map(|file| (record, file))
             .map_err(|e| Error::Record {
                 seq: record.seq,

@@ -13,9 +13,12 @@
 //! Main types: [`EvidenceSet`], [`Evidence`] (one record with its body) and [`RecordRef`] (the
 //! `{seq, hash}` citation every answer carries).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{Digest, Timestamp, kinds};
@@ -29,8 +32,12 @@ pub struct RecordRef {
     pub hash: Digest,
 }
 
-/// One record of the view, with its parsed body.
-#[derive(Debug, Clone, PartialEq)]
+/// One record of the view, with its body.
+///
+/// A body loaded from the store is kept as its compact JSON text and parsed on first use
+/// ([`Evidence::body`]); most records of a large scan (ServiceAccounts, DestinationRules, …) are
+/// never read by any analysis, and a parsed `Value` costs about ten times its text.
+#[derive(Debug, Clone)]
 pub struct Evidence {
     /// Position in the chain.
     pub seq: u64,
@@ -42,11 +49,103 @@ pub struct Evidence {
     pub source: String,
     /// Stable key of what it is about.
     pub subject: String,
-    /// The (redacted) body.
-    pub body: Value,
+    /// The body's JSON text, when it was loaded as text and not yet needed as a tree.
+    text: Option<Box<str>>,
+    /// The (redacted) body, parsed.
+    parsed: OnceLock<Value>,
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+            && self.hash == other.hash
+            && self.kind == other.kind
+            && self.source == other.source
+            && self.subject == other.subject
+            && self.body() == other.body()
+    }
 }
 
 impl Evidence {
+    /// A record with a parsed body.
+    pub fn new(
+        seq: u64,
+        hash: Digest,
+        kind: impl Into<String>,
+        source: impl Into<String>,
+        subject: impl Into<String>,
+        body: Value,
+    ) -> Evidence {
+        Evidence {
+            seq,
+            hash,
+            kind: kind.into(),
+            source: source.into(),
+            subject: subject.into(),
+            text: None,
+            parsed: OnceLock::from(body),
+        }
+    }
+
+    /// A record whose body is JSON text, parsed on first use. The caller has checked that the
+    /// text is JSON (the store does when it loads a scan); text that is not reads as `null`.
+    pub fn from_json_text(
+        seq: u64,
+        hash: Digest,
+        kind: impl Into<String>,
+        source: impl Into<String>,
+        subject: impl Into<String>,
+        text: Box<str>,
+    ) -> Evidence {
+        Evidence {
+            seq,
+            hash,
+            kind: kind.into(),
+            source: source.into(),
+            subject: subject.into(),
+            text: Some(text),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The (redacted) body.
+    pub fn body(&self) -> &Value {
+        self.parsed.get_or_init(|| {
+            self.text
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null)
+        })
+    }
+
+    /// The body, parsed for this use only when it is still text (not kept): for passes that
+    /// read many records once and keep nothing borrowed from them.
+    pub fn parsed_body(&self) -> Cow<'_, Value> {
+        match (&self.text, self.parsed.get()) {
+            (Some(text), None) => Cow::Owned(serde_json::from_str(text).unwrap_or(Value::Null)),
+            _ => Cow::Borrowed(self.body()),
+        }
+    }
+
+    /// The body, for changing it (test fixtures).
+    pub fn body_mut(&mut self) -> &mut Value {
+        self.body();
+        self.text = None;
+        self.parsed
+            .get_mut()
+            .unwrap_or_else(|| unreachable!("body() initialised it"))
+    }
+
+    /// Whether the body's JSON text may contain `needle` (a cheap pre-filter before parsing:
+    /// `false` only when the text is known and does not contain it). `needle` must be free of
+    /// characters JSON escapes.
+    pub fn may_contain(&self, needle: &str) -> bool {
+        match (&self.text, self.parsed.get()) {
+            (Some(text), None) => text.contains(needle),
+            _ => true,
+        }
+    }
+
     /// The `{seq, hash}` citation of this record.
     pub fn reference(&self) -> RecordRef {
         RecordRef {
@@ -65,7 +164,117 @@ impl Evidence {
 
     /// A string field of the body by JSON pointer (`/metadata/name`).
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.body.pointer(pointer).and_then(Value::as_str)
+        self.body().pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// Like [`str_at`](Self::str_at), without parsing the whole body when it is still text: the
+    /// text is scanned for that one field. For passes over every object that read a field or two
+    /// (timestamps, labels), so the bodies nobody else needs stay unparsed.
+    pub fn peek_str(&self, pointer: &str) -> Option<Cow<'_, str>> {
+        match (&self.text, self.parsed.get()) {
+            (Some(text), None) => {
+                let tokens: Vec<String> = pointer
+                    .split('/')
+                    .skip(1)
+                    .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                    .collect();
+                if !pointer.is_empty() && !pointer.starts_with('/') {
+                    return None;
+                }
+                let mut de = serde_json::Deserializer::from_str(text);
+                PointerSeed(&tokens).deserialize(&mut de).ok().flatten()
+            }
+            _ => self.str_at(pointer).map(Cow::Borrowed),
+        }
+    }
+}
+
+/// Finds the string at a JSON pointer (unescaped tokens) while deserializing, skipping the rest.
+struct PointerSeed<'p>(&'p [String]);
+
+impl<'de> DeserializeSeed<'de> for PointerSeed<'_> {
+    type Value = Option<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Whether a map key equals the wanted token.
+struct KeyIs<'p>(&'p str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == self.0)
+    }
+}
+
+impl<'de> Visitor<'de> for PointerSeed<'_> {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then_some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then(|| Cow::Owned(v.to_string())))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(hit) = match self.0.split_first() {
+            Some((first, _)) => map.next_key_seed(KeyIs(first))?,
+            None => map.next_key::<IgnoredAny>()?.map(|_| false),
+        } {
+            if hit && found.is_none() {
+                found = map.next_value_seed(PointerSeed(self.0.get(1..).unwrap_or_default()))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let wanted = self.0.first().and_then(|t| t.parse::<usize>().ok());
+        let mut found = None;
+        let mut i = 0;
+        loop {
+            if Some(i) == wanted {
+                match seq.next_element_seed(PointerSeed(self.0.get(1..).unwrap_or_default()))? {
+                    Some(v) => found = v,
+                    None => break,
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            i += 1;
+        }
+        Ok(found)
     }
 }
 
@@ -102,6 +311,16 @@ impl<'a> ObjectKey<'a> {
     }
 }
 
+/// The part of a scan's view a query reads, so it can load just that (`Store::evidence_subset`)
+/// instead of the whole scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewSubset {
+    /// Subject kinds of the `k8s.object` records (`Secret`, `KubernetesCluster`, …).
+    pub object_kinds: &'static [&'static str],
+    /// Other record kinds: history kinds (latest record per subject) and per-scan kinds.
+    pub record_kinds: &'static [&'static str],
+}
+
 /// The view of one scan, in memory, indexed. Immutable once built.
 #[derive(Debug, Clone)]
 pub struct EvidenceSet {
@@ -111,7 +330,9 @@ pub struct EvidenceSet {
     by_kind: BTreeMap<String, Vec<usize>>,
     by_cluster: BTreeMap<String, Vec<usize>>,
     by_object_kind: BTreeMap<String, Vec<usize>>,
-    by_subject: BTreeMap<(String, String), usize>,
+    /// Indexes of the latest record per (kind, subject), sorted by (kind, subject): looked up by
+    /// binary search, so the index does not copy every subject.
+    by_subject: Vec<usize>,
 }
 
 impl EvidenceSet {
@@ -126,12 +347,15 @@ impl EvidenceSet {
             by_kind: BTreeMap::new(),
             by_cluster: BTreeMap::new(),
             by_object_kind: BTreeMap::new(),
-            by_subject: BTreeMap::new(),
+            by_subject: Vec::new(),
         };
         for (i, r) in records.iter().enumerate() {
-            set.by_kind.entry(r.kind.clone()).or_default().push(i);
-            // The latest record per (kind, subject) wins; records are in seq order.
-            set.by_subject.insert((r.kind.clone(), r.subject.clone()), i);
+            match set.by_kind.get_mut(r.kind.as_str()) {
+                Some(list) => list.push(i),
+                None => {
+                    set.by_kind.insert(r.kind.clone(), vec![i]);
+                }
+            }
             for cluster in record_clusters(r) {
                 let list = set.by_cluster.entry(cluster).or_default();
                 if list.last() != Some(&i) {
@@ -139,9 +363,21 @@ impl EvidenceSet {
                 }
             }
             if let Some(key) = r.object_key() {
-                set.by_object_kind.entry(key.kind.to_string()).or_default().push(i);
+                match set.by_object_kind.get_mut(key.kind) {
+                    Some(list) => list.push(i),
+                    None => {
+                        set.by_object_kind.insert(key.kind.to_string(), vec![i]);
+                    }
+                }
             }
         }
+        // The latest record per (kind, subject) wins: sort by key, then seq descending, and keep
+        // the first of each key.
+        let key = |i: usize| records.get(i).map(|r| (r.kind.as_str(), r.subject.as_str()));
+        let mut by_subject: Vec<usize> = (0..records.len()).collect();
+        by_subject.sort_by(|&a, &b| key(a).cmp(&key(b)).then(b.cmp(&a)));
+        by_subject.dedup_by(|later, kept| key(*later) == key(*kept));
+        set.by_subject = by_subject;
         set.records = records;
         set
     }
@@ -197,8 +433,15 @@ impl EvidenceSet {
 
     /// The record of `kind` with this exact subject.
     pub fn by_subject(&self, kind: &str, subject: &str) -> Option<&Evidence> {
-        self.by_subject
-            .get(&(kind.to_string(), subject.to_string()))
+        let found = self.by_subject.binary_search_by(|&i| {
+            self.records
+                .get(i)
+                .map(|r| (r.kind.as_str(), r.subject.as_str()))
+                .cmp(&Some((kind, subject)))
+        });
+        found
+            .ok()
+            .and_then(|at| self.by_subject.get(at))
             .and_then(|&i| self.records.get(i))
     }
 
@@ -213,7 +456,7 @@ impl EvidenceSet {
 fn record_clusters(r: &Evidence) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     if r.kind == kinds::GIT_COMMIT {
-        for file in r.body.get("files").and_then(Value::as_array).into_iter().flatten() {
+        for file in r.body().get("files").and_then(Value::as_array).into_iter().flatten() {
             if let Some(c) = file.get("cluster").and_then(Value::as_str)
                 && !c.is_empty()
             {
@@ -222,7 +465,7 @@ fn record_clusters(r: &Evidence) -> BTreeSet<String> {
         }
         return out;
     }
-    if let Some(c) = r.body.get("cluster").and_then(Value::as_str)
+    if let Some(c) = r.body().get("cluster").and_then(Value::as_str)
         && r.kind == kinds::AUDIT_EVENT
     {
         out.insert(c.to_string());
@@ -248,13 +491,9 @@ impl EvidenceSet {
         let records = records
             .into_iter()
             .enumerate()
-            .map(|(i, (kind, subject, body))| Evidence {
-                seq: i as u64 + 1,
-                hash: super::sha256(subject.as_bytes()),
-                kind: kind.into(),
-                source: "test".into(),
-                subject,
-                body,
+            .map(|(i, (kind, subject, body))| {
+                let hash = super::sha256(subject.as_bytes());
+                Evidence::new(i as u64 + 1, hash, kind, "test", subject, body)
             })
             .collect();
         let at = "2026-12-01T00:00:00Z".parse().unwrap_or_else(|_| unreachable!());
@@ -268,14 +507,43 @@ mod tests {
     use serde_json::json;
 
     fn ev(seq: u64, kind: &str, subject: &str, body: Value) -> Evidence {
-        Evidence {
+        Evidence::new(
             seq,
-            hash: crate::model::sha256(subject.as_bytes()),
-            kind: kind.into(),
-            source: "test".into(),
-            subject: subject.into(),
+            crate::model::sha256(subject.as_bytes()),
+            kind,
+            "test",
+            subject,
             body,
+        )
+    }
+
+    #[test]
+    fn a_body_kept_as_text_reads_like_the_parsed_one() {
+        let body = json!({"metadata": {"name": "n", "labels": {"istio/multiCluster": "true", "a~b": "x\"y"},
+                          "n": 1, "list": [{"k": "v0"}, {"k": "v1"}]}, "spec": {"name": "not this"}});
+        let text = String::from_utf8(crate::model::to_canonical_vec(&body)).unwrap();
+        let parsed = Evidence::new(1, crate::model::sha256(b"x"), kinds::K8S_OBJECT, "t", "a/b/C/d", body);
+        let lazy = Evidence::from_json_text(1, parsed.hash, kinds::K8S_OBJECT, "t", "a/b/C/d", text.into());
+        for pointer in [
+            "/metadata/name",
+            "/metadata/labels/istio~1multiCluster",
+            "/metadata/labels/a~0b",
+            "/metadata/n",
+            "/metadata/list/1/k",
+            "/metadata/list/2/k",
+            "/metadata/missing",
+            "/metadata",
+            "",
+            "metadata",
+        ] {
+            assert_eq!(lazy.peek_str(pointer).as_deref(), parsed.str_at(pointer), "{pointer}");
         }
+        assert!(lazy.may_contain("multiCluster") && !lazy.may_contain("parent_kind"));
+        assert_eq!(lazy, parsed, "parsed on demand, equal");
+        assert!(
+            lazy.may_contain("parent_kind"),
+            "once parsed, the text is not consulted"
+        );
     }
 
     #[test]

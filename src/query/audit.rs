@@ -44,7 +44,7 @@ impl<'a> AuditEvent<'a> {
         if record.kind != kinds::AUDIT_EVENT {
             return None;
         }
-        let b = &record.body;
+        let b = record.body();
         let s = |p: &str| b.pointer(p).and_then(Value::as_str).filter(|v| !v.is_empty());
         let cluster = s("/cluster")
             .or_else(|| record.subject.split('/').next())
@@ -100,7 +100,7 @@ impl<'a> AuditEvent<'a> {
             .iter()
             .find_map(|p| {
                 self.record
-                    .body
+                    .body()
                     .pointer(p)
                     .and_then(|l| l.get(label))
                     .and_then(Value::as_str)

@@ -299,7 +299,7 @@ fn objects_by_subject<'a>(set: &'a EvidenceSet, kinds: &[&str]) -> BTreeMap<&'a 
 fn meaningful(record: &Evidence) -> Value {
     let mut metadata = serde_json::Map::new();
     for key in ["labels", "annotations"] {
-        if let Some(v) = record.body.pointer(&format!("/metadata/{key}")) {
+        if let Some(v) = record.body().pointer(&format!("/metadata/{key}")) {
             metadata.insert(key.to_string(), v.clone());
         }
     }
@@ -307,7 +307,7 @@ fn meaningful(record: &Evidence) -> Value {
     if !metadata.is_empty() {
         out.insert("metadata".into(), Value::Object(metadata));
     }
-    if let Some(spec) = record.body.get("spec") {
+    if let Some(spec) = record.body().get("spec") {
         out.insert("spec".into(), spec.clone());
     }
     Value::Object(out)
@@ -387,7 +387,7 @@ pub fn json_diff(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut
 /// SHA-256 fingerprints of the certificates in one `cacerts` data key, sorted.
 fn fingerprints(record: &Evidence, key: &str) -> Vec<String> {
     let mut out: Vec<String> = record
-        .body
+        .body()
         .get("data")
         .and_then(|d| d.get(key))
         .and_then(|k| k.get("certificates"))
@@ -456,7 +456,7 @@ fn remote_tokens(set: &EvidenceSet) -> BTreeMap<(String, String, String), Token<
         let Some(key) = record.object_key() else { continue };
         for target in remote_secret_targets(record, key.name) {
             let users = record
-                .body
+                .body()
                 .pointer(&format!("/data/{}/kubeconfig/users", pointer_token(&target)))
                 .and_then(Value::as_array);
             let token = users
@@ -528,7 +528,7 @@ fn grant_set(set: &EvidenceSet) -> BTreeMap<(String, String, String, String), &E
             record.str_at("/roleRef/name").unwrap_or("?")
         );
         for s in record
-            .body
+            .body()
             .get("subjects")
             .and_then(Value::as_array)
             .into_iter()
@@ -824,18 +824,18 @@ mod tests {
     }
 
     fn secret(seq: u64, subject: &str, target: &str, sha: &str, exp: i64) -> Evidence {
-        Evidence {
+        Evidence::new(
             seq,
-            hash: crate::model::sha256(&seq.to_be_bytes()),
-            kind: crate::model::kinds::K8S_OBJECT.into(),
-            source: "k8s/a".into(),
-            subject: subject.into(),
-            body: json!({
+            crate::model::sha256(&seq.to_be_bytes()),
+            crate::model::kinds::K8S_OBJECT,
+            "k8s/a",
+            subject,
+            json!({
                 "kind": "Secret",
                 "metadata": {"name": subject.rsplit('/').next(), "labels": {"istio/multiCluster": "true"}},
                 "data": {target: {"kubeconfig": {"users": [{"token": {"sha256": sha, "jwt": {"claims": {"exp": exp}}}}]}}}
             }),
-        }
+        )
     }
 
     fn set(scan: u64, at: &str, records: Vec<Evidence>) -> EvidenceSet {

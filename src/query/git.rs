@@ -134,7 +134,7 @@ impl<'a> Commit<'a> {
         if record.kind != kinds::GIT_COMMIT {
             return None;
         }
-        let b = &record.body;
+        let b = record.body();
         let s = |k: &str| b.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
         let mut parts = record.subject.split('/');
         let repo = s("repo").or_else(|| parts.nth(1)).unwrap_or_default();

@@ -13,6 +13,7 @@
 //! Main types: [`Mesh`], [`Registration`], [`Peering`], [`AuditWrites`].
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -64,6 +65,50 @@ impl<'a> AuditWrites<'a> {
             .flatten()
             .filter_map(|&i| self.events.get(i))
             .collect()
+    }
+}
+
+/// The derived views of one scan at `as_of` that several analyses read ([`AuditWrites`],
+/// [`Mesh`]), each built on first use and then shared: `findings` and reports build them once
+/// per scan, not once per analyzer.
+#[derive(Debug)]
+pub struct Views<'a> {
+    set: &'a EvidenceSet,
+    as_of: Timestamp,
+    writes: OnceLock<AuditWrites<'a>>,
+    mesh: OnceLock<Mesh<'a>>,
+}
+
+impl<'a> Views<'a> {
+    /// Views of `set` at `as_of`; nothing is built yet.
+    pub fn new(set: &'a EvidenceSet, as_of: Timestamp) -> Views<'a> {
+        Views {
+            set,
+            as_of,
+            writes: OnceLock::new(),
+            mesh: OnceLock::new(),
+        }
+    }
+
+    /// The scan's evidence.
+    pub fn set(&self) -> &'a EvidenceSet {
+        self.set
+    }
+
+    /// The evaluation time.
+    pub fn as_of(&self) -> Timestamp {
+        self.as_of
+    }
+
+    /// Successful audit writes up to `as_of`.
+    pub fn writes(&self) -> &AuditWrites<'a> {
+        self.writes.get_or_init(|| AuditWrites::new(self.set, self.as_of))
+    }
+
+    /// The mesh at `as_of`.
+    pub fn mesh(&self) -> &Mesh<'a> {
+        self.mesh
+            .get_or_init(|| Mesh::build(self.set, self.as_of, self.writes()))
     }
 }
 
@@ -330,7 +375,7 @@ pub fn remote_secret_targets(record: &Evidence, name: &str) -> Vec<String> {
         return Vec::new();
     }
     let keys: Vec<String> = record
-        .body
+        .body()
         .get("data")
         .and_then(Value::as_object)
         .map(|d| d.keys().filter(|k| !k.is_empty()).cloned().collect())

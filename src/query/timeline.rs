@@ -201,8 +201,9 @@ pub fn timeline(set: &EvidenceSet, filter: &Filter) -> Vec<TimelineEvent> {
         let Some(key) = record.object_key() else {
             continue;
         };
+        // Read without parsing whole bodies: this pass touches every object of the scan.
         let Some(time) = record
-            .str_at("/metadata/creationTimestamp")
+            .peek_str("/metadata/creationTimestamp")
             .and_then(|t| t.parse::<Timestamp>().ok())
         else {
             continue;
@@ -210,7 +211,7 @@ pub fn timeline(set: &EvidenceSet, filter: &Filter) -> Vec<TimelineEvent> {
         if covered.contains(&record.subject) {
             continue;
         }
-        let (action, cluster) = object_action(&key, record.str_at("/metadata/name"), record);
+        let (action, cluster) = object_action(&key, record.peek_str("/metadata/name").as_deref(), record);
         out.push(TimelineEvent {
             time,
             cluster: Some(cluster),
@@ -258,7 +259,7 @@ fn object_action(key: &ObjectKey<'_>, name: Option<&str>, record: &crate::model:
         "KubernetesCluster" => (Action::ClusterRegistered, name.to_string()),
         "Secret"
             if name.starts_with("istio-remote-secret-")
-                || record.str_at("/metadata/labels/istio~1multiCluster") == Some("true") =>
+                || record.peek_str("/metadata/labels/istio~1multiCluster").as_deref() == Some("true") =>
         {
             (Action::RemoteSecretCreated, key.cluster.to_string())
         }
@@ -356,7 +357,7 @@ fn audit_event(e: &AuditEvent<'_>) -> Option<TimelineEvent> {
         detail.push_str(&format!(": {code}"));
     }
     if e.is_refused() {
-        let b = &e.record.body;
+        let b = e.record.body();
         let reason = b
             .pointer("/annotations/authorization.k8s.io~1reason")
             .or_else(|| b.pointer("/responseStatus/message"))

@@ -28,9 +28,9 @@ use serde_json::Value;
 
 use super::audit::AuditEvent;
 use super::git::{self, Commit};
-use super::mesh::{AuditWrites, Mesh, Peering, Registration};
+use super::mesh::{AuditWrites, Peering, Registration, Views};
 use crate::collect::selection::ISTIO_NAMESPACE;
-use crate::model::{Evidence, EvidenceSet, RecordRef, Timestamp};
+use crate::model::{Evidence, EvidenceSet, RecordRef, Timestamp, ViewSubset, kinds};
 
 /// GitOps controllers recognised by default (`--gitops-identity` replaces the list).
 pub const DEFAULT_GITOPS_IDENTITIES: &[&str] = &[
@@ -38,6 +38,13 @@ pub const DEFAULT_GITOPS_IDENTITIES: &[&str] = &[
     "system:serviceaccount:flux-system:kustomize-controller",
     "system:serviceaccount:flux-system:helm-controller",
 ];
+
+/// The part of a scan's view [`who_added`] reads (registrations, mesh configs, remote and CA
+/// secrets, peer gateways, audit events, git commits), so the command loads only that.
+pub const EVIDENCE: ViewSubset = ViewSubset {
+    object_kinds: &["ConfigMap", "Gateway", "KubernetesCluster", "Secret"],
+    record_kinds: &[kinds::AUDIT_EVENT, kinds::GIT_COMMIT],
+};
 
 /// The trust domain every Istio mesh has unless configured otherwise.
 pub const DEFAULT_TRUST_DOMAIN: &str = "cluster.local";
@@ -128,16 +135,21 @@ pub struct WhoAddedRow {
 
 /// Who added each cluster of the mesh, sorted by cluster name.
 pub fn who_added(set: &EvidenceSet, as_of: Timestamp, settings: &Settings) -> Vec<WhoAddedRow> {
-    let writes = AuditWrites::new(set, as_of);
+    who_added_in(&Views::new(set, as_of), settings)
+}
+
+/// [`who_added`] on views already (or still to be) built for the scan, e.g. shared with analyses.
+pub fn who_added_in(views: &Views<'_>, settings: &Settings) -> Vec<WhoAddedRow> {
+    let (set, as_of) = (views.set(), views.as_of());
     let commits: Vec<Commit<'_>> = git::commits(set)
         .into_iter()
         .filter(|c| c.time().is_some_and(|t| t <= as_of))
         .collect();
-    let mesh = Mesh::build(set, as_of, &writes);
+    let mesh = views.mesh();
     let ctx = Context {
         set,
         settings,
-        writes,
+        writes: views.writes(),
         commits,
     };
     let registrations = &mesh.registrations;
@@ -201,14 +213,14 @@ struct Origin {
     committer: Option<String>,
 }
 
-struct Context<'a> {
+struct Context<'a, 'v> {
     set: &'a EvidenceSet,
-    settings: &'a Settings,
-    writes: AuditWrites<'a>,
+    settings: &'v Settings,
+    writes: &'v AuditWrites<'a>,
     commits: Vec<Commit<'a>>,
 }
 
-impl<'a> Context<'a> {
+impl<'a> Context<'a, '_> {
     fn registration_origin(&self, reg: &Registration<'a>, evidence: &mut BTreeSet<RecordRef>) -> Origin {
         evidence.insert(reg.record.reference());
         match &reg.create {
@@ -369,7 +381,7 @@ pub fn mesh_config_trust_domain(record: &Evidence) -> Option<String> {
 fn ca_trust_domains(record: &Evidence) -> Vec<String> {
     let mut out = Vec::new();
     for entry in record
-        .body
+        .body()
         .get("data")
         .and_then(Value::as_object)
         .into_iter()
@@ -422,14 +434,8 @@ mod tests {
         }
         fn add(mut self, kind: &str, subject: &str, body: Value) -> Builder {
             let seq = self.0.len() as u64 + 1;
-            self.0.push(Evidence {
-                seq,
-                hash: sha256(format!("{seq}{subject}").as_bytes()),
-                kind: kind.into(),
-                source: "test".into(),
-                subject: subject.into(),
-                body,
-            });
+            let hash = sha256(format!("{seq}{subject}").as_bytes());
+            self.0.push(Evidence::new(seq, hash, kind, "test", subject, body));
             self
         }
         fn object(self, subject: &str, body: Value) -> Builder {

@@ -166,7 +166,10 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         as_of,
         settings: request.settings.clone(),
     };
-    let mut findings = analyze::analyze(&set, &context);
+    // The derived views (audit writes, mesh membership) are built once for the analyses and the
+    // report's own queries.
+    let views = mesh::Views::new(&set, as_of);
+    let mut findings = analyze::analyze_in(&views, &context);
     match request.waive {
         Some(waive) => waive(&mut findings),
         // The waivers recorded with the scan are the exceptions in force for it.
@@ -178,12 +181,11 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     }
     findings.sort();
 
-    let writes = mesh::AuditWrites::new(&set, as_of);
-    let mesh = mesh::Mesh::build(&set, as_of, &writes);
+    let mesh = views.mesh();
     let who_settings = query::Settings {
         gitops_identities: request.settings.gitops_identities.clone(),
     };
-    let who = query::who_added(&set, as_of, &who_settings);
+    let who = query::who_added::who_added_in(&views, &who_settings);
     let cas = certificates::ca_inventory(&set, as_of);
     let creds = tokens::credentials(&set, as_of);
 
@@ -196,7 +198,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     );
     let period_start = all_events.iter().map(|e| e.time).min();
 
-    let facts = Facts::gather(&set, &mesh, !cas.is_empty(), !creds.is_empty());
+    let facts = Facts::gather(&set, mesh, !cas.is_empty(), !creds.is_empty());
     let gaps = gap_rows(&set);
     let integrity = integrity(&checked, checkpoint.as_ref().and_then(|r| r.body.as_ref()));
 
@@ -215,7 +217,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     }
     let gaps = link_gaps(gaps, &controls);
 
-    let inventory = inventory(&set, &mesh, &who, &findings);
+    let inventory = inventory(&set, mesh, &who, &findings);
     let collected = collected_clusters(&set);
     let mut scope: BTreeSet<String> = collected.clone();
     scope.extend(mesh.members.iter().cloned());
@@ -374,7 +376,7 @@ impl Gap {
 fn gap_rows(set: &EvidenceSet) -> Vec<Gap> {
     set.of_kind(kinds::COLLECTION_GAP)
         .map(|gap| {
-            let field = |k: &str| gap.body.get(k).and_then(Value::as_str).map(str::to_string);
+            let field = |k: &str| gap.body().get(k).and_then(Value::as_str).map(str::to_string);
             let what = match (field("resource"), field("file")) {
                 (Some(resource), _) => format!("resource {resource}"),
                 (None, Some(file)) => format!("file {file}"),

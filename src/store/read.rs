@@ -5,14 +5,14 @@
 //! subject) appended up to the scan's end, and the scan's own per-scan records (gaps, notes, scan
 //! bookkeeping).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension as _, params};
 use serde_json::Value;
 
 use super::writer::state_digest;
 use super::{Error, Result, Store, digest_col};
-use crate::model::{Digest, Evidence, EvidenceRecord, EvidenceSet, RecordHeader, Timestamp, kinds};
+use crate::model::{Digest, Evidence, EvidenceRecord, EvidenceSet, RecordHeader, Timestamp, ViewSubset, kinds};
 
 /// One scan as listed by `meshproof scans`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -165,6 +165,20 @@ impl Store {
         scan.ok_or(Error::NoScan)
     }
 
+    /// Whether a scan is complete (`scan.finished` written); `None` when it has no records.
+    pub fn scan_complete(&self, scan: u64) -> Result<Option<bool>> {
+        let (exists, finished): (bool, bool) = self
+            .conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM records WHERE scan = ?1),
+                        EXISTS(SELECT 1 FROM records WHERE scan = ?1 AND kind = ?2)",
+                params![scan, kinds::SCAN_FINISHED],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.sql("cannot read scan"))?;
+        Ok(exists.then_some(finished))
+    }
+
     /// The body of a scan's record of `kind` (e.g. its manifest), if it has one.
     fn scan_record_body(&self, scan: u64, kind: &str) -> Result<Option<Value>> {
         let seq: Option<u64> = self
@@ -244,50 +258,82 @@ impl Store {
 
     /// Sequence numbers of a complete scan's view, ascending.
     pub fn view_seqs(&self, scan: u64) -> Result<Vec<u64>> {
-        let info = self.scan_info(scan)?;
-        self.view_seqs_of(&info)
+        let own = self.own_records(scan)?;
+        self.view_seqs_of(scan, &own)
     }
 
-    /// One scan's listing entry; [`Error::NoSuchScan`] when there is none.
-    fn scan_info(&self, scan: u64) -> Result<ScanInfo> {
-        self.scans()?
-            .into_iter()
-            .find(|s| s.scan == scan)
-            .ok_or(Error::NoSuchScan(scan))
-    }
-
-    fn view_seqs_of(&self, info: &ScanInfo) -> Result<Vec<u64>> {
-        let scan = info.scan;
-        let mut seqs: Vec<u64> = self.snapshot_state(scan)?.values().map(|e| e.seq).collect();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT max(seq) FROM records WHERE kind IN (?1, ?2, ?3) AND seq <= ?4 GROUP BY kind, subject")
-            .map_err(self.sql("cannot read history records"))?;
-        let history = stmt
-            .query_map(
-                params![
-                    kinds::AUDIT_EVENT,
-                    kinds::AUDIT_SUMMARY,
-                    kinds::GIT_COMMIT,
-                    info.last_seq
-                ],
-                |r| r.get::<_, u64>(0),
-            )
-            .map_err(self.sql("cannot read history records"))?;
-        for seq in history {
-            seqs.push(seq.map_err(self.sql("cannot read history records"))?);
+    /// A scan's records of every kind but `k8s.object` (its bookkeeping, gaps, notes, and the
+    /// history records it appended): `(seq, kind)` in seq order; [`Error::NoSuchScan`] when it
+    /// has none. Two index ranges on `(scan, kind)`, so the scan's objects are not read.
+    fn own_records(&self, scan: u64) -> Result<Vec<(u64, String)>> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind < ?2",
+            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind > ?2",
+        ] {
+            let mut stmt = self
+                .conn
+                .prepare_cached(sql)
+                .map_err(self.sql("cannot read scan records"))?;
+            let rows = stmt
+                .query_map(params![scan, kinds::K8S_OBJECT], |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(self.sql("cannot read scan records"))?;
+            for row in rows {
+                out.push(row.map_err(self.sql("cannot read scan records"))?);
+            }
         }
+        if out.is_empty() {
+            return Err(Error::NoSuchScan(scan));
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// When a scan was collected (every record of a scan carries the same `collected_at`).
+    fn scan_collected_at(&self, scan: u64, first_seq: u64) -> Result<Timestamp> {
+        let text: String = self
+            .conn
+            .query_row("SELECT collected_at FROM records WHERE seq = ?1", [first_seq], |r| {
+                r.get(0)
+            })
+            .map_err(self.sql("cannot read scan"))?;
+        text.parse().map_err(|_| Error::Corrupt {
+            path: self.path.clone(),
+            seq: first_seq,
+            reason: format!("scan {scan}: collected_at {text:?} is not RFC 3339"),
+        })
+    }
+
+    /// History records (latest per subject) of `kinds` appended up to `last_seq`.
+    fn history_seqs(&self, history: &[&str], last_seq: u64, out: &mut Vec<u64>) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, kind FROM records WHERE scan = ?1")
-            .map_err(self.sql("cannot read scan records"))?;
-        let own = stmt
-            .query_map([scan], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(self.sql("cannot read scan records"))?;
-        for row in own {
-            let (seq, kind) = row.map_err(self.sql("cannot read scan records"))?;
-            if !kinds::is_snapshot(&kind) && !kinds::is_history(&kind) {
-                seqs.push(seq);
+            .prepare_cached("SELECT max(seq) FROM records WHERE kind = ?1 AND seq <= ?2 GROUP BY subject")
+            .map_err(self.sql("cannot read history records"))?;
+        for kind in history {
+            let rows = stmt
+                .query_map(params![kind, last_seq], |r| r.get::<_, u64>(0))
+                .map_err(self.sql("cannot read history records"))?;
+            for seq in rows {
+                out.push(seq.map_err(self.sql("cannot read history records"))?);
+            }
+        }
+        Ok(())
+    }
+
+    fn view_seqs_of(&self, scan: u64, own: &[(u64, String)]) -> Result<Vec<u64>> {
+        let mut seqs: Vec<u64> = self.snapshot_state(scan)?.values().map(|e| e.seq).collect();
+        let last_seq = own.last().map_or(0, |(seq, _)| *seq);
+        self.history_seqs(
+            &[kinds::AUDIT_EVENT, kinds::AUDIT_SUMMARY, kinds::GIT_COMMIT],
+            last_seq,
+            &mut seqs,
+        )?;
+        for (seq, kind) in own {
+            if !kinds::is_snapshot(kind) && !kinds::is_history(kind) {
+                seqs.push(*seq);
             }
         }
         seqs.sort_unstable();
@@ -316,13 +362,146 @@ impl Store {
     /// Reads the view's records in batches (one statement per [`EVIDENCE_BATCH`] records), so a
     /// large scan loads in a few statements rather than one query per record.
     pub fn evidence_set(&self, scan: u64) -> Result<EvidenceSet> {
-        let info = self.scan_info(scan)?;
-        let collected_at: Timestamp = info.collected_at.parse().map_err(|_| Error::Corrupt {
-            path: self.path.clone(),
-            seq: info.first_seq,
-            reason: format!("scan {scan}: collected_at {:?} is not RFC 3339", info.collected_at),
-        })?;
-        let seqs = self.view_seqs_of(&info)?;
+        let own = self.own_records(scan)?;
+        let collected_at = self.scan_collected_at(scan, own.first().map_or(0, |(seq, _)| *seq))?;
+        let seqs = self.view_seqs_of(scan, &own)?;
+        self.load_evidence(scan, collected_at, &seqs)
+    }
+
+    /// Part of a complete scan's view: its `k8s.object` records of `subset.object_kinds` and its
+    /// records of `subset.record_kinds`, as [`evidence_set`](Self::evidence_set) would hold them,
+    /// without reading the rest of the scan.
+    ///
+    /// Objects are found through the `(kind, subject)` index: the clusters and namespaces of the
+    /// subjects are enumerated by skipping through the index, then each
+    /// `<cluster>/<namespace>/<Kind>/` range is read. A subject is in the scan's state when its
+    /// latest record in the scan's base chain (§11 of docs/evidence-format.md) is not followed by
+    /// a manifest of the chain that removes it. Unlike a full load, the state digest is not
+    /// checked (that needs every subject; `meshproof verify` and full loads check it).
+    pub fn evidence_subset(&self, scan: u64, subset: &ViewSubset) -> Result<EvidenceSet> {
+        let own = self.own_records(scan)?;
+        let collected_at = self.scan_collected_at(scan, own.first().map_or(0, |(seq, _)| *seq))?;
+        let last_seq = own.last().map_or(0, |(seq, _)| *seq);
+        // The base chain, newest first, with what each manifest removed.
+        let mut chain: Vec<(u64, BTreeSet<String>)> = Vec::new();
+        let mut next = Some(scan);
+        while let Some(s) = next {
+            let manifest = self
+                .scan_record_body(s, kinds::SCAN_MANIFEST)?
+                .ok_or(Error::NoSuchScan(s))?;
+            next = manifest.get("base_scan").and_then(Value::as_u64).filter(|b| *b < s);
+            let removed = manifest
+                .get("removed")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            chain.push((s, removed));
+        }
+        let mut seqs = Vec::new();
+        if !subset.object_kinds.is_empty() {
+            for (subject, (seq, record_scan)) in self.latest_objects(subset.object_kinds, &chain)? {
+                let removed_later = chain
+                    .iter()
+                    .any(|(s, removed)| *s > record_scan && removed.contains(&subject));
+                if !removed_later {
+                    seqs.push(seq);
+                }
+            }
+        }
+        let history: Vec<&str> = subset
+            .record_kinds
+            .iter()
+            .copied()
+            .filter(|k| kinds::is_history(k))
+            .collect();
+        self.history_seqs(&history, last_seq, &mut seqs)?;
+        for (seq, kind) in &own {
+            if !kinds::is_snapshot(kind) && !kinds::is_history(kind) && subset.record_kinds.contains(&kind.as_str()) {
+                seqs.push(*seq);
+            }
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        self.load_evidence(scan, collected_at, &seqs)
+    }
+
+    /// For every `k8s.object` subject `<cluster>/<namespace>/<Kind>/…` with a Kind of `object_kinds`,
+    /// its latest record in one of the `chain` scans: subject → (seq, scan).
+    fn latest_objects(
+        &self,
+        object_kinds: &[&str],
+        chain: &[(u64, BTreeSet<String>)],
+    ) -> Result<BTreeMap<String, (u64, u64)>> {
+        let in_chain: BTreeSet<u64> = chain.iter().map(|(s, _)| *s).collect();
+        // The smallest subject at or after `from` (and before `to`, when given).
+        let mut first = self
+            .conn
+            .prepare_cached(
+                "SELECT subject FROM records WHERE kind = ?1 AND subject >= ?2 AND subject < ?3
+                 ORDER BY kind, subject LIMIT 1",
+            )
+            .map_err(self.sql("cannot read snapshot records"))?;
+        let mut next_after = |from: &str, to: &str| -> Result<Option<String>> {
+            first
+                .query_row(params![kinds::K8S_OBJECT, from, to], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(self.sql("cannot read snapshot records"))
+        };
+        // Skip through the distinct `<cluster>/` and then `<cluster>/<namespace>/` prefixes.
+        // `0` is the character after `/`: `x0` is the first string above every `x/…`.
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut from = String::new();
+        while let Some(subject) = next_after(&from, "\u{10ffff}")? {
+            let Some((cluster, _)) = subject.split_once('/') else {
+                from = format!("{subject}\0");
+                continue;
+            };
+            let (lo, hi) = (format!("{cluster}/"), format!("{cluster}0"));
+            let mut ns_from = lo.clone();
+            while let Some(subject) = next_after(&ns_from, &hi)? {
+                let rest = subject.get(lo.len()..).unwrap_or_default();
+                let Some((namespace, _)) = rest.split_once('/') else {
+                    ns_from = format!("{subject}\0");
+                    continue;
+                };
+                prefixes.push(format!("{cluster}/{namespace}/"));
+                ns_from = format!("{cluster}/{namespace}0");
+            }
+            from = hi;
+        }
+        let mut range = self
+            .conn
+            .prepare_cached("SELECT subject, seq, scan FROM records WHERE kind = ?1 AND subject >= ?2 AND subject < ?3")
+            .map_err(self.sql("cannot read snapshot records"))?;
+        let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for prefix in &prefixes {
+            for kind in object_kinds {
+                let (lo, hi) = (format!("{prefix}{kind}/"), format!("{prefix}{kind}0"));
+                let rows = range
+                    .query_map(params![kinds::K8S_OBJECT, lo, hi], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, u64>(2)?))
+                    })
+                    .map_err(self.sql("cannot read snapshot records"))?;
+                for row in rows {
+                    let (subject, seq, record_scan) = row.map_err(self.sql("cannot read snapshot records"))?;
+                    if !in_chain.contains(&record_scan) {
+                        continue;
+                    }
+                    let entry = out.entry(subject).or_insert((seq, record_scan));
+                    if seq > entry.0 {
+                        *entry = (seq, record_scan);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The records `seqs` with their bodies (text, checked to be JSON), as one scan's set.
+    fn load_evidence(&self, scan: u64, collected_at: Timestamp, seqs: &[u64]) -> Result<EvidenceSet> {
         let mut records = Vec::with_capacity(seqs.len());
         let full_sql = batch_sql(EVIDENCE_BATCH);
         for chunk in seqs.chunks(EVIDENCE_BATCH) {
@@ -352,19 +531,25 @@ impl Store {
                     seq,
                     reason: "body missing".into(),
                 })?;
-                let body = serde_json::from_slice(&data).map_err(|e| Error::Corrupt {
-                    path: self.path.clone(),
+                let text = String::from_utf8(data)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        serde_json::from_str::<serde::de::IgnoredAny>(&t).map_err(|e| e.to_string())?;
+                        Ok(t)
+                    })
+                    .map_err(|e| Error::Corrupt {
+                        path: self.path.clone(),
+                        seq,
+                        reason: format!("body is not JSON: {e}"),
+                    })?;
+                records.push(Evidence::from_json_text(
                     seq,
-                    reason: format!("body is not JSON: {e}"),
-                })?;
-                records.push(Evidence {
-                    seq,
-                    hash: digest_col(hash, &self.path, seq, "hash")?,
-                    kind: row.get(1).map_err(get)?,
-                    source: row.get(2).map_err(get)?,
-                    subject: row.get(3).map_err(get)?,
-                    body,
-                });
+                    digest_col(hash, &self.path, seq, "hash")?,
+                    row.get::<_, String>(1).map_err(get)?,
+                    row.get::<_, String>(2).map_err(get)?,
+                    row.get::<_, String>(3).map_err(get)?,
+                    text.into_boxed_str(),
+                ));
             }
         }
         Ok(EvidenceSet::new(scan, collected_at, records))

@@ -404,3 +404,35 @@ fn timeline_shows_refused_attempts_and_deregistrations() {
     let csv = run(&env, &["timeline", "--cluster", "us-west-2", "-o", "csv"]);
     assert!(csv.starts_with("TIME,CLUSTER,ACTION,SUBJECT,ACTOR,SOURCE,OUTCOME,DETAIL,EVIDENCE\n"));
 }
+
+/// `who-added` loads only the records it reads (`Store::evidence_subset`): through scans that
+/// remove every object and add them back, that part of the view is exactly the full view's.
+#[test]
+fn the_who_added_subset_of_a_scan_is_the_full_views_records_of_those_kinds() {
+    let env = collected();
+    let mini = env.mini_mesh();
+    env.collect(&mini, "2026-12-02T00:00:00Z", 0);
+    env.collect(&sample(), "2026-12-03T00:00:00Z", 0);
+    let store = Store::open_existing(&env.store()).expect("store");
+    let subset = meshproof::query::who_added::EVIDENCE;
+    for scan in 1..=3 {
+        let full = store.evidence_set(scan).expect("full view");
+        let part = store.evidence_subset(scan, &subset).expect("subset");
+        let wanted: Vec<_> = full
+            .records()
+            .iter()
+            .filter(|r| match r.object_key() {
+                Some(key) => subset.object_kinds.contains(&key.kind),
+                None => r.kind != kinds::K8S_OBJECT && subset.record_kinds.contains(&r.kind.as_str()),
+            })
+            .collect();
+        let got: Vec<_> = part.records().iter().collect();
+        assert!(wanted.len() > 5, "scan {scan}: the sample has such records");
+        assert_eq!(got, wanted, "scan {scan}");
+        assert_eq!(part.collected_at(), full.collected_at());
+    }
+    assert!(
+        store.evidence_subset(4, &subset).is_err(),
+        "a scan that does not exist is an error"
+    );
+}

@@ -90,6 +90,16 @@ fn key_path(store: &Path, key: Option<&Path>) -> PathBuf {
 /// The scan to read: `--scan N` when it exists and is complete, else the latest complete scan.
 /// An unknown or incomplete scan is an error that lists the scans there are.
 fn resolve_scan(store: &Store, flag: Option<u64>) -> anyhow::Result<u64> {
+    // The common cases in two index lookups; listing every scan reads the whole store.
+    match flag {
+        Some(n) if store.scan_complete(n)? == Some(true) => return Ok(n),
+        None => {
+            if let Ok(n) = store.latest_complete_scan() {
+                return Ok(n);
+            }
+        }
+        Some(_) => {}
+    }
     let scans = store.scans()?;
     let available = || {
         let complete: Vec<String> = scans

@@ -14,7 +14,7 @@ pub(super) fn run(store: &Path, as_of: Timestamp, args: WhoAddedArgs) -> anyhow:
     let store = open_store(store)?;
     let scan = super::resolve_scan(&store, args.scan)?;
     let set = store
-        .evidence_set(scan)
+        .evidence_subset(scan, &crate::query::who_added::EVIDENCE)
         .with_context(|| format!("reading scan {scan}"))?;
     let mut settings = Settings::default();
     if !args.gitops_identity.is_empty() {
