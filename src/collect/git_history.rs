@@ -443,9 +443,9 @@ impl<V: Clone> Cache<V> {
 }
 
 fn is_manifest_name(name: &[u8]) -> bool {
-    [&b".yaml"[..], b".yml", b".json"].iter().any(|ext| {
-        name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
-    })
+    [&b".yaml"[..], b".yml", b".json"]
+        .iter()
+        .any(|ext| name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext))
 }
 
 fn is_tree(entry: &TreeEntry<'_>) -> bool {
