@@ -280,9 +280,9 @@ pub fn collect(
             } else {
                 BTreeSet::new()
             },
-            trees: HashMap::new(),
-            commit_trees: HashMap::new(),
-            blobs: HashMap::new(),
+            trees: Cache::new(TREE_CACHE_LIMIT),
+            commit_trees: Cache::new(TREE_CACHE_LIMIT),
+            blobs: Cache::new(BLOB_CACHE_LIMIT),
             gaps: &mut gaps,
         };
         let hidden = walker.since_to_hide(head, since, &mut summary);
@@ -400,16 +400,52 @@ struct Walker<'a, 'repo> {
     clusters: BTreeSet<String>,
     max_blob: u64,
     shallow_roots: BTreeSet<Oid>,
-    trees: HashMap<Oid, Rc<Tree<'repo>>>,
+    trees: Cache<Rc<Tree<'repo>>>,
     /// Tree id of each commit seen (parents are walked before their children).
-    commit_trees: HashMap<Oid, Oid>,
-    blobs: HashMap<Oid, Rc<Parsed>>,
+    commit_trees: Cache<Oid>,
+    blobs: Cache<Rc<Parsed>>,
     gaps: &'a mut BTreeMap<String, Value>,
 }
 
+/// A bounded map keyed by object id that keeps what was used recently: two generations, the
+/// older dropped when the newer fills up; a hit in the older one moves the entry to the newer.
+/// (Clearing everything at the limit made every long-lived blob a miss once per fill.)
+struct Cache<V> {
+    new: HashMap<Oid, V>,
+    old: HashMap<Oid, V>,
+    limit: usize,
+}
+
+impl<V: Clone> Cache<V> {
+    fn new(limit: usize) -> Self {
+        Cache {
+            new: HashMap::new(),
+            old: HashMap::new(),
+            limit,
+        }
+    }
+
+    fn get(&mut self, id: &Oid) -> Option<V> {
+        if let Some(v) = self.new.get(id) {
+            return Some(v.clone());
+        }
+        let v = self.old.remove(id)?;
+        self.insert(*id, v.clone());
+        Some(v)
+    }
+
+    fn insert(&mut self, id: Oid, v: V) {
+        if self.new.len() >= self.limit {
+            self.old = std::mem::take(&mut self.new);
+        }
+        self.new.insert(id, v);
+    }
+}
+
 fn is_manifest_name(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(b".yaml") || lower.ends_with(b".yml") || lower.ends_with(b".json")
+    [&b".yaml"[..], b".yml", b".json"]
+        .iter()
+        .any(|ext| name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext))
 }
 
 fn is_tree(entry: &TreeEntry<'_>) -> bool {
@@ -672,12 +708,9 @@ impl<'repo> Walker<'_, 'repo> {
 
     fn tree(&mut self, id: Oid) -> Result<Rc<Tree<'repo>>, git2::Error> {
         if let Some(t) = self.trees.get(&id) {
-            return Ok(Rc::clone(t));
+            return Ok(t);
         }
         let tree = Rc::new(self.repo.find_tree(id)?);
-        if self.trees.len() >= TREE_CACHE_LIMIT {
-            self.trees.clear();
-        }
         self.trees.insert(id, Rc::clone(&tree));
         Ok(tree)
     }
@@ -721,17 +754,15 @@ impl<'repo> Walker<'_, 'repo> {
             {
                 continue;
             }
-            let name = x
-                .as_ref()
-                .or(y.as_ref())
-                .map(|e| e.name_bytes().to_vec())
-                .unwrap_or_default();
+            let Some(name) = x.as_ref().or(y.as_ref()).map(TreeEntry::name_bytes) else {
+                continue;
+            };
             let sub_old = x.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
             let sub_new = y.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
             if sub_old.is_some() || sub_new.is_some() {
-                self.diff_trees(sub_old, sub_new, &join(prefix, &name), out)?;
+                self.diff_trees(sub_old, sub_new, &join(prefix, name), out)?;
             }
-            if !is_manifest_name(&name) {
+            if !is_manifest_name(name) {
                 continue;
             }
             let file_old = x.as_ref().filter(|e| is_file(e)).map(TreeEntry::id);
@@ -739,7 +770,7 @@ impl<'repo> Walker<'_, 'repo> {
             if file_old.is_none() && file_new.is_none() || file_old == file_new {
                 continue;
             }
-            let path = join(prefix, &name);
+            let path = join(prefix, name);
             if self.wanted(&path) {
                 out.push(Change {
                     path,
@@ -838,7 +869,7 @@ impl<'repo> Walker<'_, 'repo> {
 
     fn parse_blob(&mut self, id: Oid) -> Rc<Parsed> {
         if let Some(p) = self.blobs.get(&id) {
-            return Rc::clone(p);
+            return p;
         }
         let parsed = match self.repo.find_blob(id) {
             Err(e) => Parsed {
@@ -856,9 +887,6 @@ impl<'repo> Walker<'_, 'repo> {
             Ok(blob) => parse_manifest(blob.content()),
         };
         let parsed = Rc::new(parsed);
-        if self.blobs.len() >= BLOB_CACHE_LIMIT {
-            self.blobs.clear();
-        }
         self.blobs.insert(id, Rc::clone(&parsed));
         parsed
     }
@@ -879,14 +907,11 @@ impl<'repo> Walker<'_, 'repo> {
         let parent_tree_id = match commit.parent_id(0).ok() {
             None => None,
             Some(p) => match self.commit_trees.get(&p) {
-                Some(t) => Some(*t),
+                Some(t) => Some(t),
                 None => Some(self.repo.find_commit(p)?.tree_id()),
             },
         };
         let tree_id = commit.tree_id();
-        if self.commit_trees.len() >= TREE_CACHE_LIMIT {
-            self.commit_trees.clear();
-        }
         self.commit_trees.insert(id, tree_id);
         if parent_tree_id == Some(tree_id) {
             return Ok(None);
