@@ -307,9 +307,7 @@ fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Re
 type BodyBatch = Vec<(Digest, Vec<u8>)>;
 
 /// Inserts body batches on its own connection, each batch in one transaction, while the scan
-/// goes on canonicalizing and hashing the next objects. Each batch is sorted by hash first, so
-/// the inserts walk the `bodies.hash` index in key order instead of touching a random page per
-/// body.
+/// goes on canonicalizing and hashing the next objects (bodies keep their arrival order).
 fn body_writer(path: std::path::PathBuf, batches: mpsc::Receiver<BodyBatch>) -> Result<()> {
     let sql = |what| sqlite(&path, what);
     let mut conn = Connection::open_with_flags(
@@ -320,8 +318,7 @@ fn body_writer(path: std::path::PathBuf, batches: mpsc::Receiver<BodyBatch>) -> 
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(sql("cannot set busy timeout"))?;
     super::writer_pragmas(&conn).map_err(sql("cannot configure the body writer"))?;
-    for mut batch in batches {
-        batch.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for batch in batches {
         let tx = conn.transaction().map_err(sql("cannot begin transaction"))?;
         {
             let mut stmt = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
