@@ -37,11 +37,24 @@ fn body(i: usize) -> Value {
     })
 }
 
-fn build_store(path: &Path, n: usize) -> (f64, u64) {
+/// CPU time (user + system, every thread) this process has used so far, in seconds: the machine
+/// may be shared, so rates are also given per CPU-second.
+fn cpu_secs() -> f64 {
+    // Fields 14 and 15 of /proc/self/stat (after the parenthesised command name): utime, stime in
+    // clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<f64> = rest.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // rest starts at field 3 (state, not numeric, filtered out): utime is field 14 -> index 10.
+    fields.get(10).copied().unwrap_or(0.0) / 100.0 + fields.get(11).copied().unwrap_or(0.0) / 100.0
+}
+
+fn build_store(path: &Path, n: usize) -> (f64, u64, f64) {
     let mut store = Store::open(path).unwrap();
     let signer = Signer::from_seed([9; 32]);
     let bodies: Vec<Value> = (0..n).map(body).collect();
     let start = Instant::now();
+    let cpu = cpu_secs();
     let mut scan = store.begin_scan(at(), json!({})).unwrap();
     for (i, b) in bodies.into_iter().enumerate() {
         scan.add(Observation {
@@ -54,8 +67,9 @@ fn build_store(path: &Path, n: usize) -> (f64, u64) {
     }
     scan.finish(&signer).unwrap();
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu;
     let bytes: u64 = (0..n).map(|i| to_canonical_vec(&body(i)).len() as u64).sum();
-    (secs, bytes)
+    (secs, bytes, cpu)
 }
 
 fn peak_rss_reset() {
@@ -74,11 +88,12 @@ fn status_kb(field: &str) -> u64 {
 
 fn bench_append_and_verify(dir: &Path) {
     let n = (200_000.0 * scale()) as usize;
-    let (secs, bytes) = build_store(&dir.join("append.db"), n);
+    let (secs, bytes, cpu) = build_store(&dir.join("append.db"), n);
     println!(
-        "append: {n} records with 1 KiB bodies ({:.0} MB) in {secs:.2} s = {:.0} records/s",
+        "append: {n} records with 1 KiB bodies ({:.0} MB) in {secs:.2} s = {:.0} records/s (CPU {cpu:.2} s = {:.0} records per CPU-second)",
         bytes as f64 / 1e6,
-        n as f64 / secs
+        n as f64 / secs,
+        n as f64 / cpu
     );
 
     println!("verify vs raw SHA-256 over the same body bytes, and verify's peak memory:");
@@ -89,21 +104,25 @@ fn bench_append_and_verify(dir: &Path) {
         let bodies: Vec<Vec<u8>> = (0..n).map(|i| to_canonical_vec(&body(i))).collect();
         let total: u64 = bodies.iter().map(|b| b.len() as u64).sum();
         let start = Instant::now();
+        let cpu = cpu_secs();
         let mut acc = 0u8;
         for b in &bodies {
             acc ^= sha256(b).0[0];
         }
         let raw = start.elapsed().as_secs_f64();
+        let raw_cpu = cpu_secs() - cpu;
         drop(bodies);
         let rss_before = status_kb("VmRSS:");
         peak_rss_reset();
         let start = Instant::now();
+        let cpu = cpu_secs();
         let report = verify::verify(&path, &verify::Options::default()).unwrap();
         let secs = start.elapsed().as_secs_f64();
+        let verify_cpu = cpu_secs() - cpu;
         let peak = status_kb("VmHWM:");
         assert!(report.intact, "{:?}", report.problem);
         println!(
-            "  {n:>7} records: raw SHA-256 {:.2} GB/s; verify {:.2} GB/s of body bytes ({:.0}% of raw), {:.0} records/s; peak RSS during verify +{} MB (acc {acc})",
+            "  {n:>7} records: raw SHA-256 {:.2} GB/s; verify {:.2} GB/s of body bytes ({:.0}% of raw), {:.0} records/s; peak RSS during verify +{} MB; CPU s: raw {raw_cpu:.2}, verify {verify_cpu:.2} (acc {acc})",
             total as f64 / raw / 1e9,
             total as f64 / secs / 1e9,
             100.0 * raw / secs,

@@ -201,14 +201,7 @@ impl Store {
         if create {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(sql("cannot enable WAL"))?;
-            conn.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(sql("cannot set synchronous"))?;
-            conn.pragma_update(None, "cache_size", -65536)
-                .map_err(sql("cannot set cache size"))?;
-            // Checkpoint the WAL every 10,000 pages (160 MiB) rather than 1,000: fewer fsyncs during
-            // a scan; the writer folds the WAL back when it closes.
-            conn.pragma_update(None, "wal_autocheckpoint", 10_000)
-                .map_err(sql("cannot set WAL checkpoint interval"))?;
+            writer_pragmas(&conn).map_err(sql("cannot configure the writer"))?;
         }
         if !has_meta {
             if !create {
@@ -272,6 +265,15 @@ impl Store {
             .optional()
             .map_err(self.sql("cannot read meta"))
     }
+}
+
+/// Settings of a writing connection (the store's own and the scan's body writer).
+pub(crate) fn writer_pragmas(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    // Checkpoint the WAL every 10,000 pages (160 MiB) rather than 1,000: fewer fsyncs during a
+    // scan; the writer folds the WAL back when it closes.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)
 }
 
 /// `path` with `suffix` appended to its file name.

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -78,10 +78,10 @@ struct BodyPass {
     bodies: u64,
     bytes: u64,
     bad: Vec<(Digest, String)>,
-    /// The first record whose body is not in the store.
-    first_missing: Option<(u64, Vec<u8>)>,
 }
 
+/// Re-hashes every body in storage (rowid) order: one sequential scan, blobs borrowed from
+/// SQLite's page buffers (no copy), constant memory.
 fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
     let conn = Connection::open_with_flags(
         &path,
@@ -93,7 +93,6 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
         bodies: 0,
         bytes: 0,
         bad: Vec::new(),
-        first_missing: None,
     };
     while let Some(row) = rows.next()? {
         let stored = row.get_ref(0)?.as_blob().ok().and_then(Digest::from_slice);
@@ -110,17 +109,47 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
             _ => {}
         }
     }
-    drop(rows);
-    // Records whose body is gone: one anti-join in SQLite rather than a lookup per record.
-    out.first_missing = conn
-        .query_row(
-            "SELECT r.seq, r.body_hash FROM records r
-             WHERE NOT EXISTS (SELECT 1 FROM bodies b WHERE b.hash = r.body_hash) ORDER BY r.seq LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-        )
-        .optional()?;
     Ok(out)
+}
+
+/// Records' body hashes waiting to be looked up in `bodies`, in chunks sorted by hash: probing the
+/// `bodies.hash` index in key order touches each index page about once per chunk, where probing in
+/// record order would read a random page per record (the index outgrows SQLite's page cache).
+/// Memory stays bounded by the chunk size however large the store grows.
+struct BodyRefs {
+    pending: Vec<(Digest, u64)>,
+    /// The first record (lowest seq) whose body is not in the store.
+    first_missing: Option<(u64, Digest)>,
+}
+
+const BODY_REF_CHUNK: usize = 1 << 16;
+
+impl BodyRefs {
+    fn push(&mut self, conn: &Connection, hash: Digest, seq: u64) -> rusqlite::Result<()> {
+        self.pending.push((hash, seq));
+        if self.pending.len() >= BODY_REF_CHUNK {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        self.pending.sort_unstable();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM bodies WHERE hash = ?1")?;
+        let mut last: Option<Digest> = None;
+        for &(hash, seq) in &self.pending {
+            // Sorted by (hash, seq): the first entry of each hash has its lowest seq.
+            if last == Some(hash) {
+                continue;
+            }
+            last = Some(hash);
+            if !stmt.exists([&hash.0[..]])? && self.first_missing.is_none_or(|(s, _)| seq < s) {
+                self.first_missing = Some((seq, hash));
+            }
+        }
+        self.pending.clear();
+        Ok(())
+    }
 }
 
 /// Verifies the store at `path`. `Err` means verification could not run (not a store, I/O);
@@ -176,6 +205,10 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let mut started: Vec<u64> = Vec::new();
     let mut scratch = Vec::with_capacity(256);
     let mut finished: Vec<u64> = Vec::new();
+    let mut refs = BodyRefs {
+        pending: Vec::with_capacity(BODY_REF_CHUNK),
+        first_missing: None,
+    };
     {
         let mut stmt = store
             .conn
@@ -308,11 +341,15 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 }
                 _ => {}
             }
+            refs.push(&store.conn, body_hash, seq_u)
+                .map_err(sql("cannot look up bodies"))?;
             frontier.push(&hash);
             head = hash;
             expected += 1;
         }
     }
+    // Every record's body must be in the store (checked on this thread while the worker hashes).
+    refs.flush(&store.conn).map_err(sql("cannot look up bodies"))?;
     if published.as_ref().is_some_and(|p| p.size == frontier.size()) && problem.is_none() {
         published_root = Some(frontier.root());
     }
@@ -326,10 +363,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         Some(Ok(pass)) => {
             report.bodies = pass.bodies;
             report.body_bytes = pass.bytes;
-            if let Some((seq, hash)) = &pass.first_missing {
-                let hash = Digest::from_slice(hash)
-                    .map(|h| h.to_hex())
-                    .unwrap_or_else(|| "of the wrong length".into());
+            if let Some((seq, hash)) = &refs.first_missing {
                 let p = Problem {
                     seq: Some(*seq),
                     what: format!("body {hash} is missing"),
@@ -340,19 +374,9 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 };
             }
             if let Some((bad_hash, what)) = pass.bad.first() {
-                let first_seq: Option<u64> = pass
-                    .bad
-                    .iter()
-                    .filter_map(|(h, _)| {
-                        store
-                            .conn
-                            .query_row("SELECT min(seq) FROM records WHERE body_hash = ?1", [&h.0[..]], |r| {
-                                r.get(0)
-                            })
-                            .ok()
-                            .flatten()
-                    })
-                    .min();
+                // One pass over the records for all bad bodies (not one table scan per body).
+                let bad: std::collections::HashSet<Digest> = pass.bad.iter().map(|(h, _)| *h).collect();
+                let first_seq = first_record_with_body(&store.conn, &bad).map_err(sql("cannot read records"))?;
                 let _ = bad_hash;
                 let p = Problem {
                     seq: first_seq,
@@ -446,6 +470,22 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     report.intact = problem.is_none();
     report.problem = problem;
     Ok(report)
+}
+
+/// The lowest `seq` whose `body_hash` is one of `bodies`.
+fn first_record_with_body(
+    conn: &Connection,
+    bodies: &std::collections::HashSet<Digest>,
+) -> rusqlite::Result<Option<u64>> {
+    let mut stmt = conn.prepare("SELECT seq, body_hash FROM records ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let hash = row.get_ref(1)?.as_blob().ok().and_then(Digest::from_slice);
+        if hash.is_some_and(|h| bodies.contains(&h)) {
+            return Ok(u64::try_from(row.get::<_, i64>(0)?).ok());
+        }
+    }
+    Ok(None)
 }
 
 fn check_checkpoint(

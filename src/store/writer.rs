@@ -20,7 +20,9 @@ use std::fs;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use rusqlite::{OptionalExtension as _, Transaction, params};
+use std::sync::mpsc;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, params};
 use serde_json::{Value, json};
 
 use super::merkle::Frontier;
@@ -29,7 +31,7 @@ use crate::model::{
     Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
 };
 
-const BODY_BATCH_BYTES: usize = 32 << 20;
+const BODY_BATCH_BYTES: usize = 16 << 20;
 const RECORD_BATCH: usize = 20_000;
 
 /// What one finished scan added.
@@ -77,6 +79,8 @@ pub(crate) struct Chain {
 /// Appends one scan to a [`Store`]. Dropping it without [`ScanWriter::finish`] leaves the scan
 /// incomplete (visible, with no `scan.finished`).
 pub struct ScanWriter<'a> {
+    /// Declared first so it is dropped (its bodies committed) before the lock is released.
+    body_writer: BodyWriter,
     store: &'a mut Store,
     _lock: fs::File,
     scan: u64,
@@ -88,7 +92,7 @@ pub struct ScanWriter<'a> {
     history: HashMap<(&'static str, String), Digest>,
     pending: Vec<Pending>,
     scope: std::collections::BTreeSet<String>,
-    bodies: Vec<(Digest, Vec<u8>)>,
+    bodies: BodyBatch,
     body_bytes: usize,
     unchanged: u64,
 }
@@ -142,6 +146,10 @@ impl Store {
             scope: std::collections::BTreeSet::new(),
             bodies: Vec::new(),
             body_bytes: 0,
+            body_writer: BodyWriter {
+                batches: None,
+                thread: None,
+            },
             unchanged: 0,
         };
         let started = json!({
@@ -246,9 +254,14 @@ impl Store {
     }
 }
 
+const INSERT_RECORD: &str =
+    "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const INSERT_BODY: &str = "INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)";
+
 #[allow(clippy::too_many_arguments)] // the header's fields, one by one
 fn append_record(
-    tx: &Transaction<'_>,
+    stmt: &mut rusqlite::Statement<'_>,
     chain: &mut Chain,
     scan: u64,
     collected_at: &str,
@@ -268,10 +281,6 @@ fn append_record(
         body_hash: &body_hash,
     }
     .chain_hash(&chain.head, &mut chain.scratch);
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
     stmt.execute(params![
         seq,
         scan,
@@ -290,9 +299,67 @@ fn append_record(
 }
 
 fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)")?
-        .execute(params![&hash.0[..], data])?;
+    tx.prepare_cached(INSERT_BODY)?.execute(params![&hash.0[..], data])?;
     Ok(())
+}
+
+/// A batch of bodies for the body writer thread.
+type BodyBatch = Vec<(Digest, Vec<u8>)>;
+
+/// Inserts body batches on its own connection, each batch in one transaction, while the scan
+/// goes on canonicalizing and hashing the next objects (bodies keep their arrival order).
+fn body_writer(path: std::path::PathBuf, batches: mpsc::Receiver<BodyBatch>) -> Result<()> {
+    let sql = |what| sqlite(&path, what);
+    let mut conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql("cannot open"))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(sql("cannot set busy timeout"))?;
+    super::writer_pragmas(&conn).map_err(sql("cannot configure the body writer"))?;
+    for batch in batches {
+        let tx = conn.transaction().map_err(sql("cannot begin transaction"))?;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
+            for (hash, data) in &batch {
+                stmt.execute(params![&hash.0[..], data])
+                    .map_err(sql("cannot store body"))?;
+            }
+        }
+        tx.commit().map_err(sql("cannot commit bodies"))?;
+    }
+    Ok(())
+}
+
+/// The body writer thread and the channel feeding it.
+struct BodyWriter {
+    batches: Option<mpsc::SyncSender<BodyBatch>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl BodyWriter {
+    /// Waits until every batch sent so far is committed.
+    fn finish(&mut self) -> Result<()> {
+        self.batches = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            None => Ok(()),
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::Io {
+                what: "the body writer thread failed",
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other("panic"),
+            }),
+        }
+    }
+}
+
+impl Drop for BodyWriter {
+    /// A scan dropped without `finish` still commits the bodies it handed over (they are
+    /// unreferenced until a later scan appends records for them) before the store closes.
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
 }
 
 fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
@@ -332,12 +399,13 @@ impl ScanWriter<'_> {
         let path = self.store.path.clone();
         let sql = |what| sqlite(&path, what);
         let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+        let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
         for (source, kind, subject, body) in records {
             let bytes = to_canonical_vec(&body);
             let hash = sha256(&bytes);
             insert_body(&tx, &hash, &bytes).map_err(sql("cannot store body"))?;
             append_record(
-                &tx,
+                &mut stmt,
                 &mut self.chain,
                 self.scan,
                 &self.collected_at,
@@ -348,26 +416,41 @@ impl ScanWriter<'_> {
             )
             .map_err(sql("cannot append record"))?;
         }
+        drop(stmt);
         save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
         tx.commit().map_err(sql("cannot commit"))
     }
 
+    /// Hands the queued bodies to the body writer thread (started on first use).
     fn flush_bodies(&mut self) -> Result<()> {
         if self.bodies.is_empty() {
             return Ok(());
         }
         let bodies = std::mem::take(&mut self.bodies);
         self.body_bytes = 0;
-        let path = self.store.path.clone();
-        let tx = self
-            .store
-            .conn
-            .transaction()
-            .map_err(sqlite(&path, "cannot begin transaction"))?;
-        for (hash, data) in &bodies {
-            insert_body(&tx, hash, data).map_err(sqlite(&path, "cannot store body"))?;
+        if self.body_writer.batches.is_none() && self.body_writer.thread.is_none() {
+            // One batch queued while the thread writes another: at most three batches in memory.
+            let (tx, rx) = mpsc::sync_channel(1);
+            let path = self.store.path.clone();
+            self.body_writer = BodyWriter {
+                batches: Some(tx),
+                thread: Some(std::thread::spawn(move || body_writer(path, rx))),
+            };
         }
-        tx.commit().map_err(sqlite(&path, "cannot commit bodies"))
+        let sent = match &self.body_writer.batches {
+            Some(tx) => tx.send(bodies).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The thread stopped: its result says why.
+            self.body_writer.finish()?;
+            return Err(Error::Io {
+                what: "the body writer stopped",
+                path: self.store.path.clone(),
+                source: std::io::Error::other("channel closed"),
+            });
+        }
+        Ok(())
     }
 
     fn latest_history_hash(&self, kind: &str, subject: &str) -> Result<Option<Digest>> {
@@ -442,6 +525,8 @@ impl ScanWriter<'_> {
     /// Appends everything queued, the manifest, `scan.finished` and a signed checkpoint.
     pub fn finish(mut self, signer: &Signer) -> Result<ScanSummary> {
         self.flush_bodies()?;
+        // Every body is committed before any record that references it.
+        self.body_writer.finish()?;
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
         let first_seq = self.chain.next_seq;
@@ -454,9 +539,10 @@ impl ScanWriter<'_> {
             let path = self.store.path.clone();
             let sql = |what| sqlite(&path, what);
             let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
+            let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
             for p in batch {
                 append_record(
-                    &tx,
+                    &mut stmt,
                     &mut self.chain,
                     self.scan,
                     &self.collected_at,
@@ -467,6 +553,7 @@ impl ScanWriter<'_> {
                 )
                 .map_err(sql("cannot append record"))?;
             }
+            drop(stmt);
             save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
             tx.commit().map_err(sql("cannot commit"))?;
         }
