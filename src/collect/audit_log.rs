@@ -725,9 +725,7 @@ mod tests {
                 Err(_) => b.bad_lines.push(i + 1),
             }
         }
-        let as_json = |log: AuditLog, s: FileSummary| {
-            json!({"events": log.events, "summary": serde_json::to_value(s).unwrap_or_default()})
-        };
+        let as_json = |log: AuditLog, s: FileSummary| json!({"events": log.events, "summary": serde_json::to_value(s).unwrap_or_default()});
         (as_json(quick, a), as_json(whole, b))
     }
 
@@ -764,6 +762,9 @@ mod tests {
         assert!(summary["reads"].as_u64().is_some_and(|n| n >= 3), "{summary}");
         assert!(summary["kept"].as_u64().is_some_and(|n| n >= 4), "{summary}");
         assert!(summary["other"].as_u64().is_some_and(|n| n >= 1), "{summary}");
-        assert!(summary["bad_lines"].as_array().is_some_and(|b| b.len() >= 6), "{summary}");
+        assert!(
+            summary["bad_lines"].as_array().is_some_and(|b| b.len() >= 6),
+            "{summary}"
+        );
     }
 }

@@ -363,7 +363,11 @@ mod tests {
         assert!(may_hold_credential(b"x-----BEGIN RSA PRIVATE KEY-----"));
         assert!(may_hold_credential("a".repeat(40).as_bytes()));
         assert!(may_hold_credential(format!("{}==", "a".repeat(38)).as_bytes()));
-        assert!(!may_hold_credential(format!("{}.{}", "a".repeat(39), "a".repeat(39)).as_bytes()));
-        assert!(!may_hold_credential(format!("{}=={}", "a".repeat(30), "a".repeat(30)).as_bytes()));
+        assert!(!may_hold_credential(
+            format!("{}.{}", "a".repeat(39), "a".repeat(39)).as_bytes()
+        ));
+        assert!(!may_hold_credential(
+            format!("{}=={}", "a".repeat(30), "a".repeat(30)).as_bytes()
+        ));
     }
 }
