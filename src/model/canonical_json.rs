@@ -34,21 +34,32 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             out.push(b'{');
-            let mut keys: Vec<&String> = map.keys().collect();
             // serde_json's map is ordered by UTF-8 bytes, which differs from UTF-16 order only
-            // for characters above U+FFFF versus U+E000..U+FFFF; sort only when needed.
-            if keys.iter().any(|k| k.chars().any(|c| c as u32 >= 0xE000)) {
-                keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            } else if !keys.is_sorted() {
-                keys.sort();
-            }
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            // for characters above U+FFFF versus U+E000..U+FFFF (UTF-8 lead bytes 0xEE and up;
+            // no other byte of UTF-8 text is that large); sort only when needed.
+            let utf16_sort = map.keys().any(|k| k.bytes().any(|b| b >= 0xEE));
+            if !utf16_sort && map.keys().is_sorted() {
+                for (i, (key, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(key, out);
+                    out.push(b':');
+                    write_canonical(v, out);
                 }
-                write_string(key, out);
-                out.push(b':');
-                if let Some(v) = map.get(key) {
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                if utf16_sort {
+                    entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+                } else {
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                }
+                for (i, (key, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(key, out);
+                    out.push(b':');
                     write_canonical(v, out);
                 }
             }
@@ -57,11 +68,29 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends the decimal digits of `n` (with a leading `-` when negative), without allocating.
+fn write_integer(negative: bool, mut n: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
     if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        write_integer(i < 0, i.unsigned_abs(), out);
     } else if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        write_integer(false, u, out);
     } else if let Some(f) = n.as_f64() {
         if f == 0.0 {
             out.push(b'0');
@@ -143,6 +172,14 @@ mod tests {
         }
         assert_eq!(canon(&json!(9007199254740993_u64)), "9007199254740993");
         assert_eq!(canon(&json!(-42)), "-42");
+    }
+
+    #[test]
+    fn integers_print_as_decimal() {
+        for n in [0_i64, 7, -7, 10, -10, 1_234_567_890, i64::MAX, i64::MIN] {
+            assert_eq!(canon(&json!(n)), n.to_string());
+        }
+        assert_eq!(canon(&json!(u64::MAX)), u64::MAX.to_string());
     }
 
     #[test]

@@ -47,9 +47,14 @@ fn scrub_value(value: &mut Value, depth: u8) -> usize {
 
 /// The scrubbed form of `text`, `None` when nothing had to change.
 pub(super) fn scrub_text(text: &str, depth: u8) -> Option<String> {
-    if text.len() < MIN_LEN {
+    if text.len() < MIN_LEN || !may_hold_credential(text.as_bytes()) {
         return None;
     }
+    scrub_candidate(text, depth)
+}
+
+/// [`scrub_text`] past its quick checks.
+fn scrub_candidate(text: &str, depth: u8) -> Option<String> {
     let has_key = text.contains("PRIVATE") || text.contains("-----BEGIN ");
     let has_jwt = text.contains("eyJ");
     let has_kubeconfig = kubeconfig::looks_like(text) && kubeconfig::mentions_credentials(text);
@@ -91,6 +96,40 @@ pub(super) fn scrub_text(text: &str, depth: u8) -> Option<String> {
         }
     }
     current
+}
+
+/// One pass over `text`: `false` proves that every step below leaves it unchanged, because it
+/// holds none of their markers (`PRIVATE`, `-----BEGIN `, `eyJ`, `earer `, `clusters`, which a
+/// kubeconfig needs) and no base64 run long enough to be decoded (see [`replace_base64`]).
+fn may_hold_credential(text: &[u8]) -> bool {
+    const MARKERS: &[&[u8]] = &[b"PRIVATE", b"-----BEGIN ", b"eyJ", b"earer ", b"clusters"];
+    let mut run = 0usize;
+    let mut padding = false;
+    for (i, &b) in text.iter().enumerate() {
+        if is_base64_byte(b) {
+            if padding {
+                run = 0;
+                padding = false;
+            }
+            run += 1;
+        } else if b == b'=' && run > 0 {
+            padding = true;
+            run += 1;
+        } else {
+            run = 0;
+            padding = false;
+        }
+        if run >= MIN_BASE64_RUN {
+            return true;
+        }
+        if matches!(b, b'P' | b'-' | b'e' | b'c')
+            && let Some(rest) = text.get(i..)
+            && MARKERS.iter().any(|m| rest.starts_with(m))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// A YAML/JSON text with credentials: a kubeconfig becomes its reduced JSON, another document
@@ -269,4 +308,66 @@ fn splice(text: &str, replacements: Vec<(usize, usize, String)>) -> String {
     }
     out.push_str(text.get(pos..).unwrap_or(""));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick check never turns away a text the full pass would change.
+    #[test]
+    fn quick_check_only_skips_texts_left_unchanged() {
+        let pieces = [
+            "abcdefghij",
+            "0123456789",
+            "AAAAAAAAAAAAAAAA",
+            "-",
+            "_",
+            "=",
+            "==",
+            " ",
+            "\n",
+            ".",
+            "/",
+            "+",
+            "eyJ",
+            "eyJhbGciOiJIUzI1NiJ9",
+            "Bearer ",
+            "earer",
+            "PRIVATE",
+            "-----BEGIN ",
+            "-----BEGIN PRIVATE KEY-----",
+            "clusters:",
+            "users:",
+            "token: x",
+            "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t",
+            "ZXlKaGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUppYjJJaWZRLnNpZw",
+        ];
+        // Every text of up to four pieces (with repetition).
+        let mut checked = 0;
+        let n = pieces.len();
+        for a in 0..n {
+            for b in 0..n {
+                for c in 0..n {
+                    for d in 0..n {
+                        let text = [pieces[a], pieces[b], pieces[c], pieces[d]].concat();
+                        if text.len() >= MIN_LEN && !may_hold_credential(text.as_bytes()) {
+                            checked += 1;
+                            assert_eq!(scrub_candidate(&text, 0), None, "{text}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        assert!(may_hold_credential(b"x-----BEGIN RSA PRIVATE KEY-----"));
+        assert!(may_hold_credential("a".repeat(40).as_bytes()));
+        assert!(may_hold_credential(format!("{}==", "a".repeat(38)).as_bytes()));
+        assert!(!may_hold_credential(
+            format!("{}.{}", "a".repeat(39), "a".repeat(39)).as_bytes()
+        ));
+        assert!(!may_hold_credential(
+            format!("{}=={}", "a".repeat(30), "a".repeat(30)).as_bytes()
+        ));
+    }
 }
