@@ -274,20 +274,6 @@ impl meshproof::model::RecordSink for HashingSink {
     }
 }
 
-/// CPU time (user + system) of this process so far, in seconds.
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / 100.0
-}
-
 fn audit_line(i: usize) -> String {
     let (verb, resource, ns) = match i % 50 {
         0 => ("create", "kubernetesclusters", "gloo-mesh"),
