@@ -27,7 +27,8 @@ use serde_json::Value;
 use super::frameworks::{Control, Framework};
 use super::model::{
     CertificateRow, Changes, CheckpointInfo, ClusterRow, ControlResult, ControlStatus, Cover, CredentialRow, GapRow,
-    Integrity, Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineRow, WhoAddedRow,
+    Integrity, Inventory, Methodology, PeeringCell, Report, SCHEMA, SeverityCount, Summary, TimelineOmitted,
+    TimelineRow, WhoAddedRow,
 };
 use crate::analyze::{self, Context, Settings, certificates, tokens};
 use crate::model::{EvidenceSet, Finding, RecordRef, Severity, Timestamp, kinds};
@@ -197,6 +198,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         },
     );
     let period_start = all_events.iter().map(|e| e.time).min();
+    let (timeline, timeline_omitted) = limit_timeline(all_events.into_iter().map(timeline_row).collect());
 
     let facts = Facts::gather(&set, mesh, !cas.is_empty(), !creds.is_empty());
     let gaps = gap_rows(&set);
@@ -253,15 +255,36 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         credentials: creds.into_iter().map(credential_row).collect(),
         controls,
         gaps,
-        timeline: all_events
-            .into_iter()
-            .filter(|e| period_start.is_none_or(|s| e.time >= s))
-            .map(timeline_row)
-            .collect(),
+        timeline,
+        timeline_omitted,
         findings,
         methodology: methodology(store, scan, public_key),
         changes: request.changes.cloned(),
     })
+}
+
+/// How many timeline events the report lists: a mesh of hundreds of clusters has hundreds of
+/// thousands of object-creation events, which no auditor reads page by page (`meshproof timeline`
+/// lists them all).
+pub const TIMELINE_LIMIT: usize = 2000;
+
+/// The most recent [`TIMELINE_LIMIT`] events of `rows` (in time order), and what was left out.
+fn limit_timeline(mut rows: Vec<TimelineRow>) -> (Vec<TimelineRow>, Option<TimelineOmitted>) {
+    if rows.len() <= TIMELINE_LIMIT {
+        return (rows, None);
+    }
+    let mut by_action = BTreeMap::new();
+    for r in &rows {
+        *by_action.entry(r.action.clone()).or_insert(0) += 1;
+    }
+    let total = rows.len();
+    let listed = rows.split_off(total - TIMELINE_LIMIT);
+    let omitted = TimelineOmitted {
+        total,
+        listed: listed.len(),
+        by_action,
+    };
+    (listed, Some(omitted))
 }
 
 /// What changed between scan `from` and scan `to` (appendix B), each evaluated at its own
@@ -803,6 +826,31 @@ fn methodology(store: &Store, scan: u64, public_key: Option<String>) -> Methodol
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timeline_lists_the_most_recent_events_and_counts_the_rest() {
+        let row = |i: usize| TimelineRow {
+            time: format!("2026-01-01T00:00:{:02}Z", i % 60),
+            cluster: None,
+            action: if i % 2 == 0 { "object-created" } else { "rbac-granted" }.to_string(),
+            subject: format!("s{i:05}"),
+            actor: None,
+            source: "object".to_string(),
+            outcome: "success".to_string(),
+            detail: String::new(),
+            evidence: Vec::new(),
+        };
+        let (rows, omitted) = limit_timeline((0..TIMELINE_LIMIT).map(row).collect());
+        assert_eq!((rows.len(), omitted), (TIMELINE_LIMIT, None));
+        let (rows, omitted) = limit_timeline((0..TIMELINE_LIMIT + 5).map(row).collect());
+        let omitted = omitted.expect("more than the limit");
+        assert_eq!(rows.len(), TIMELINE_LIMIT);
+        assert_eq!(rows[0].subject, "s00005", "the oldest five are left out");
+        assert_eq!((omitted.total, omitted.listed), (TIMELINE_LIMIT + 5, TIMELINE_LIMIT));
+        assert_eq!(omitted.by_action["object-created"], (TIMELINE_LIMIT + 6) / 2);
+        assert_eq!(omitted.by_action["rbac-granted"], (TIMELINE_LIMIT + 4) / 2);
+        assert!(omitted.sentence().contains(&format!("{} most recent", TIMELINE_LIMIT)));
+    }
     use crate::model::{WaiverStatus, sha256};
     use crate::report::frameworks::StatusTexts;
     use crate::report::model::FrameworkInfo;

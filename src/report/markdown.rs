@@ -424,6 +424,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
 
     d.line("## 10. Trust-change timeline");
     d.line("");
+    if let Some(o) = &r.timeline_omitted {
+        d.line(&o.sentence());
+        d.line("");
+    }
     d.table(
         &[
             "Time", "Cluster", "Action", "Subject", "Actor", "Source", "Outcome", "Detail", "Evidence",

@@ -44,8 +44,12 @@ pub struct Report {
     pub controls: Vec<ControlResult>,
     /// Section 9: collection gaps.
     pub gaps: Vec<GapRow>,
-    /// Section 10: trust-change timeline for the period.
+    /// Section 10: trust-change timeline for the period (the most recent
+    /// [`TIMELINE_LIMIT`](crate::report::build::TIMELINE_LIMIT) events).
     pub timeline: Vec<TimelineRow>,
+    /// When the period holds more events than the report lists: how many, by action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_omitted: Option<TimelineOmitted>,
     /// All findings of the scan, in the one total order.
     pub findings: Vec<Finding>,
     /// Section 11: methodology and how to verify.
@@ -370,6 +374,30 @@ pub struct TimelineRow {
     pub detail: String,
     /// Records cited.
     pub evidence: Vec<RecordRef>,
+}
+
+/// Section 10 when it lists only the most recent events of the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineOmitted {
+    /// Events in the period.
+    pub total: usize,
+    /// Events listed (the most recent ones).
+    pub listed: usize,
+    /// Events in the period per action, listed or not.
+    pub by_action: std::collections::BTreeMap<String, usize>,
+}
+
+impl TimelineOmitted {
+    /// One sentence for the prose formats.
+    pub fn sentence(&self) -> String {
+        let by: Vec<String> = self.by_action.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        format!(
+            "The period holds {} events ({}); the {} most recent are listed. `meshproof timeline` lists them all.",
+            self.total,
+            by.join(", "),
+            self.listed
+        )
+    }
 }
 
 /// Section 11.

@@ -461,6 +461,7 @@ pub fn sample_report() -> Report {
                 evidence: vec![rec(301)],
             },
         ],
+        timeline_omitted: None,
         findings,
         methodology: Methodology {
             paragraphs: vec![

@@ -673,6 +673,9 @@ fn gaps(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
 
 fn timeline(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
     heading(layout, "10", &texts.timeline);
+    if let Some(o) = &report.timeline_omitted {
+        layout.paragraph(&o.sentence(), Style::BODY.colored(palette::MUTED), 0.0, 8.0);
+    }
     let rows = report
         .timeline
         .iter()

@@ -375,6 +375,13 @@ pub(super) fn sample_report(n: usize) -> Report {
                 evidence: vec![rref(i as u64 + 3000)],
             })
             .collect(),
+        timeline_omitted: (n > 40).then(|| TimelineOmitted {
+            total: n * 1000,
+            listed: 40,
+            by_action: [("object-created".to_string(), n * 1000 - 40), ("remote-secret-created".to_string(), 40)]
+                .into_iter()
+                .collect(),
+        }),
         findings,
         methodology: Methodology {
             paragraphs: vec![
@@ -592,4 +599,21 @@ fn wrap_breaks_long_tokens_and_keeps_every_character() {
 fn template_text_parses() {
     let t = super::text::Texts::load().unwrap();
     assert_eq!(t.cover.title, "Cover");
+}
+
+#[test]
+fn a_long_timeline_says_how_many_events_it_leaves_out_in_every_prose_format() {
+    let report = sample_report(60);
+    for format in [crate::report::Format::Html, crate::report::Format::Markdown] {
+        let text = String::from_utf8(crate::report::render(&report, format).unwrap()).unwrap();
+        assert!(
+            text.contains(
+                "The period holds 60000 events (object-created 59960, remote-secret-created 40); the 40 most recent"
+            ),
+            "{format:?}"
+        );
+    }
+    if let Some(text) = pdftotext(&render(&report).unwrap()) {
+        assert!(text.contains("60000 events"), "{text}");
+    }
 }
