@@ -832,7 +832,12 @@ mod tests {
         let row = |i: usize| TimelineRow {
             time: format!("2026-01-01T00:00:{:02}Z", i % 60),
             cluster: None,
-            action: if i % 2 == 0 { "object-created" } else { "rbac-granted" }.to_string(),
+            action: if i.is_multiple_of(2) {
+                "object-created"
+            } else {
+                "rbac-granted"
+            }
+            .to_string(),
             subject: format!("s{i:05}"),
             actor: None,
             source: "object".to_string(),
