@@ -103,7 +103,7 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
     let mut files = Vec::new();
     for (id, document) in &documents {
         for format in &config.reports.formats {
-            let path = out_dir.join(format!("meshproof-{id}.{}", extension(*format)));
+            let path = out_dir.join(format!("meshproof-{id}.{}", names(*format).1));
             let bytes = report::render(document, super::report::format(*format))
                 .with_context(|| format!("rendering {}", path.display()))?;
             super::report::write_atomically(&path, &bytes)?;
@@ -111,7 +111,7 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
             files.push(WrittenFile {
                 path: path.display().to_string(),
                 framework: id.clone(),
-                format: format_name(*format),
+                format: names(*format).0,
                 bytes: bytes.len() as u64,
                 sha256: sha256(&bytes).to_hex(),
             });
@@ -246,25 +246,15 @@ fn collect_args(config: &Config, key: PathBuf) -> CollectArgs {
     }
 }
 
-fn extension(f: ReportFormat) -> &'static str {
+/// The format's name in the config and `summary.json`, and the report file's extension.
+fn names(f: ReportFormat) -> (&'static str, &'static str) {
     match f {
-        ReportFormat::Pdf => "pdf",
-        ReportFormat::Html => "html",
-        ReportFormat::Csv => "csv",
-        ReportFormat::Json => "json",
-        ReportFormat::Md => "md",
-        ReportFormat::Oscal => "oscal.json",
-    }
-}
-
-fn format_name(f: ReportFormat) -> &'static str {
-    match f {
-        ReportFormat::Pdf => "pdf",
-        ReportFormat::Html => "html",
-        ReportFormat::Csv => "csv",
-        ReportFormat::Json => "json",
-        ReportFormat::Md => "md",
-        ReportFormat::Oscal => "oscal",
+        ReportFormat::Pdf => ("pdf", "pdf"),
+        ReportFormat::Html => ("html", "html"),
+        ReportFormat::Csv => ("csv", "csv"),
+        ReportFormat::Json => ("json", "json"),
+        ReportFormat::Md => ("md", "md"),
+        ReportFormat::Oscal => ("oscal", "oscal.json"),
     }
 }
 
