@@ -287,9 +287,9 @@ fn limit_timeline(mut rows: Vec<TimelineRow>) -> (Vec<TimelineRow>, Option<Timel
     (listed, Some(omitted))
 }
 
-/// What changed between scan `from` and scan `to` (appendix B), each evaluated at its own
-/// collection time with `settings`, as `meshproof diff` shows it.
-pub fn changes(store: &Store, from: u64, to: u64, settings: &Settings) -> Result<Changes, Error> {
+/// What changed between scan `from` and scan `to`, each evaluated at its own collection time with
+/// `settings`: what `meshproof diff` shows and appendix B summarises.
+pub fn diff_scans(store: &Store, from: u64, to: u64, settings: &Settings) -> Result<query::diff::Diff, Error> {
     let path = store.path().display().to_string();
     let load = |scan: u64| {
         store.evidence_set(scan).map_err(|source| Error::Store {
@@ -312,7 +312,7 @@ pub fn changes(store: &Store, from: u64, to: u64, settings: &Settings) -> Result
     let who = query::Settings {
         gitops_identities: settings.gitops_identities.clone(),
     };
-    let d = query::diff::diff(
+    Ok(query::diff::diff(
         query::diff::Side {
             evidence: &a,
             findings: &fa,
@@ -322,7 +322,12 @@ pub fn changes(store: &Store, from: u64, to: u64, settings: &Settings) -> Result
             findings: &fb,
         },
         &who,
-    );
+    ))
+}
+
+/// Appendix B: [`diff_scans`] summarised for the report.
+pub fn changes(store: &Store, from: u64, to: u64, settings: &Settings) -> Result<Changes, Error> {
+    let d = diff_scans(store, from, to, settings)?;
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     Ok(Changes {
         from_scan: d.from_scan,

@@ -5,43 +5,18 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::{ExitStatus, open_store};
-use crate::analyze::{self, Context};
 use crate::cli::args::DiffArgs;
 use crate::cli::output::{self, Format};
 use crate::cli::settings::Config;
-use crate::query::diff::{self, Diff, Side};
-use crate::query::who_added;
+use crate::query::diff::{self, Diff};
+use crate::report::build;
 use crate::store::Store;
 
 pub(super) fn run(store_path: &Path, config: &Config, args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(store_path)?;
     let (from, to) = scans(&store, args.from, args.to)?;
-    let load = |scan: u64| store.evidence_set(scan).with_context(|| format!("reading scan {scan}"));
-    let (a, b) = (load(from)?, load(to)?);
-    let analyse = |set: &crate::model::EvidenceSet| {
-        analyze::analyze(
-            set,
-            &Context {
-                as_of: set.collected_at(),
-                settings: config.analysis.clone(),
-            },
-        )
-    };
-    let (fa, fb) = (analyse(&a), analyse(&b));
-    let settings = who_added::Settings {
-        gitops_identities: config.analysis.gitops_identities.clone(),
-    };
-    let d = diff::diff(
-        Side {
-            evidence: &a,
-            findings: &fa,
-        },
-        Side {
-            evidence: &b,
-            findings: &fb,
-        },
-        &settings,
-    );
+    let d = build::diff_scans(&store, from, to, &config.analysis)
+        .with_context(|| format!("comparing scan {from} with scan {to}"))?;
     let headers = ["AREA", "CHANGE", "CLUSTER", "SUBJECT", "DETAIL"];
     match args.output {
         Format::Json => output::print_json(&d)?,
