@@ -175,6 +175,7 @@ Events after --as-of are left out.")]
   meshproof report --framework all --format json -o - | jq .summary
   meshproof report --framework pci-dss --format csv -o pci.csv --scan 3
   meshproof report --framework acme --templates ./my-templates --format md -o acme.md
+  meshproof report --format pdf,html,csv,json,md,oscal -o reports/
 
 The store is verified in full first; the result is in the report's integrity section (exit 1
 when it is not intact; the report is still written). The same store and --as-of give the same
@@ -291,11 +292,14 @@ pub struct ReportArgs {
     /// document.
     #[arg(long, value_name = "ID", default_value = "all")]
     pub framework: String,
-    /// Output format.
-    #[arg(long, value_enum)]
-    pub format: ReportFormat,
-    /// Output file; `-` writes to stdout. Written atomically (temporary file, then rename).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    /// Output format; several (repeatable or comma-separated) are rendered from one analysis of
+    /// the scan.
+    #[arg(long, value_enum, value_delimiter = ',', required = true)]
+    pub format: Vec<ReportFormat>,
+    /// Output file, `-` for stdout; with several formats, a directory (created when missing) that
+    /// receives `meshproof-<framework>.<ext>` per format. Files are written atomically (temporary
+    /// file, then rename).
+    #[arg(short = 'o', long = "out", value_name = "PATH")]
     pub out: PathBuf,
     /// Scan number (default: the latest complete scan).
     #[arg(long)]

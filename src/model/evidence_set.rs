@@ -465,10 +465,11 @@ fn record_clusters(r: &Evidence) -> BTreeSet<String> {
         }
         return out;
     }
-    if let Some(c) = r.body().get("cluster").and_then(Value::as_str)
-        && r.kind == kinds::AUDIT_EVENT
+    // Kind first: only audit events are parsed here, every other body stays text.
+    if r.kind == kinds::AUDIT_EVENT
+        && let Some(c) = r.peek_str("/cluster")
     {
-        out.insert(c.to_string());
+        out.insert(c.into_owned());
         return out;
     }
     if let Some(first) = r.subject.split('/').next()

@@ -217,7 +217,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
             ));
         }
     }
-    let gaps = link_gaps(gaps, &controls);
+    let gaps = link_gaps(gaps, &controls, &findings);
 
     let inventory = inventory(&set, mesh, &who, &findings);
     let collected = collected_clusters(&set);
@@ -433,7 +433,7 @@ fn control_label(framework: &str, id: &str) -> String {
     format!("{framework} {id}")
 }
 
-fn link_gaps(gaps: Vec<Gap>, controls: &[ControlResult]) -> Vec<GapRow> {
+fn link_gaps(gaps: Vec<Gap>, controls: &[ControlResult], findings: &[Finding]) -> Vec<GapRow> {
     let mut rows: Vec<GapRow> = gaps
         .into_iter()
         .map(|g| {
@@ -444,6 +444,7 @@ fn link_gaps(gaps: Vec<Gap>, controls: &[ControlResult]) -> Vec<GapRow> {
                     c.status == ControlStatus::NotEvaluated
                         && c.findings
                             .iter()
+                            .filter_map(|&i| findings.get(i))
                             .any(|f| f.check == "CHG-003" && f.subject == g.finding_subject)
                 })
                 .map(|c| control_label(&c.framework, &c.id))
@@ -473,13 +474,15 @@ fn evaluate(
     facts: &Facts,
     verified: bool,
 ) -> ControlResult {
-    let mapped: Vec<Finding> = findings
-        .iter()
-        .filter(|f| control.checks.iter().any(|c| c == &f.check))
-        .cloned()
+    let mut listed: Vec<usize> = (0..findings.len())
+        .filter(|&i| control.checks.contains(&findings[i].check))
         .collect();
-    let open: Vec<&Finding> = mapped.iter().filter(|f| !f.is_waived()).collect();
-    let waived = mapped.len() - open.len();
+    let open: Vec<&Finding> = listed
+        .iter()
+        .map(|&i| &findings[i])
+        .filter(|f| !f.is_waived())
+        .collect();
+    let waived = listed.len() - open.len();
     let affecting: Vec<&Gap> = gaps
         .iter()
         .filter(|g| control.checks.iter().any(|c| g.affects(c)))
@@ -495,7 +498,6 @@ fn evaluate(
         String::new()
     };
 
-    let mut extra: Vec<Finding> = Vec::new();
     let (status, rationale) = if control.integrity && !verified {
         (
             ControlStatus::NotSatisfied,
@@ -519,11 +521,9 @@ fn evaluate(
         )
     } else if !affecting.is_empty() {
         let wanted: BTreeSet<&str> = affecting.iter().map(|g| g.finding_subject.as_str()).collect();
-        extra.extend(
-            findings
-                .iter()
-                .filter(|f| f.check == "CHG-003" && wanted.contains(f.subject.as_str()))
-                .cloned(),
+        listed.extend(
+            (0..findings.len())
+                .filter(|&i| findings[i].check == "CHG-003" && wanted.contains(findings[i].subject.as_str())),
         );
         let places: BTreeSet<String> = affecting
             .iter()
@@ -568,9 +568,7 @@ fn evaluate(
         (ControlStatus::Satisfied, text)
     };
 
-    let mut listed = mapped;
-    listed.extend(extra);
-    listed.sort();
+    listed.sort_unstable();
     listed.dedup();
     ControlResult {
         framework: framework.info.id.clone(),

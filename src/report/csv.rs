@@ -76,7 +76,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                 .map_err(|e| failed(&e))?;
             continue;
         }
-        for f in &control.findings {
+        for f in report.findings_of(control) {
             let seqs: Vec<String> = f.evidence.iter().map(|e| e.seq.to_string()).collect();
             let hashes: Vec<String> = f.evidence.iter().map(|e| e.hash.to_hex()).collect();
             let cells = [

@@ -22,7 +22,7 @@ use minijinja::{Environment, UndefinedBehavior, value::Serde};
 use serde::Serialize;
 
 use super::RenderError;
-use super::model::{Changes, Report};
+use super::model::{CONTROL_FINDINGS_LISTED, Changes, ControlResult, REFS_LISTED, Report};
 use crate::model::Severity;
 
 const FORMAT: &str = "html";
@@ -97,6 +97,12 @@ pub struct View<'a> {
     pub severities: Vec<&'static str>,
     /// Appendix B, or none (always present, so templates can test it in strict mode).
     pub changes: Option<&'a Changes>,
+    /// How many findings a control lists.
+    pub control_findings_listed: usize,
+    /// How many evidence references a row lists.
+    pub refs_listed: usize,
+    /// Per control (aligned with `report.controls`): the note on the findings it does not list.
+    pub unlisted_findings: Vec<Option<String>>,
 }
 
 impl<'a> View<'a> {
@@ -111,6 +117,9 @@ impl<'a> View<'a> {
             open_findings: report.findings.iter().filter(|f| !f.is_waived()).count(),
             severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
             changes: report.changes.as_ref(),
+            control_findings_listed: CONTROL_FINDINGS_LISTED,
+            refs_listed: REFS_LISTED,
+            unlisted_findings: report.controls.iter().map(ControlResult::unlisted_findings).collect(),
         }
     }
 }

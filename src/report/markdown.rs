@@ -7,7 +7,7 @@
 
 use super::RenderError;
 use super::csv::{message_with_waiver, status_text};
-use super::model::Report;
+use super::model::{CONTROL_FINDINGS_LISTED, REFS_LISTED, Report, unlisted_refs};
 use crate::model::{Finding, RecordRef};
 
 fn cell(text: &str) -> String {
@@ -25,11 +25,13 @@ fn opt(v: &Option<String>) -> String {
 }
 
 fn refs(evidence: &[RecordRef]) -> String {
-    evidence
+    let mut shown: Vec<String> = evidence
         .iter()
+        .take(REFS_LISTED)
         .map(|e| format!("#{}", e.seq))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    shown.extend(unlisted_refs(evidence.len()));
+    shown.join(" ")
 }
 
 fn yes(b: bool) -> &'static str {
@@ -59,9 +61,9 @@ impl Doc {
     }
 }
 
-fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+fn finding_rows<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<Vec<String>> {
     findings
-        .iter()
+        .into_iter()
         .map(|f| {
             vec![
                 cell(&f.check),
@@ -392,7 +394,14 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             d.line("");
         }
         if !c.findings.is_empty() {
-            d.table(&FINDING_HEADERS, finding_rows(&c.findings));
+            d.table(
+                &FINDING_HEADERS,
+                finding_rows(r.findings_of(c).take(CONTROL_FINDINGS_LISTED)),
+            );
+            if let Some(more) = c.unlisted_findings() {
+                d.line(&more);
+                d.line("");
+            }
         }
     }
 

@@ -57,6 +57,15 @@ impl Format {
             Format::Oscal => "oscal",
         }
     }
+
+    /// The file name extension (`oscal.json` for OSCAL).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Oscal => "oscal.json",
+            other => other.as_str(),
+        }
+    }
 }
 
 /// Renders `report` in `format`.

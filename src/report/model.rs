@@ -60,6 +60,44 @@ pub struct Report {
     pub changes: Option<Changes>,
 }
 
+impl Report {
+    /// The findings `control` cites, in report order.
+    pub fn findings_of<'a>(&'a self, control: &'a ControlResult) -> impl Iterator<Item = &'a Finding> + 'a {
+        control.findings.iter().filter_map(|&i| self.findings.get(i))
+    }
+}
+
+impl ControlResult {
+    /// For the prose formats: how many of its findings are not listed under the control, as a
+    /// sentence (none when all are).
+    pub fn unlisted_findings(&self) -> Option<String> {
+        let more = self
+            .findings
+            .len()
+            .checked_sub(CONTROL_FINDINGS_LISTED)
+            .filter(|n| *n > 0)?;
+        Some(format!(
+            "The first {CONTROL_FINDINGS_LISTED} of {} findings are listed here; the other {more} are in \"All findings\", where every finding is listed once.",
+            self.findings.len()
+        ))
+    }
+}
+
+/// For the prose formats: the note after the first [`REFS_LISTED`] of `n` evidence references
+/// (none when all are shown).
+pub fn unlisted_refs(n: usize) -> Option<String> {
+    let more = n.checked_sub(REFS_LISTED).filter(|m| *m > 0)?;
+    Some(format!("+{more} more records (JSON report)"))
+}
+
+/// How many of a control's findings the prose formats (PDF, HTML, Markdown) list under the
+/// control; the rest are in the list of all findings, where each finding appears once.
+pub const CONTROL_FINDINGS_LISTED: usize = 10;
+
+/// How many evidence references of one row the prose formats show; the JSON report and
+/// `meshproof findings -o json` carry them all.
+pub const REFS_LISTED: usize = 6;
+
 /// Appendix B: what changed in mesh trust state between the previous complete scan and this one
 /// (the rows of `meshproof diff`), each scan evaluated at its own collection time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,9 +357,10 @@ pub struct ControlResult {
     pub scope_note: Option<String>,
     /// Checks mapped to it.
     pub checks: Vec<String>,
-    /// Every finding of its mapped checks (open and waived, waived ones marked), plus, when a
-    /// collection gap leaves it not evaluated, the CHG-003 findings of those gaps.
-    pub findings: Vec<Finding>,
+    /// Every finding of its mapped checks (open and waived), plus, when a collection gap leaves
+    /// it not evaluated, the CHG-003 findings of those gaps: positions (0-based, ascending) in
+    /// [`Report::findings`], which lists each finding once ([`Report::findings_of`]).
+    pub findings: Vec<usize>,
 }
 
 /// A control's outcome.

@@ -49,7 +49,7 @@ use self::model::{
     ReviewedControls, SelectControl, SubjectReference,
 };
 use super::RenderError;
-use super::model::{ControlResult, ControlStatus, Report};
+use super::model::{CONTROL_FINDINGS_LISTED, ControlResult, ControlStatus, Report};
 use crate::model::{Finding as ReportFinding, RecordRef};
 
 /// The OSCAL model version the output conforms to.
@@ -720,15 +720,16 @@ fn control_finding(
     let related: BTreeSet<&String> = control
         .checks
         .iter()
-        .chain(control.findings.iter().map(|f| &f.check))
+        .chain(report.findings_of(control).map(|f| &f.check))
         .filter_map(|c| check_uuids.get(c))
         .collect();
-    let mut findings: Vec<&ReportFinding> = control.findings.iter().collect();
-    findings.sort();
     let mut description = format!("{} {}", control.rationale.trim(), control.evidence_description.trim());
-    if !findings.is_empty() {
-        let listed: Vec<String> = findings
-            .iter()
+    if !control.findings.is_empty() {
+        // The related observations cite every finding's records; the description names the
+        // first few, like the prose formats.
+        let mut listed: Vec<String> = report
+            .findings_of(control)
+            .take(CONTROL_FINDINGS_LISTED)
             .map(|f| {
                 format!(
                     "{} ({}{}): {}",
@@ -739,6 +740,7 @@ fn control_finding(
                 )
             })
             .collect();
+        listed.extend(control.unlisted_findings());
         description.push_str(" Findings: ");
         description.push_str(&listed.join(" "));
     }

@@ -2,7 +2,7 @@
 //! as JSON, CSV and Markdown; determinism, schema, completeness, control status rules, gaps,
 //! custom and broken catalogues, and the PDF/HTML/OSCAL wiring.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -90,6 +90,16 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
+/// The findings a control cites (positions in the report's `findings`).
+fn findings_of<'a>(doc: &'a Value, control: &Value) -> Vec<&'a Value> {
+    control["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|i| &doc["findings"][i.as_u64().expect("index") as usize])
+        .collect()
+}
+
 fn status_count(doc: &Value, status: &str) -> u64 {
     doc["controls"]
         .as_array()
@@ -151,6 +161,23 @@ fn sample_reports_are_byte_identical_valid_and_complete() {
             "{who} missing from JSON"
         );
         assert!(markdown.contains(who), "{who} missing from Markdown");
+    }
+    // Controls cite findings by position: ascending, in range, of a mapped check (or the CHG-003
+    // finding of a gap that leaves the control not evaluated); each finding is listed once.
+    let all_findings = doc["findings"].as_array().expect("findings");
+    for c in controls {
+        let positions: Vec<u64> = c["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|i| i.as_u64().expect("position"))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{c}");
+        assert!(positions.iter().all(|&i| (i as usize) < all_findings.len()), "{c}");
+        for f in findings_of(&doc, c) {
+            let mapped = c["checks"].as_array().expect("checks").contains(&f["check"]);
+            assert!(mapped || f["check"] == "CHG-003", "{} cites {}", c["id"], f["check"]);
+        }
     }
     // Every finding id appears in every format.
     let csv_text = String::from_utf8(std::fs::read(env.path("a.csv")).expect("csv")).expect("utf-8");
@@ -245,10 +272,8 @@ fn planted_findings_make_their_controls_not_satisfied_with_evidence() {
     assert_eq!(doc["cover"]["organisation"], "Acme Corp");
     assert!(doc["title"].as_str().unwrap_or_default().ends_with("Acme Corp"));
     // The us-east-1 intermediate expires 2026-12-20: CERT-001, mapped to CC6.1.
-    let cert = cc61["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
+    let cert = findings_of(&doc, cc61)
+        .into_iter()
         .find(|f| f["check"] == "CERT-001" && f["cluster"] == "us-east-1")
         .expect("CERT-001 on us-east-1");
     let refs = cert["evidence"].as_array().expect("evidence");
@@ -315,13 +340,7 @@ fn a_collection_gap_is_shown_and_leaves_controls_not_evaluated() {
             .find(|c| c["id"] == id)
             .expect("control");
         assert_eq!(control["status"], "not-evaluated", "{control}");
-        assert!(
-            control["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .any(|f| f["check"] == "CHG-003")
-        );
+        assert!(findings_of(&doc, control).iter().any(|f| f["check"] == "CHG-003"));
     }
     // CC2.1 maps CHG-003 itself: the gap is an open finding there.
     let cc21 = doc["controls"]
@@ -443,25 +462,46 @@ fn stdout_output_and_renderers_of_other_formats_are_wired() {
     assert!(out.stdout.starts_with(b"framework,control_id,"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("wrote"));
 
-    for format in ["pdf", "html", "oscal"] {
-        let file = format!("r.{format}");
-        let (code, bytes, stderr) = report(&env, &["--framework", "soc2", "--format", format], &file);
-        // Until the renderers land the command says so and writes nothing; afterwards it renders.
-        if code == 0 {
-            assert!(!bytes.is_empty(), "{format}");
-        } else {
-            assert_eq!(code, 2, "{stderr}");
-            assert!(stderr.contains("not available yet"), "{stderr}");
-            assert!(bytes.is_empty());
-            let leftovers: Vec<PathBuf> = std::fs::read_dir(env.dir.path())
-                .expect("dir")
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().contains(".tmp-"))
-                .collect();
-            assert!(leftovers.is_empty(), "{leftovers:?}");
-        }
+    // Several formats render one analysis into a directory, each file the same bytes as its
+    // single-format run; `-` cannot take several.
+    let dir = env.path("reports");
+    let out = env
+        .cmd()
+        .args(["report", "--as-of", AS_OF, "--framework", "soc2", "-o"])
+        .arg(&dir)
+        .args(["--format", "pdf,html", "--format", "oscal,json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "meshproof-soc2.html",
+            "meshproof-soc2.json",
+            "meshproof-soc2.oscal.json",
+            "meshproof-soc2.pdf"
+        ]
+    );
+    for (format, name) in [("pdf", "meshproof-soc2.pdf"), ("oscal", "meshproof-soc2.oscal.json")] {
+        let single = ok(
+            &env,
+            &["--framework", "soc2", "--format", format],
+            &format!("single.{format}"),
+        );
+        assert!(single == std::fs::read(dir.join(name)).expect("read"), "{format}");
     }
+    let out = env
+        .cmd()
+        .args(["report", "--as-of", AS_OF, "--format", "csv,md", "-o", "-"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several formats need a directory"));
 }
 
 #[test]

@@ -109,7 +109,7 @@ pub fn sample_report() -> Report {
                    title: &str,
                    status: ControlStatus,
                    checks: &[&str],
-                   findings: Vec<Finding>| ControlResult {
+                   listed: Vec<Finding>| ControlResult {
         framework: framework.into(),
         id: id.into(),
         title: title.into(),
@@ -124,7 +124,10 @@ pub fn sample_report() -> Report {
         evidence_description: format!("Evidence for {id}."),
         scope_note: (framework == "pci-dss").then(|| "Applied by analogy to service-mesh workload identity.".into()),
         checks: checks.iter().map(|c| (*c).into()).collect(),
-        findings,
+        findings: listed
+            .iter()
+            .filter_map(|f| findings.iter().position(|a| a == f))
+            .collect(),
     };
 
     let controls = vec![

@@ -1,4 +1,4 @@
-//! `meshproof report`: build the report document for one scan and render it in one format.
+//! `meshproof report`: build the report document for one scan and render it in one or more formats.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -69,13 +69,27 @@ pub(super) fn run(
         },
     )
     .context("building the report")?;
-    let format = format(args.format);
-    let bytes = report::render(&document, format)?;
-
-    if args.out.as_os_str() == "-" {
-        output::print_bytes(&bytes)?;
+    let formats: Vec<Format> = args.format.iter().map(|f| format(*f)).collect();
+    let to_stdout = args.out.as_os_str() == "-";
+    let mut written = Vec::new();
+    if let [only] = formats[..] {
+        let bytes = report::render(&document, only)?;
+        if to_stdout {
+            output::print_bytes(&bytes)?;
+        } else {
+            write_atomically(&args.out, &bytes)?;
+            written.push((args.out.clone(), only, bytes.len()));
+        }
     } else {
-        write_atomically(&args.out, &bytes)?;
+        anyhow::ensure!(!to_stdout, "several formats need a directory for -o, not `-`");
+        std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+        let framework = args.framework.to_ascii_lowercase();
+        for f in formats {
+            let path = args.out.join(format!("meshproof-{framework}.{}", f.extension()));
+            let bytes = report::render(&document, f).with_context(|| format!("rendering {}", path.display()))?;
+            write_atomically(&path, &bytes)?;
+            written.push((path, f, bytes.len()));
+        }
     }
     let s = &document.summary;
     let counts = format!(
@@ -85,14 +99,11 @@ pub(super) fn run(
         s.not_satisfied,
         s.not_evaluated
     );
-    tracing::info!(path = %args.out.display(), format = format.as_str(), bytes = bytes.len(), "report written");
-    if !quiet && args.out.as_os_str() != "-" {
-        eprintln!(
-            "wrote {} ({}, {} bytes): {counts}",
-            args.out.display(),
-            format.as_str(),
-            bytes.len()
-        );
+    for (path, f, bytes) in &written {
+        tracing::info!(path = %path.display(), format = f.as_str(), bytes, "report written");
+        if !quiet {
+            eprintln!("wrote {} ({}, {bytes} bytes): {counts}", path.display(), f.as_str());
+        }
     }
     if !document.integrity.verified {
         tracing::error!(

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{DEFAULT_STORE, ExitStatus, open_store};
-use crate::cli::args::{CollectArgs, Global, ReportFormat, ScanArgs};
+use crate::cli::args::{CollectArgs, Global, ScanArgs};
 use crate::cli::output::{self, Format};
 use crate::cli::settings::{self, Config, Overrides};
 use crate::model::{Severity, sha256};
@@ -103,15 +103,15 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
     let mut files = Vec::new();
     for (id, document) in &documents {
         for format in &config.reports.formats {
-            let path = out_dir.join(format!("meshproof-{id}.{}", names(*format).1));
-            let bytes = report::render(document, super::report::format(*format))
-                .with_context(|| format!("rendering {}", path.display()))?;
+            let format = super::report::format(*format);
+            let path = out_dir.join(format!("meshproof-{id}.{}", format.extension()));
+            let bytes = report::render(document, format).with_context(|| format!("rendering {}", path.display()))?;
             super::report::write_atomically(&path, &bytes)?;
             tracing::info!(path = %path.display(), bytes = bytes.len(), "report written");
             files.push(WrittenFile {
                 path: path.display().to_string(),
                 framework: id.clone(),
-                format: names(*format).0,
+                format: format.as_str(),
                 bytes: bytes.len() as u64,
                 sha256: sha256(&bytes).to_hex(),
             });
@@ -243,18 +243,6 @@ fn collect_args(config: &Config, key: PathBuf) -> CollectArgs {
         max_file_size: s.max_file_size,
         lock_timeout: config.store.lock_timeout,
         output: Format::Json,
-    }
-}
-
-/// The format's name in the config and `summary.json`, and the report file's extension.
-fn names(f: ReportFormat) -> (&'static str, &'static str) {
-    match f {
-        ReportFormat::Pdf => ("pdf", "pdf"),
-        ReportFormat::Html => ("html", "html"),
-        ReportFormat::Csv => ("csv", "csv"),
-        ReportFormat::Json => ("json", "json"),
-        ReportFormat::Md => ("md", "md"),
-        ReportFormat::Oscal => ("oscal", "oscal.json"),
     }
 }
 

@@ -13,7 +13,7 @@ use super::fonts::Weight;
 use super::layout::{Cell, Column, LEFT, Layout, Rgb3, Style, Table, TocEntry, columns, palette};
 use super::text::{SectionText, Texts};
 use crate::model::{Finding, RecordRef, Severity};
-use crate::report::model::{ControlResult, ControlStatus, Report};
+use crate::report::model::{CONTROL_FINDINGS_LISTED, ControlResult, ControlStatus, REFS_LISTED, Report, unlisted_refs};
 
 /// Writes every section; returns the index of the page reserved for the table of contents.
 pub(super) fn write(layout: &mut Layout<'_>, report: &Report, texts: &Texts, as_of: DateTime<Utc>) -> usize {
@@ -41,11 +41,13 @@ fn refs(evidence: &[RecordRef]) -> String {
     if evidence.is_empty() {
         return "–".to_string();
     }
-    evidence
+    let mut shown: Vec<String> = evidence
         .iter()
+        .take(REFS_LISTED)
         .map(|r| format!("#{} {}", r.seq, r.hash))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    shown.extend(unlisted_refs(evidence.len()));
+    shown.join("\n")
 }
 
 fn opt(value: Option<&str>) -> &str {
@@ -536,11 +538,11 @@ fn controls(layout: &mut Layout<'_>, report: &Report, texts: &Texts) {
             let noun = if n == 1 { "control" } else { "controls" };
             layout.subheading(&format!("{name} ({n} {noun})"), 60.0);
         }
-        one_control(layout, control);
+        one_control(layout, report, control);
     }
 }
 
-fn one_control(layout: &mut Layout<'_>, c: &ControlResult) {
+fn one_control(layout: &mut Layout<'_>, report: &Report, c: &ControlResult) {
     let (label, color) = status(c.status);
     let title = Style {
         weight: Weight::Bold,
@@ -576,13 +578,17 @@ fn one_control(layout: &mut Layout<'_>, c: &ControlResult) {
     };
     layout.paragraph(&format!("Checks: {checks}"), small.colored(palette::MUTED), 0.0, 3.0);
     if !c.findings.is_empty() {
-        let rows = c.findings.iter().map(finding_row).collect();
+        let rows = report
+            .findings_of(c)
+            .take(CONTROL_FINDINGS_LISTED)
+            .map(finding_row)
+            .collect();
+        let caption = match c.unlisted_findings() {
+            Some(more) => format!("{}: findings behind this status. {more}", c.id),
+            None => format!("{}: findings behind this status ({} rows)", c.id, c.findings.len()),
+        };
         layout.table(&Table {
-            caption: Some(format!(
-                "{}: findings behind this status ({} rows)",
-                c.id,
-                c.findings.len()
-            )),
+            caption: Some(caption),
             columns: finding_columns(),
             header: true,
             rows,
