@@ -173,10 +173,13 @@ impl Evidence {
     pub fn peek_str(&self, pointer: &str) -> Option<Cow<'_, str>> {
         match (&self.text, self.parsed.get()) {
             (Some(text), None) => {
-                let tokens: Vec<String> = pointer
+                let tokens: Vec<Cow<'_, str>> = pointer
                     .split('/')
                     .skip(1)
-                    .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                    .map(|t| match t.contains('~') {
+                        true => Cow::Owned(t.replace("~1", "/").replace("~0", "~")),
+                        false => Cow::Borrowed(t),
+                    })
                     .collect();
                 if !pointer.is_empty() && !pointer.starts_with('/') {
                     return None;
@@ -190,7 +193,7 @@ impl Evidence {
 }
 
 /// Finds the string at a JSON pointer (unescaped tokens) while deserializing, skipping the rest.
-struct PointerSeed<'p>(&'p [String]);
+struct PointerSeed<'p>(&'p [Cow<'p, str>]);
 
 impl<'de> DeserializeSeed<'de> for PointerSeed<'_> {
     type Value = Option<Cow<'de, str>>;

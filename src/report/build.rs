@@ -198,7 +198,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         },
     );
     let period_start = all_events.iter().map(|e| e.time).min();
-    let (timeline, timeline_omitted) = limit_timeline(all_events.into_iter().map(timeline_row).collect());
+    let (timeline, timeline_omitted) = limit_timeline(all_events);
 
     let facts = Facts::gather(&set, mesh, !cas.is_empty(), !creds.is_empty());
     let gaps = gap_rows(&set);
@@ -268,23 +268,23 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
 /// lists them all).
 pub const TIMELINE_LIMIT: usize = 2000;
 
-/// The most recent [`TIMELINE_LIMIT`] events of `rows` (in time order), and what was left out.
-fn limit_timeline(mut rows: Vec<TimelineRow>) -> (Vec<TimelineRow>, Option<TimelineOmitted>) {
-    if rows.len() <= TIMELINE_LIMIT {
-        return (rows, None);
-    }
-    let mut by_action = BTreeMap::new();
-    for r in &rows {
-        *by_action.entry(r.action.clone()).or_insert(0) += 1;
-    }
-    let total = rows.len();
-    let listed = rows.split_off(total - TIMELINE_LIMIT);
-    let omitted = TimelineOmitted {
-        total,
-        listed: listed.len(),
-        by_action,
-    };
-    (listed, Some(omitted))
+/// The most recent [`TIMELINE_LIMIT`] of `events` (in time order) as report rows, and what was
+/// left out. Only the listed events become rows: a large mesh has hundreds of thousands.
+fn limit_timeline(mut events: Vec<query::TimelineEvent>) -> (Vec<TimelineRow>, Option<TimelineOmitted>) {
+    let total = events.len();
+    let omitted = (total > TIMELINE_LIMIT).then(|| {
+        let mut by_action: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &events {
+            *by_action.entry(e.action.as_str()).or_insert(0) += 1;
+        }
+        TimelineOmitted {
+            total,
+            listed: TIMELINE_LIMIT,
+            by_action: by_action.into_iter().map(|(a, n)| (a.to_string(), n)).collect(),
+        }
+    });
+    let listed = events.split_off(total.saturating_sub(TIMELINE_LIMIT));
+    (listed.into_iter().map(timeline_row).collect(), omitted)
 }
 
 /// What changed between scan `from` and scan `to`, each evaluated at its own collection time with
@@ -832,19 +832,18 @@ mod tests {
 
     #[test]
     fn the_timeline_lists_the_most_recent_events_and_counts_the_rest() {
-        let row = |i: usize| TimelineRow {
-            time: format!("2026-01-01T00:00:{:02}Z", i % 60),
+        let row = |i: usize| query::TimelineEvent {
+            time: Timestamp::from_unix(1_767_225_600 + (i % 60) as i64).expect("time"),
             cluster: None,
             action: if i.is_multiple_of(2) {
-                "object-created"
+                query::timeline::Action::ObjectCreated
             } else {
-                "rbac-granted"
-            }
-            .to_string(),
+                query::timeline::Action::RbacGranted
+            },
             subject: format!("s{i:05}"),
             actor: None,
-            source: "object".to_string(),
-            outcome: "success".to_string(),
+            source: query::timeline::Source::Object,
+            outcome: query::timeline::Outcome::Success,
             detail: String::new(),
             evidence: Vec::new(),
         };

@@ -101,11 +101,49 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
     pdf.trailer.set("ID", document_id(report)?);
-    pdf.compress();
+    compress_streams(&mut pdf)?;
     let mut bytes = Vec::new();
     pdf.save_to(&mut bytes)
         .map_err(|e| pdf_error(format!("cannot write the PDF: {e}")))?;
     Ok(bytes)
+}
+
+/// Deflates every stream that has no filter yet, split over the machine's cores, at zlib's
+/// default level (`lopdf`'s `compress` uses the best level, one stream at a time: a 200-cluster
+/// report spent a second there for a file 3% smaller). The output is deterministic.
+fn compress_streams(pdf: &mut lopdf::Document) -> Result<(), RenderError> {
+    let mut streams: Vec<&mut lopdf::Stream> = pdf
+        .objects
+        .values_mut()
+        .filter_map(|o| o.as_stream_mut().ok())
+        .filter(|s| s.dict.get(b"Filter").is_err())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let per_thread = streams.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = streams
+            .chunks_mut(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter_mut().try_for_each(|s| deflate(s))))
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(pdf_error("a compression thread panicked".into())))
+        })
+    })
+}
+
+fn deflate(stream: &mut lopdf::Stream) -> Result<(), RenderError> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let compressed = encoder
+        .write_all(&stream.content)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| pdf_error(format!("cannot compress a PDF stream: {e}")))?;
+    if compressed.len() + 19 < stream.content.len() {
+        stream.dict.set("Filter", "FlateDecode");
+        stream.set_content(compressed);
+    }
+    Ok(())
 }
 
 /// The trailer `/ID`: both halves are the first 16 bytes of the SHA-256 of the document's JSON
