@@ -174,6 +174,11 @@ pub fn analyze_in(views: &Views<'_>, context: &Context) -> Vec<Finding> {
         let _span = tracing::info_span!("analyze", analyzer = analyzer.id()).entered();
         findings.extend(analyzer.analyze_in(views, context));
     }
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        for (kind, (count, text)) in views.set().parsed_bodies() {
+            tracing::debug!(kind, count, text, "bodies kept parsed after the analyses");
+        }
+    }
     findings.sort();
     findings.dedup();
     findings

@@ -16,7 +16,10 @@
 //! This module does not decide what is a finding; it answers questions about one object.
 //! Main types: [`Binding`], [`Subject`], [`Rule`].
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::model::{Evidence, EvidenceSet};
 
@@ -37,14 +40,273 @@ pub const TRUST_SECRETS: &[&str] = &[
 /// Namespaces holding those secrets: a RoleBinding here that reads Secrets reads them.
 pub const TRUST_SECRET_NAMESPACES: &[&str] = &["istio-system", "gloo-mesh"];
 
+/// The fields of an RBAC object (Role, ClusterRole and their bindings) the checks read,
+/// deserialized from the body's text with strings borrowed ([`Evidence::read`]): the RBAC objects
+/// are most of a large scan's objects, and a parsed `Value` tree costs about ten times its text.
+/// Reading is lenient like a `Value` walk: a list field that is not a list reads as empty, and a
+/// list entry or label value that is not a string is skipped.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    metadata: Obj<Metadata<'a>>,
+    #[serde(borrow, rename = "roleRef")]
+    role_ref: Obj<RoleRef<'a>>,
+    #[serde(borrow)]
+    subjects: List<Obj<SubjectFields<'a>>>,
+    #[serde(borrow)]
+    rules: List<Obj<RuleFields<'a>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Metadata<'a> {
+    #[serde(borrow)]
+    labels: Labels<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RoleRef<'a> {
+    #[serde(borrow)]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SubjectFields<'a> {
+    #[serde(borrow)]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    namespace: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RuleFields<'a> {
+    #[serde(borrow, rename = "apiGroups")]
+    api_groups: List<Text<'a>>,
+    #[serde(borrow)]
+    resources: List<Text<'a>>,
+    #[serde(borrow)]
+    verbs: List<Text<'a>>,
+    #[serde(borrow, rename = "resourceNames")]
+    resource_names: List<Text<'a>>,
+}
+
+/// A string, or `None` for any other JSON value.
+#[derive(Debug, Default, Clone, Copy)]
+struct Text<'a>(Option<&'a str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(v)))
+            }
+            // An escaped string cannot be borrowed from the text: the caller reads the parsed body.
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Err(E::custom("string with escapes"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An object read as `T`, or `T::default()` for any other JSON value.
+#[derive(Debug, Default)]
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Obj)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Obj::default())
+            }
+            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Obj::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A list, or empty for any other JSON value.
+#[derive(Debug)]
+struct List<T>(Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    out.push(item);
+                }
+                Ok(List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(List::default())
+            }
+            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(List::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Labels: the string-valued ones (an object of another type reads as none).
+#[derive(Debug, Default)]
+struct Labels<'a>(BTreeMap<&'a str, &'a str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Labels<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Labels<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, Text(v))) = map.next_entry::<&'de str, Text<'de>>()? {
+                    if let Some(v) = v {
+                        out.insert(k, v);
+                    }
+                }
+                Ok(Labels(out))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Labels::default())
+            }
+            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Labels::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn fields(record: &Evidence) -> Fields<'_> {
+    record.read().unwrap_or_default()
+}
+
+fn texts<'a>(list: &List<Text<'a>>) -> Vec<&'a str> {
+    list.0.iter().filter_map(|t| t.0).collect()
+}
+
 /// Whether an object carries a label with this value.
 fn has_label(record: &Evidence, label: &str, value: &str) -> bool {
-    record
-        .body()
-        .pointer("/metadata/labels")
-        .and_then(|l| l.get(label))
-        .and_then(Value::as_str)
-        == Some(value)
+    fields(record).metadata.0.labels.0.get(label) == Some(&value)
 }
 
 /// Labelled as an API-server bootstrap object.
@@ -123,14 +385,6 @@ pub struct Rule<'a> {
     pub resource_names: Vec<&'a str>,
 }
 
-fn strings(v: Option<&Value>) -> Vec<&str> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
 impl Rule<'_> {
     /// Grants every verb on every resource (of its groups).
     pub fn is_wildcard_admin(&self) -> bool {
@@ -179,16 +433,15 @@ impl Rule<'_> {
 
 /// The rules of a Role or ClusterRole body.
 pub fn rules(role: &Evidence) -> Vec<Rule<'_>> {
-    role.body()
-        .get("rules")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|r| Rule {
-            api_groups: strings(r.get("apiGroups")),
-            resources: strings(r.get("resources")),
-            verbs: strings(r.get("verbs")),
-            resource_names: strings(r.get("resourceNames")),
+    fields(role)
+        .rules
+        .0
+        .iter()
+        .map(|Obj(r)| Rule {
+            api_groups: texts(&r.api_groups),
+            resources: texts(&r.resources),
+            verbs: texts(&r.verbs),
+            resource_names: texts(&r.resource_names),
         })
         .collect()
 }
@@ -221,20 +474,19 @@ impl<'a> Binding<'a> {
         if key.kind != "RoleBinding" && key.kind != "ClusterRoleBinding" {
             return None;
         }
-        let role_kind = record.str_at("/roleRef/kind")?;
-        let role_name = record.str_at("/roleRef/name")?;
-        let subjects = record
-            .body()
-            .get("subjects")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| {
-                let f = |k: &str| s.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+        let body = fields(record);
+        let role_kind = body.role_ref.0.kind.0?;
+        let role_name = body.role_ref.0.name.0?;
+        let subjects = body
+            .subjects
+            .0
+            .iter()
+            .filter_map(|Obj(s)| {
+                let f = |t: Text<'a>| t.0.filter(|v| !v.is_empty());
                 Some(Subject {
-                    kind: f("kind")?,
-                    namespace: f("namespace"),
-                    name: f("name")?,
+                    kind: f(s.kind)?,
+                    namespace: f(s.namespace),
+                    name: f(s.name)?,
                 })
             })
             .collect();
@@ -312,4 +564,71 @@ impl<'a> Binding<'a> {
 pub fn is_admin_role(role_kind: &str, role_name: &str, role: Option<&Evidence>) -> bool {
     (role_kind == "ClusterRole" && role_name == "cluster-admin")
         || role.is_some_and(|r| rules(r).iter().any(Rule::is_wildcard_admin))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::kinds;
+
+    fn set(objects: Vec<(&str, serde_json::Value)>) -> EvidenceSet {
+        // Loaded as text, like a scan read from the store.
+        let set = EvidenceSet::for_tests(
+            objects
+                .into_iter()
+                .map(|(s, b)| (kinds::K8S_OBJECT, s.to_string(), b))
+                .collect(),
+        );
+        let records = set
+            .records()
+            .iter()
+            .map(|r| {
+                let text = serde_json::to_string(r.body()).expect("json").into_boxed_str();
+                Evidence::from_json_text(r.seq, r.hash, r.kind.clone(), r.source.clone(), r.subject.clone(), text)
+            })
+            .collect();
+        EvidenceSet::new(set.scan(), set.collected_at(), records)
+    }
+
+    #[test]
+    fn odd_json_types_read_like_a_value_walk_and_escapes_fall_back_to_the_parsed_body() {
+        let set = set(vec![
+            (
+                "c1/_cluster/ClusterRoleBinding/b",
+                json!({
+                    "metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm", "n": 3}},
+                    "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                    "subjects": [
+                        {"kind": "User", "name": 7},
+                        {"kind": "User", "name": "al\"ice"},
+                        "not a subject",
+                        {"kind": "ServiceAccount", "namespace": "istio-system", "name": "istiod"}
+                    ]
+                }),
+            ),
+            (
+                "c1/_cluster/ClusterRole/r",
+                json!({"rules": [{"verbs": ["*", 1], "resources": "secrets", "apiGroups": [""]}]}),
+            ),
+            (
+                "c1/_cluster/ClusterRoleBinding/no-ref",
+                json!({"roleRef": "x", "subjects": {}}),
+            ),
+        ]);
+        let bindings = Binding::all(&set);
+        assert_eq!(bindings.len(), 1, "a binding without a roleRef object is not read");
+        let b = &bindings[0];
+        let names: Vec<&str> = b.subjects.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["al\"ice", "istiod"]);
+        assert!(is_helm_managed(b.record));
+        assert_eq!(b.custom_subjects().len(), 1, "only the person is a custom grant");
+        let role = set.object("c1", None, "ClusterRole", "r").expect("role");
+        let rules = rules(role);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].verbs, ["*"]);
+        assert!(rules[0].resources.is_empty(), "a string is not a list");
+        assert!(!is_admin_role("ClusterRole", "r", Some(role)));
+    }
 }

@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::peering::{RemoteSecret, remote_secrets};
+use super::rbac_model::Binding;
 use super::{Analyzer, Check, Context, Views};
 use crate::model::{Evidence, EvidenceSet, Finding, RecordRef, Severity, Timestamp};
 
@@ -609,18 +610,14 @@ impl<'a> RbacIndex<'a> {
                     continue;
                 };
                 index.clusters.insert(key.cluster);
-                for subject in record
-                    .body()
-                    .get("subjects")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let field = |f: &str| subject.get(f).and_then(Value::as_str).unwrap_or_default();
-                    let name = field("name");
-                    let subject_key = match field("kind") {
+                let Some(binding) = Binding::parse(record) else {
+                    continue;
+                };
+                for subject in &binding.subjects {
+                    let name = subject.name;
+                    let subject_key = match subject.kind {
                         "ServiceAccount" => {
-                            let ns = Some(field("namespace")).filter(|s| !s.is_empty()).or(key.namespace);
+                            let ns = subject.namespace.or(key.namespace);
                             ns.map(|ns| format!("sa:{ns}:{name}"))
                         }
                         "User" => name

@@ -127,6 +127,19 @@ impl Evidence {
         }
     }
 
+    /// The body as `T`, borrowing strings from the JSON text when it is still text (nothing is
+    /// kept parsed), from the parsed body otherwise. Falls back to the parsed body when the text
+    /// does not read as `T` borrowed (a string with escapes cannot be borrowed); `None` when the
+    /// body is not a `T`. For passes over many objects that need a few typed fields.
+    pub fn read<'a, T: serde::Deserialize<'a>>(&'a self) -> Option<T> {
+        if let (Some(text), None) = (&self.text, self.parsed.get())
+            && let Ok(value) = serde_json::from_str::<T>(text)
+        {
+            return Some(value);
+        }
+        T::deserialize(self.body()).ok()
+    }
+
     /// The body, for changing it (test fixtures).
     pub fn body_mut(&mut self) -> &mut Value {
         self.body();
@@ -398,6 +411,22 @@ impl EvidenceSet {
     /// Every record, in sequence order.
     pub fn records(&self) -> &[Evidence] {
         &self.records
+    }
+
+    /// How many bodies have been parsed (and are kept parsed), per object kind or record kind,
+    /// with the length of their JSON text: for tuning, since a parsed body costs about ten times
+    /// its text.
+    pub fn parsed_bodies(&self) -> BTreeMap<&str, (usize, usize)> {
+        let mut out: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for r in &self.records {
+            if let (Some(text), Some(_)) = (&r.text, r.parsed.get()) {
+                let kind = r.object_key().map_or(r.kind.as_str(), |k| k.kind);
+                let e = out.entry(kind).or_default();
+                e.0 += 1;
+                e.1 += text.len();
+            }
+        }
+        out
     }
 
     /// Number of records.
