@@ -16,11 +16,9 @@
 //! This module does not decide what is a finding; it answers questions about one object.
 //! Main types: [`Binding`], [`Subject`], [`Rule`].
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::model::lenient::{Labels, List, Obj, Text};
 use crate::model::{Evidence, EvidenceSet};
 
 /// Label of the API server's bootstrap RBAC objects.
@@ -43,8 +41,7 @@ pub const TRUST_SECRET_NAMESPACES: &[&str] = &["istio-system", "gloo-mesh"];
 /// The fields of an RBAC object (Role, ClusterRole and their bindings) the checks read,
 /// deserialized from the body's text with strings borrowed ([`Evidence::read`]): the RBAC objects
 /// are most of a large scan's objects, and a parsed `Value` tree costs about ten times its text.
-/// Reading is lenient like a `Value` walk: a list field that is not a list reads as empty, and a
-/// list entry or label value that is not a string is skipped.
+/// Reading is lenient like a `Value` walk ([`crate::model::lenient`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Fields<'a> {
@@ -98,215 +95,17 @@ struct RuleFields<'a> {
     resource_names: List<Text<'a>>,
 }
 
-/// A string, or `None` for any other JSON value.
-#[derive(Debug, Default, Clone, Copy)]
-struct Text<'a>(Option<&'a str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Some(v)))
-            }
-            // An escaped string cannot be borrowed from the text: the caller reads the parsed body.
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Err(E::custom("string with escapes"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Text(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Text(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// An object read as `T`, or `T::default()` for any other JSON value.
-#[derive(Debug, Default)]
-struct Obj<T>(T);
-
-impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
-            type Value = Obj<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Obj)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Obj::default())
-            }
-            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Obj::default())
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// A list, or empty for any other JSON value.
-#[derive(Debug)]
-struct List<T>(Vec<T>);
-
-impl<T> Default for List<T> {
-    fn default() -> Self {
-        List(Vec::new())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = List<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    out.push(item);
-                }
-                Ok(List(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(List::default())
-            }
-            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// Labels: the string-valued ones (an object of another type reads as none).
-#[derive(Debug, Default)]
-struct Labels<'a>(BTreeMap<&'a str, &'a str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Labels<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Labels<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((k, Text(v))) = map.next_entry::<&'de str, Text<'de>>()? {
-                    if let Some(v) = v {
-                        out.insert(k, v);
-                    }
-                }
-                Ok(Labels(out))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Labels::default())
-            }
-            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Labels::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 fn fields(record: &Evidence) -> Fields<'_> {
     record.read().unwrap_or_default()
 }
 
 fn texts<'a>(list: &List<Text<'a>>) -> Vec<&'a str> {
-    list.0.iter().filter_map(|t| t.0).collect()
+    list.0.iter().filter_map(|t| t.get()).collect()
 }
 
 /// Whether an object carries a label with this value.
 fn has_label(record: &Evidence, label: &str, value: &str) -> bool {
-    fields(record).metadata.0.labels.0.get(label) == Some(&value)
+    fields(record).metadata.0.labels.get(label) == Some(value)
 }
 
 /// Labelled as an API-server bootstrap object.
@@ -475,14 +274,14 @@ impl<'a> Binding<'a> {
             return None;
         }
         let body = fields(record);
-        let role_kind = body.role_ref.0.kind.0?;
-        let role_name = body.role_ref.0.name.0?;
+        let role_kind = body.role_ref.0.kind.get()?;
+        let role_name = body.role_ref.0.name.get()?;
         let subjects = body
             .subjects
             .0
             .iter()
             .filter_map(|Obj(s)| {
-                let f = |t: Text<'a>| t.0.filter(|v| !v.is_empty());
+                let f = |t: Text<'a>| t.get().filter(|v| !v.is_empty());
                 Some(Subject {
                     kind: f(s.kind)?,
                     namespace: f(s.namespace),

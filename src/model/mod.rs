@@ -7,6 +7,7 @@ mod canonical_json;
 mod digest;
 mod evidence_set;
 mod finding;
+pub mod lenient;
 mod observation;
 mod record;
 mod time;

@@ -3,8 +3,10 @@
 //!
 //! Only field access and small predicates live here; what an event means is up to each query.
 
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::model::lenient::{Number, Obj, Text};
 use crate::model::{Evidence, EvidenceSet, Timestamp, kinds};
 
 /// The fields of one audit event that queries use, borrowed from its record.
@@ -44,30 +46,31 @@ impl<'a> AuditEvent<'a> {
         if record.kind != kinds::AUDIT_EVENT {
             return None;
         }
-        let b = record.body();
-        let s = |p: &str| b.pointer(p).and_then(Value::as_str).filter(|v| !v.is_empty());
-        let cluster = s("/cluster")
+        let b: Fields<'a> = record.read().unwrap_or_default();
+        let s = |t: Text<'a>| t.get().filter(|v| !v.is_empty());
+        let object = &b.object_ref.0;
+        let cluster = s(b.cluster)
             .or_else(|| record.subject.split('/').next())
             .unwrap_or_default();
-        let time = ["/requestReceivedTimestamp", "/stageTimestamp", "/timestamp"]
-            .iter()
-            .find_map(|p| s(p).and_then(|t| t.parse().ok()));
+        let time = [b.request_received_timestamp, b.stage_timestamp, b.timestamp]
+            .into_iter()
+            .find_map(|t| s(t).and_then(|t| t.parse().ok()));
         Some(AuditEvent {
             record,
             cluster,
-            verb: s("/verb").unwrap_or_default(),
-            resource: s("/objectRef/resource").unwrap_or_default(),
-            subresource: s("/objectRef/subresource").unwrap_or_default(),
-            api_group: s("/objectRef/apiGroup").unwrap_or_default(),
-            namespace: s("/objectRef/namespace"),
-            name: s("/objectRef/name")
-                .or_else(|| s("/responseObject/metadata/name"))
-                .or_else(|| s("/requestObject/metadata/name")),
-            user: s("/user/username"),
-            impersonated: s("/impersonatedUser/username"),
-            code: b.pointer("/responseStatus/code").and_then(Value::as_u64),
+            verb: s(b.verb).unwrap_or_default(),
+            resource: s(object.resource).unwrap_or_default(),
+            subresource: s(object.subresource).unwrap_or_default(),
+            api_group: s(object.api_group).unwrap_or_default(),
+            namespace: s(object.namespace),
+            name: s(object.name)
+                .or_else(|| s(b.response_object.0.metadata.0.name))
+                .or_else(|| s(b.request_object.0.metadata.0.name)),
+            user: s(b.user.0.username),
+            impersonated: s(b.impersonated_user.0.username),
+            code: b.response_status.0.code.get(),
             time,
-            user_agent: s("/userAgent"),
+            user_agent: s(b.user_agent),
         })
     }
 
@@ -106,6 +109,77 @@ impl<'a> AuditEvent<'a> {
                     .and_then(Value::as_str)
             })
     }
+}
+
+/// The fields [`AuditEvent::parse`] reads, borrowed from the body ([`Evidence::read`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Fields<'a> {
+    #[serde(borrow)]
+    cluster: Text<'a>,
+    #[serde(borrow)]
+    verb: Text<'a>,
+    #[serde(borrow)]
+    object_ref: Obj<ObjectRef<'a>>,
+    #[serde(borrow)]
+    response_object: Obj<Object<'a>>,
+    #[serde(borrow)]
+    request_object: Obj<Object<'a>>,
+    #[serde(borrow)]
+    user: Obj<User<'a>>,
+    #[serde(borrow)]
+    impersonated_user: Obj<User<'a>>,
+    response_status: Obj<Status>,
+    #[serde(borrow)]
+    request_received_timestamp: Text<'a>,
+    #[serde(borrow)]
+    stage_timestamp: Text<'a>,
+    #[serde(borrow)]
+    timestamp: Text<'a>,
+    #[serde(borrow)]
+    user_agent: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ObjectRef<'a> {
+    #[serde(borrow)]
+    resource: Text<'a>,
+    #[serde(borrow)]
+    subresource: Text<'a>,
+    #[serde(borrow)]
+    api_group: Text<'a>,
+    #[serde(borrow)]
+    namespace: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Object<'a> {
+    #[serde(borrow)]
+    metadata: Obj<Name<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Name<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct User<'a> {
+    #[serde(borrow)]
+    username: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Status {
+    code: Number,
 }
 
 /// Every audit event of the set, in sequence order.

@@ -206,8 +206,9 @@ impl<'a> Mesh<'a> {
     }
 }
 
+/// Read without parsing the whole body (most Secrets are CA bundles nobody else parses).
 fn timestamp_at(record: &Evidence, pointer: &str) -> Option<Timestamp> {
-    record.str_at(pointer).and_then(|t| t.parse().ok())
+    record.peek_str(pointer).and_then(|t| t.parse().ok())
 }
 
 fn created_at(record: &Evidence) -> Option<Timestamp> {
@@ -369,7 +370,7 @@ impl<'a> Builder<'a, '_> {
 /// The clusters a Secret grants access to, when it is a remote secret: its data keys (each is a
 /// cluster ID), else its `networking.istio.io/cluster` annotation, else its name suffix.
 pub fn remote_secret_targets(record: &Evidence, name: &str) -> Vec<String> {
-    let labelled = record.str_at("/metadata/labels/istio~1multiCluster") == Some("true");
+    let labelled = record.peek_str("/metadata/labels/istio~1multiCluster").as_deref() == Some("true");
     let suffix = name.strip_prefix("istio-remote-secret-").filter(|s| !s.is_empty());
     if !labelled && suffix.is_none() {
         return Vec::new();

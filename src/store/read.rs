@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension as _, params};
 use serde_json::Value;
 
 use super::writer::state_digest;
-use super::{Error, Result, Store, digest_col};
+use super::{Error, OBJECT_KIND_SQL, Result, Store, digest_col};
 use crate::model::{Digest, Evidence, EvidenceRecord, EvidenceSet, RecordHeader, Timestamp, ViewSubset, kinds};
 
 /// One scan as listed by `meshproof scans`.
@@ -372,11 +372,9 @@ impl Store {
     /// records of `subset.record_kinds`, as [`evidence_set`](Self::evidence_set) would hold them,
     /// without reading the rest of the scan.
     ///
-    /// Objects are found through the `(kind, subject)` index: the clusters and namespaces of the
-    /// subjects are enumerated by skipping through the index, then each
-    /// `<cluster>/<namespace>/<Kind>/` range is read. A subject is in the scan's state when its
-    /// latest record in the scan's base chain (§11 of docs/evidence-format.md) is not followed by
-    /// a manifest of the chain that removes it. Unlike a full load, the state digest is not
+    /// Objects are found through the object-kind index, one range per kind. A subject is in the
+    /// scan's state when its latest record in the scan's base chain (§11 of
+    /// docs/evidence-format.md) is not followed by a manifest of the chain that removes it. Unlike a full load, the state digest is not
     /// checked (that needs every subject; `meshproof verify` and full loads check it).
     pub fn evidence_subset(&self, scan: u64, subset: &ViewSubset) -> Result<EvidenceSet> {
         let own = self.own_records(scan)?;
@@ -429,71 +427,35 @@ impl Store {
     }
 
     /// For every `k8s.object` subject `<cluster>/<namespace>/<Kind>/…` with a Kind of `object_kinds`,
-    /// its latest record in one of the `chain` scans: subject → (seq, scan).
+    /// its latest record in one of the `chain` scans: subject → (seq, scan). Read through the
+    /// object-kind index (one range per kind).
     fn latest_objects(
         &self,
         object_kinds: &[&str],
         chain: &[(u64, BTreeSet<String>)],
     ) -> Result<BTreeMap<String, (u64, u64)>> {
         let in_chain: BTreeSet<u64> = chain.iter().map(|(s, _)| *s).collect();
-        // The smallest subject at or after `from` (and before `to`, when given).
-        let mut first = self
-            .conn
-            .prepare_cached(
-                "SELECT subject FROM records WHERE kind = ?1 AND subject >= ?2 AND subject < ?3
-                 ORDER BY kind, subject LIMIT 1",
-            )
-            .map_err(self.sql("cannot read snapshot records"))?;
-        let mut next_after = |from: &str, to: &str| -> Result<Option<String>> {
-            first
-                .query_row(params![kinds::K8S_OBJECT, from, to], |r| r.get::<_, String>(0))
-                .optional()
-                .map_err(self.sql("cannot read snapshot records"))
-        };
-        // Skip through the distinct `<cluster>/` and then `<cluster>/<namespace>/` prefixes.
-        // `0` is the character after `/`: `x0` is the first string above every `x/…`.
-        let mut prefixes: Vec<String> = Vec::new();
-        let mut from = String::new();
-        while let Some(subject) = next_after(&from, "\u{10ffff}")? {
-            let Some((cluster, _)) = subject.split_once('/') else {
-                from = format!("{subject}\0");
-                continue;
-            };
-            let (lo, hi) = (format!("{cluster}/"), format!("{cluster}0"));
-            let mut ns_from = lo.clone();
-            while let Some(subject) = next_after(&ns_from, &hi)? {
-                let rest = subject.get(lo.len()..).unwrap_or_default();
-                let Some((namespace, _)) = rest.split_once('/') else {
-                    ns_from = format!("{subject}\0");
-                    continue;
-                };
-                prefixes.push(format!("{cluster}/{namespace}/"));
-                ns_from = format!("{cluster}/{namespace}0");
-            }
-            from = hi;
-        }
         let mut range = self
             .conn
-            .prepare_cached("SELECT subject, seq, scan FROM records WHERE kind = ?1 AND subject >= ?2 AND subject < ?3")
+            .prepare_cached(&format!(
+                "SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND {OBJECT_KIND_SQL} = ?1"
+            ))
             .map_err(self.sql("cannot read snapshot records"))?;
         let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for prefix in &prefixes {
-            for kind in object_kinds {
-                let (lo, hi) = (format!("{prefix}{kind}/"), format!("{prefix}{kind}0"));
-                let rows = range
-                    .query_map(params![kinds::K8S_OBJECT, lo, hi], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, u64>(2)?))
-                    })
-                    .map_err(self.sql("cannot read snapshot records"))?;
-                for row in rows {
-                    let (subject, seq, record_scan) = row.map_err(self.sql("cannot read snapshot records"))?;
-                    if !in_chain.contains(&record_scan) {
-                        continue;
-                    }
-                    let entry = out.entry(subject).or_insert((seq, record_scan));
-                    if seq > entry.0 {
-                        *entry = (seq, record_scan);
-                    }
+        for kind in object_kinds {
+            let rows = range
+                .query_map(params![kind], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, u64>(2)?))
+                })
+                .map_err(self.sql("cannot read snapshot records"))?;
+            for row in rows {
+                let (subject, seq, record_scan) = row.map_err(self.sql("cannot read snapshot records"))?;
+                if !in_chain.contains(&record_scan) {
+                    continue;
+                }
+                let entry = out.entry(subject).or_insert((seq, record_scan));
+                if seq > entry.0 {
+                    *entry = (seq, record_scan);
                 }
             }
         }
@@ -647,5 +609,38 @@ impl Store {
             .execute("VACUUM INTO ?1", [target])
             .map_err(self.sql("cannot copy the store"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The object-kind lookup must go through its index: the planner uses an expression index
+    /// only when the query spells the expression exactly as the index does.
+    #[test]
+    fn object_kind_lookups_use_the_object_kind_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.db")).expect("store");
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND {OBJECT_KIND_SQL} = ?1"
+            ))
+            .expect("prepare")
+            .query_map(["Secret"], |r| r.get::<_, String>(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert!(plan.iter().any(|p| p.contains("records_object_kind")), "{plan:?}");
+        let kind: String = store
+            .conn
+            .query_row(
+                &format!("SELECT {OBJECT_KIND_SQL} FROM (SELECT ?1 AS subject)"),
+                ["us-east-1/istio-system/Secret/cacerts"],
+                |r| r.get(0),
+            )
+            .expect("kind");
+        assert_eq!(kind, "Secret");
     }
 }
