@@ -375,11 +375,14 @@ fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
 pub fn state_digest<'a>(entries: impl Iterator<Item = (&'a String, &'a Digest)>) -> Digest {
     use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
+    let mut line = Vec::new();
     for (subject, hash) in entries {
-        h.update(subject.as_bytes());
-        h.update(b"\t");
-        h.update(hash.to_hex().as_bytes());
-        h.update(b"\n");
+        line.clear();
+        line.extend_from_slice(subject.as_bytes());
+        line.push(b'\t');
+        hash.write_hex(&mut line);
+        line.push(b'\n');
+        h.update(&line);
     }
     Digest(h.finalize().into())
 }
@@ -567,8 +570,18 @@ impl ScanWriter<'_> {
             .filter(|s| !self.observed.contains_key(*s) && in_scope(s))
             .collect();
         removed.sort();
-        let mut state: BTreeMap<&String, &Digest> = self.base_state.iter().filter(|(s, _)| !in_scope(s)).collect();
+        // Sorted by subject; what this scan observed wins over a base entry of the same subject
+        // (the stable sort keeps base entries first, dedup keeps the last of each subject).
+        let mut state: Vec<(&String, &Digest)> = self.base_state.iter().filter(|(s, _)| !in_scope(s)).collect();
         state.extend(self.observed.iter());
+        state.sort_by(|a, b| a.0.cmp(b.0));
+        state.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
         let manifest = json!({
             "scan": self.scan,
             "base_scan": self.base,
