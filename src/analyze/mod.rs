@@ -168,12 +168,25 @@ pub fn analyze(evidence: &EvidenceSet, context: &Context) -> Vec<Finding> {
 
 /// [`analyze`] on views of the scan that the caller shares with other queries (built at
 /// `context.as_of`).
+///
+/// The analyzers run side by side on threads (they only read the views, whose lazily built parts
+/// are built once by whichever analyzer asks first); the result does not depend on their timing.
 pub fn analyze_in(views: &Views<'_>, context: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for analyzer in ALL {
-        let _span = tracing::info_span!("analyze", analyzer = analyzer.id()).entered();
-        findings.extend(analyzer.analyze_in(views, context));
-    }
+    let mut findings: Vec<Finding> = std::thread::scope(|scope| {
+        let workers: Vec<_> = ALL
+            .iter()
+            .map(|analyzer| {
+                scope.spawn(move || {
+                    let _span = tracing::info_span!("analyze", analyzer = analyzer.id()).entered();
+                    analyzer.analyze_in(views, context)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
     if tracing::enabled!(tracing::Level::DEBUG) {
         for (kind, (count, text)) in views.set().parsed_bodies() {
             tracing::debug!(kind, count, text, "bodies kept parsed after the analyses");

@@ -130,10 +130,41 @@ pub fn build(
 }
 
 /// Builds the report described by `request`.
+///
+/// Unless `request.checked` carries a verification already made, the whole store is verified on
+/// a second thread (with its own connection) while the scan is loaded and analysed; the report
+/// waits for it only when it writes the integrity section.
 pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error> {
     if request.frameworks.is_empty() {
         return Err(Error::NoFramework);
     }
+    let path = store.path().display().to_string();
+    let failed = |source| Error::Verify {
+        path: path.clone(),
+        source: Box::new(source),
+    };
+    match request.checked {
+        Some(done) => assemble(store, request, || Ok(done.clone())),
+        None => std::thread::scope(|scope| {
+            let (file, options) = (store.path().to_path_buf(), request.verify);
+            let verifying = scope.spawn(move || {
+                let _span = tracing::info_span!("verify").entered();
+                verify::verify(&file, options)
+            });
+            assemble(store, request, || match verifying.join() {
+                Ok(result) => result.map_err(failed),
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+        }),
+    }
+}
+
+/// [`build_with`] once the verification is under way: `checked` gives its result.
+fn assemble(
+    store: &Store,
+    request: &Request<'_>,
+    checked: impl FnOnce() -> Result<verify::Report, Error>,
+) -> Result<Report, Error> {
     let path = store.path().display().to_string();
     let read = |what: &str| {
         let path = path.clone();
@@ -145,17 +176,6 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         }
     };
     let as_of = request.as_of;
-
-    let checked = match request.checked {
-        Some(done) => done.clone(),
-        None => {
-            let _span = tracing::info_span!("verify").entered();
-            verify::verify(store.path(), request.verify).map_err(|source| Error::Verify {
-                path: path.clone(),
-                source: Box::new(source),
-            })?
-        }
-    };
     let scan = match request.scan {
         Some(s) => s,
         None => store.latest_complete_scan().map_err(read("the latest complete scan"))?,
@@ -202,7 +222,7 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
 
     let facts = Facts::gather(&set, mesh, !cas.is_empty(), !creds.is_empty());
     let gaps = gap_rows(&set);
-    let integrity = integrity(&checked, checkpoint.as_ref().and_then(|r| r.body.as_ref()));
+    let integrity = integrity(&checked()?, checkpoint.as_ref().and_then(|r| r.body.as_ref()));
 
     let mut controls = Vec::new();
     for framework in request.frameworks {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::model::Report;
-use super::{Format, RenderError, render};
+use super::{Format, RenderError, render_many};
 use crate::model::{Digest, sha256};
 use crate::store::merkle::{inclusion_proof, root_from_inclusion_proof};
 use crate::store::note::{NoteVerifier, verify_checkpoint};
@@ -87,15 +87,6 @@ pub struct Proofs {
     pub records: Vec<RecordProof>,
 }
 
-const REPORT_FORMATS: &[(Format, &str)] = &[
-    (Format::Pdf, "pdf"),
-    (Format::Html, "html"),
-    (Format::Json, "json"),
-    (Format::Csv, "csv"),
-    (Format::Markdown, "md"),
-    (Format::Oscal, "oscal.json"),
-];
-
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Io { what, path, source }
@@ -136,8 +127,8 @@ pub fn export_dir(store: &Store, reports: &[(String, Report)], dir: &Path) -> Re
 
     let mut cited = BTreeSet::new();
     for (id, report) in reports {
-        for (format, ext) in REPORT_FORMATS {
-            write(&dir.join(format!("reports/{id}.{ext}")), &render(report, *format)?)?;
+        for (format, bytes) in Format::ALL.iter().zip(render_many(report, &Format::ALL)) {
+            write(&dir.join(format!("reports/{id}.{}", format.extension())), &bytes?)?;
         }
         for finding in &report.findings {
             cited.extend(finding.evidence.iter().map(|e| e.seq).filter(|s| *s < tree_size));

@@ -80,6 +80,51 @@ pub fn render(report: &model::Report, format: Format) -> Result<Vec<u8>, RenderE
     }
 }
 
+/// A rendered report, or why not.
+pub type Rendered = Result<Vec<u8>, RenderError>;
+
+/// Renders `report` in each of `formats`, on as many threads as the machine has cores (at most
+/// one per format; each takes the next format not yet taken, in the order given, so a caller puts
+/// the slowest first). The renderers only read the document; the results are in the order of
+/// `formats` and do not depend on the threads' timing.
+pub fn render_many(report: &model::Report, formats: &[Format]) -> Vec<Rendered> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Rendered>>> = Mutex::new(formats.iter().map(|_| None).collect());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(formats.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&format) = formats.get(i) else { break };
+                    let rendered = render(report, format);
+                    let mut slots = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(rendered);
+                    }
+                }
+            });
+        }
+    });
+    // A renderer that panicked has re-raised its panic when the scope ended; every slot is set.
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .zip(formats)
+        .map(|(slot, format)| {
+            slot.unwrap_or(Err(RenderError::Failed {
+                format: format.as_str(),
+                reason: "the renderer did not run".into(),
+            }))
+        })
+        .collect()
+}
+
 /// A renderer could not produce its format.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -84,11 +84,11 @@ pub(super) fn run(
         anyhow::ensure!(!to_stdout, "several formats need a directory for -o, not `-`");
         std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
         let framework = args.framework.to_ascii_lowercase();
-        for f in formats {
+        for (f, bytes) in formats.iter().zip(report::render_many(&document, &formats)) {
             let path = args.out.join(format!("meshproof-{framework}.{}", f.extension()));
-            let bytes = report::render(&document, f).with_context(|| format!("rendering {}", path.display()))?;
+            let bytes = bytes.with_context(|| format!("rendering {}", path.display()))?;
             write_atomically(&path, &bytes)?;
-            written.push((path, f, bytes.len()));
+            written.push((path, *f, bytes.len()));
         }
     }
     let s = &document.summary;

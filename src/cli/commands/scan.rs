@@ -101,11 +101,16 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
         anyhow::bail!("reports.frameworks is empty: name at least one framework, or \"all\"");
     };
     let mut files = Vec::new();
+    let formats: Vec<report::Format> = config
+        .reports
+        .formats
+        .iter()
+        .map(|f| super::report::format(*f))
+        .collect();
     for (id, document) in &documents {
-        for format in &config.reports.formats {
-            let format = super::report::format(*format);
+        for (&format, bytes) in formats.iter().zip(report::render_many(document, &formats)) {
             let path = out_dir.join(format!("meshproof-{id}.{}", format.extension()));
-            let bytes = report::render(document, format).with_context(|| format!("rendering {}", path.display()))?;
+            let bytes = bytes.with_context(|| format!("rendering {}", path.display()))?;
             super::report::write_atomically(&path, &bytes)?;
             tracing::info!(path = %path.display(), bytes = bytes.len(), "report written");
             files.push(WrittenFile {
