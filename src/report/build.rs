@@ -130,12 +130,22 @@ pub fn build(
 }
 
 /// Builds the report described by `request`.
+pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error> {
+    build_documents(store, request, &[request.frameworks])?
+        .pop()
+        .ok_or(Error::NoFramework)
+}
+
+/// Builds one report per entry of `documents` (each the frameworks one document evaluates), from
+/// one verification and one analysis of the scan; `request.frameworks` is not read. The reports
+/// differ only in their frameworks, controls, summary, title and the controls each gap leaves
+/// not evaluated.
 ///
 /// Unless `request.checked` carries a verification already made, the whole store is verified on
-/// a second thread (with its own connection) while the scan is loaded and analysed; the report
-/// waits for it only when it writes the integrity section.
-pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error> {
-    if request.frameworks.is_empty() {
+/// a second thread (with its own connection) while the scan is loaded and analysed; the reports
+/// wait for it only when they write the integrity section.
+pub fn build_documents(store: &Store, request: &Request<'_>, documents: &[&[Framework]]) -> Result<Vec<Report>, Error> {
+    if documents.is_empty() || documents.iter().any(|d| d.is_empty()) {
         return Err(Error::NoFramework);
     }
     let path = store.path().display().to_string();
@@ -144,14 +154,14 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
         source: Box::new(source),
     };
     match request.checked {
-        Some(done) => assemble(store, request, || Ok(done.clone())),
+        Some(done) => assemble(store, request, documents, || Ok(done.clone())),
         None => std::thread::scope(|scope| {
             let (file, options) = (store.path().to_path_buf(), request.verify);
             let verifying = scope.spawn(move || {
                 let _span = tracing::info_span!("verify").entered();
                 verify::verify(&file, options)
             });
-            assemble(store, request, || match verifying.join() {
+            assemble(store, request, documents, || match verifying.join() {
                 Ok(result) => result.map_err(failed),
                 Err(panic) => std::panic::resume_unwind(panic),
             })
@@ -159,12 +169,13 @@ pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error>
     }
 }
 
-/// [`build_with`] once the verification is under way: `checked` gives its result.
+/// [`build_documents`] once the verification is under way: `checked` gives its result.
 fn assemble(
     store: &Store,
     request: &Request<'_>,
+    documents: &[&[Framework]],
     checked: impl FnOnce() -> Result<verify::Report, Error>,
-) -> Result<Report, Error> {
+) -> Result<Vec<Report>, Error> {
     let path = store.path().display().to_string();
     let read = |what: &str| {
         let path = path.clone();
@@ -223,64 +234,67 @@ fn assemble(
     let facts = Facts::gather(&set, mesh, !cas.is_empty(), !creds.is_empty());
     let gaps = gap_rows(&set);
     let integrity = integrity(&checked()?, checkpoint.as_ref().and_then(|r| r.body.as_ref()));
-
-    let mut controls = Vec::new();
-    for framework in request.frameworks {
-        for control in &framework.controls {
-            controls.push(evaluate(
-                framework,
-                control,
-                &findings,
-                &gaps,
-                &facts,
-                integrity.verified,
-            ));
-        }
-    }
-    let gaps = link_gaps(gaps, &controls, &findings);
-
     let inventory = inventory(&set, mesh, &who, &findings);
-    let collected = collected_clusters(&set);
-    let mut scope: BTreeSet<String> = collected.clone();
+    let mut scope: BTreeSet<String> = collected_clusters(&set);
     scope.extend(mesh.members.iter().cloned());
-
-    let summary = summary(&controls, &findings);
-    let names: Vec<&str> = request.frameworks.iter().map(|f| f.info.name.as_str()).collect();
-    let title = match request.organisation {
-        Some(org) => format!("{} — mesh trust evidence, {org}", names.join(", ")),
-        None => format!("{} — mesh trust evidence", names.join(", ")),
+    let cover = Cover {
+        organisation: request.organisation.map(str::to_string),
+        clusters: scope.into_iter().collect(),
+        namespaces: namespaces(&set),
+        period_start: period_start.map(|t| t.to_rfc3339()),
+        period_end: as_of.to_rfc3339(),
+        as_of: as_of.to_rfc3339(),
+        scan,
+        collected_at: set.collected_at().to_rfc3339(),
+        generator: format!("meshproof {}", env!("CARGO_PKG_VERSION")),
     };
     let public_key = integrity.checkpoint.as_ref().map(|c| c.key.clone());
+    let methodology = methodology(store, scan, public_key);
+    let who_added: Vec<WhoAddedRow> = who.into_iter().map(who_row).collect();
+    let certificates: Vec<CertificateRow> = cas.into_iter().map(|c| certificate_row(c, as_of)).collect();
+    let credentials: Vec<CredentialRow> = creds.into_iter().map(credential_row).collect();
 
-    Ok(Report {
-        schema: SCHEMA.to_string(),
-        title,
-        frameworks: request.frameworks.iter().map(|f| f.info.clone()).collect(),
-        cover: Cover {
-            organisation: request.organisation.map(str::to_string),
-            clusters: scope.into_iter().collect(),
-            namespaces: namespaces(&set),
-            period_start: period_start.map(|t| t.to_rfc3339()),
-            period_end: as_of.to_rfc3339(),
-            as_of: as_of.to_rfc3339(),
-            scan,
-            collected_at: set.collected_at().to_rfc3339(),
-            generator: format!("meshproof {}", env!("CARGO_PKG_VERSION")),
-        },
-        integrity,
-        summary,
-        who_added: who.into_iter().map(who_row).collect(),
-        inventory,
-        certificates: cas.into_iter().map(|c| certificate_row(c, as_of)).collect(),
-        credentials: creds.into_iter().map(credential_row).collect(),
-        controls,
-        gaps,
-        timeline,
-        timeline_omitted,
-        findings,
-        methodology: methodology(store, scan, public_key),
-        changes: request.changes.cloned(),
-    })
+    let mut reports = Vec::new();
+    for frameworks in documents {
+        let mut controls = Vec::new();
+        for framework in *frameworks {
+            for control in &framework.controls {
+                controls.push(evaluate(
+                    framework,
+                    control,
+                    &findings,
+                    &gaps,
+                    &facts,
+                    integrity.verified,
+                ));
+            }
+        }
+        let names: Vec<&str> = frameworks.iter().map(|f| f.info.name.as_str()).collect();
+        let title = match request.organisation {
+            Some(org) => format!("{} — mesh trust evidence, {org}", names.join(", ")),
+            None => format!("{} — mesh trust evidence", names.join(", ")),
+        };
+        reports.push(Report {
+            schema: SCHEMA.to_string(),
+            title,
+            frameworks: frameworks.iter().map(|f| f.info.clone()).collect(),
+            cover: cover.clone(),
+            integrity: integrity.clone(),
+            summary: summary(&controls, &findings),
+            who_added: who_added.clone(),
+            inventory: inventory.clone(),
+            certificates: certificates.clone(),
+            credentials: credentials.clone(),
+            gaps: link_gaps(gaps.clone(), &controls, &findings),
+            controls,
+            timeline: timeline.clone(),
+            timeline_omitted: timeline_omitted.clone(),
+            findings: findings.clone(),
+            methodology: methodology.clone(),
+            changes: request.changes.cloned(),
+        });
+    }
+    Ok(reports)
 }
 
 /// How many timeline events the report lists: a mesh of hundreds of clusters has hundreds of
@@ -409,6 +423,7 @@ impl Facts {
 }
 
 /// A collection gap and the checks it leaves without evidence.
+#[derive(Clone)]
 struct Gap {
     row: GapRow,
     finding_subject: String,

@@ -576,3 +576,36 @@ fn waivers_recorded_with_the_scan_show_in_reports_and_expired_ones_reopen() {
         cc61["rationale"]
     );
 }
+
+/// Several documents from one analysis (what `export` and `scan` do) are the documents one build
+/// per framework set gives.
+#[test]
+fn documents_built_together_equal_documents_built_one_by_one() {
+    use meshproof::report::{build, frameworks};
+    let env = sample_store();
+    let store = meshproof::store::Store::open_existing(&env.store()).expect("store");
+    let catalogues = frameworks::load(None).expect("catalogues");
+    let soc2 = frameworks::select(&catalogues, "soc2").expect("soc2");
+    let all = frameworks::select(&catalogues, "all").expect("all");
+    let settings = meshproof::analyze::Settings::default();
+    let options = meshproof::store::verify::Options::default();
+    let request = |frameworks| build::Request {
+        scan: None,
+        as_of: AS_OF.parse().expect("as-of"),
+        frameworks,
+        settings: &settings,
+        organisation: Some("Acme Corp"),
+        verify: &options,
+        waive: None,
+        checked: None,
+        changes: None,
+    };
+    let together = build::build_documents(&store, &request(&[]), &[&soc2, &all]).expect("together");
+    let one_by_one = [
+        build::build_with(&store, &request(&soc2)).expect("soc2"),
+        build::build_with(&store, &request(&all)).expect("all"),
+    ];
+    assert_eq!(together, one_by_one);
+    assert_ne!(together[0].controls.len(), together[1].controls.len());
+    assert!(build::build_documents(&store, &request(&[]), &[&soc2, &[]]).is_err());
+}

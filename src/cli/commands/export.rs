@@ -27,22 +27,25 @@ pub(super) fn run(
         checkpoint: None,
     };
     let store = open_store(store_path)?;
-    let mut reports = Vec::new();
-    for framework in selected {
-        let request = build::Request {
-            scan: args.scan,
-            as_of,
-            frameworks: std::slice::from_ref(&framework),
-            settings: &config.analysis,
-            organisation: config.organisation.as_deref(),
-            verify: &verify_options,
-            waive: None,
-            checked: None,
-            changes: None,
-        };
-        let report = build::build_with(&store, &request).context("building the reports")?;
-        reports.push((framework.info.id.clone(), report));
-    }
+    let request = build::Request {
+        scan: args.scan,
+        as_of,
+        frameworks: &[],
+        settings: &config.analysis,
+        organisation: config.organisation.as_deref(),
+        verify: &verify_options,
+        waive: None,
+        checked: None,
+        changes: None,
+    };
+    // One set of reports per framework, from one verification and one analysis.
+    let per_framework: Vec<&[frameworks::Framework]> = selected.iter().map(std::slice::from_ref).collect();
+    let reports: Vec<(String, _)> = build::build_documents(&store, &request, &per_framework)
+        .context("building the reports")?
+        .into_iter()
+        .zip(&selected)
+        .map(|(report, framework)| (framework.info.id.clone(), report))
+        .collect();
     let intact = reports.iter().all(|(_, r)| r.integrity.verified);
     let is_archive = args.bundle.to_string_lossy().ends_with(".tar.gz");
     if is_archive {

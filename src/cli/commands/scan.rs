@@ -80,23 +80,34 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
 
     // 4. Who-added, findings (recorded waivers applied) and the reports.
     let catalogues = frameworks::load(config.reports.templates.as_deref()).context("loading framework catalogues")?;
-    let mut documents: Vec<(String, Report)> = Vec::new();
-    for entry in &config.reports.frameworks {
-        let selected = frameworks::select(&catalogues, entry)?;
-        let request = build::Request {
-            scan: Some(scan),
-            as_of,
-            frameworks: &selected,
-            settings: &config.analysis,
-            organisation: config.organisation.as_deref(),
-            verify: &verify_options,
-            waive: None,
-            checked: Some(&checked),
-            changes: changes.as_ref(),
-        };
-        let document = build::build_with(&store, &request).context("building the reports")?;
-        documents.push((entry.to_ascii_lowercase(), document));
-    }
+    let selections = config
+        .reports
+        .frameworks
+        .iter()
+        .map(|entry| frameworks::select(&catalogues, entry))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = build::Request {
+        scan: Some(scan),
+        as_of,
+        frameworks: &[],
+        settings: &config.analysis,
+        organisation: config.organisation.as_deref(),
+        verify: &verify_options,
+        waive: None,
+        checked: Some(&checked),
+        changes: changes.as_ref(),
+    };
+    let per_entry: Vec<&[frameworks::Framework]> = selections.iter().map(Vec::as_slice).collect();
+    let built = if per_entry.is_empty() {
+        Vec::new()
+    } else {
+        build::build_documents(&store, &request, &per_entry).context("building the reports")?
+    };
+    let documents: Vec<(String, Report)> = built
+        .into_iter()
+        .zip(&config.reports.frameworks)
+        .map(|(document, entry)| (entry.to_ascii_lowercase(), document))
+        .collect();
     let Some((_, first)) = documents.first() else {
         anyhow::bail!("reports.frameworks is empty: name at least one framework, or \"all\"");
     };
