@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::model::Report;
 use super::{Format, RenderError, render_many};
 use crate::model::{Digest, sha256};
-use crate::store::merkle::{inclusion_proof, root_from_inclusion_proof};
+use crate::store::merkle::{Prover, root_from_inclusion_proof};
 use crate::store::note::{NoteVerifier, verify_checkpoint};
 use crate::store::{Store, verify};
 
@@ -135,6 +135,7 @@ pub fn export_dir(store: &Store, reports: &[(String, Report)], dir: &Path) -> Re
         }
     }
     let leaves = store.record_hashes(tree_size)?;
+    let mut prover = Prover::new(&leaves);
     let records = cited
         .into_iter()
         .filter_map(|seq| {
@@ -143,7 +144,7 @@ pub fn export_dir(store: &Store, reports: &[(String, Report)], dir: &Path) -> Re
             Some(RecordProof {
                 seq,
                 hash: hash.to_hex(),
-                audit_path: inclusion_proof(&leaves, index).iter().map(Digest::to_hex).collect(),
+                audit_path: prover.proof(index).iter().map(Digest::to_hex).collect(),
             })
         })
         .collect();

@@ -66,33 +66,65 @@ impl Frontier {
 
 /// RFC 6962 audit path for leaf `index` in the tree of `leaves` (record hashes).
 pub fn inclusion_proof(leaves: &[Digest], index: usize) -> Vec<Digest> {
-    fn subtree_root(leaves: &[Digest]) -> Digest {
-        let mut f = Frontier::default();
-        for l in leaves {
-            f.push(l);
-        }
-        f.root()
-    }
-    fn path(leaves: &[Digest], index: usize, out: &mut Vec<Digest>) {
-        let n = leaves.len();
-        if n <= 1 {
-            return;
-        }
-        let k = largest_power_of_two_below(n);
-        let (left, right) = leaves.split_at(k);
-        if index < k {
-            path(left, index, out);
-            out.push(subtree_root(right));
-        } else {
-            path(right, index - k, out);
-            out.push(subtree_root(left));
+    Prover::new(leaves).proof(index)
+}
+
+/// Audit paths of many leaves of one tree: each subtree root is hashed once and remembered, so
+/// proving k leaves of an n-leaf tree costs O(n + k log n) hashes, not O(k n).
+#[derive(Debug)]
+pub struct Prover<'a> {
+    leaves: &'a [Digest],
+    roots: std::collections::HashMap<(usize, usize), Digest>,
+}
+
+impl<'a> Prover<'a> {
+    /// A prover over `leaves` (record hashes).
+    pub fn new(leaves: &'a [Digest]) -> Prover<'a> {
+        Prover {
+            leaves,
+            roots: std::collections::HashMap::new(),
         }
     }
-    let mut out = Vec::new();
-    if index < leaves.len() {
-        path(leaves, index, &mut out);
+
+    /// The audit path of leaf `index` (empty when it is out of range or the tree has one leaf).
+    pub fn proof(&mut self, index: usize) -> Vec<Digest> {
+        let mut out = Vec::new();
+        let (mut start, mut len, mut index) = (0, self.leaves.len(), index);
+        if index >= len {
+            return out;
+        }
+        // Descend from the root; siblings are collected top-down, the path lists them bottom-up.
+        while len > 1 {
+            let k = largest_power_of_two_below(len);
+            if index < k {
+                out.push(self.root(start + k, len - k));
+                len = k;
+            } else {
+                out.push(self.root(start, k));
+                start += k;
+                index -= k;
+                len -= k;
+            }
+        }
+        out.reverse();
+        out
     }
-    out
+
+    /// The Merkle tree hash of `len` leaves from `start`.
+    fn root(&mut self, start: usize, len: usize) -> Digest {
+        if len == 1 {
+            return leaf_hash(self.leaves[start].as_bytes());
+        }
+        if let Some(known) = self.roots.get(&(start, len)) {
+            return *known;
+        }
+        let k = largest_power_of_two_below(len);
+        let left = self.root(start, k);
+        let right = self.root(start + k, len - k);
+        let root = node_hash(&left, &right);
+        self.roots.insert((start, len), root);
+        root
+    }
 }
 
 /// Recomputes the root from a leaf, its index, the tree size and an audit path (RFC 9162 §2.1.3.2).
@@ -171,6 +203,29 @@ mod tests {
             leaf_hash(b"").to_hex(),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
         );
+    }
+
+    #[test]
+    fn one_prover_gives_every_leaf_a_verifying_path_for_every_tree_size() {
+        for n in 1..40u64 {
+            let leaves: Vec<Digest> = (0..n).map(|i| sha256(&i.to_be_bytes())).collect();
+            let root = mth(&leaves);
+            let mut prover = Prover::new(&leaves);
+            for i in (0..leaves.len()).rev() {
+                let proof = prover.proof(i);
+                assert_eq!(
+                    root_from_inclusion_proof(&leaves[i], i as u64, n, &proof),
+                    Some(root),
+                    "n {n} leaf {i}"
+                );
+                assert_eq!(
+                    proof,
+                    inclusion_proof(&leaves, i),
+                    "a shared prover gives the same path"
+                );
+            }
+            assert!(prover.proof(leaves.len()).is_empty());
+        }
     }
 
     #[test]
