@@ -6,6 +6,8 @@
 #   who-added the who-added table of that scan (`who-added -o json`)
 #   report    every format (pdf html csv json md oscal) of the `all` report from one analysis
 #             (`report --format pdf,html,csv,json,md,oscal -o DIR`)
+#   export    the auditor's bundle of that scan (`export --bundle DIR`: store copy, every format per
+#             framework, inclusion proofs of every cited record)
 #   scan      `scan --config` into another new store: collect, verify, who-added, findings and
 #             the six reports in one process (what a CronJob runs)
 #
@@ -28,8 +30,8 @@ measure() { # label, command...: prints "seconds rss_mib"
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
   echo "$wall $rss"
 }
-printf "%-8s %-8s %-9s %-7s %-10s %-7s %-9s %-9s %-7s %-7s %-7s %-7s %s\n" \
-  clusters objects collect_s MiB findings_s MiB who_add_s report_s MiB scan_s MiB store load_1m
+printf "%-8s %-8s %-9s %-7s %-10s %-7s %-9s %-9s %-7s %-9s %-7s %-7s %-7s %s\n" \
+  clusters objects collect_s MiB findings_s MiB who_add_s report_s MiB export_s scan_s MiB store load_1m
 for N in "$@"; do
   dir="$WORK/mesh-$N"; store="$WORK/store-$N.db"
   [ -d "$dir" ] || "$BIN" dev gen-mesh --clusters "$N" --objects-per-cluster "$M" "$dir" > /dev/null
@@ -43,6 +45,8 @@ for N in "$@"; do
     rm -rf "$WORK/report-$N"
     read -r rs rr < <(measure "report-$N" "$BIN" --store "$store" -q report --as-of "$AS_OF" --format pdf,html,csv,json,md,oscal -o "$WORK/report-$N")
   fi
+  rm -rf "$WORK/bundle-$N"
+  read -r es _ < <(measure "export-$N" "$BIN" --store "$store" -q --as-of "$AS_OF" export --bundle "$WORK/bundle-$N")
   mkdir -p "$WORK/scan-$N"
   cat > "$WORK/scan-$N/meshproof.toml" <<TOML
 as_of = "$AS_OF"
@@ -57,6 +61,6 @@ out_dir = "$WORK/scan-$N/out"
 TOML
   read -r ss sr < <(measure "scan-$N" "$BIN" -q scan --config "$WORK/scan-$N/meshproof.toml")
   size=$(du -m "$store" | cut -f1)
-  printf "%-8s %-8s %-9s %-7s %-10s %-7s %-9s %-9s %-7s %-7s %-7s %-7s %s\n" \
-    "$N" "$((N * M))" "$cs" "$cr" "$fs" "$fr" "$ws" "$rs" "$rr" "$ss" "$sr" "$size" "$load"
+  printf "%-8s %-8s %-9s %-7s %-10s %-7s %-9s %-9s %-7s %-9s %-7s %-7s %-7s %s\n" \
+    "$N" "$((N * M))" "$cs" "$cr" "$fs" "$fr" "$ws" "$rs" "$rr" "$es" "$ss" "$sr" "$size" "$load"
 done
