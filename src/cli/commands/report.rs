@@ -45,6 +45,13 @@ pub(super) fn run(
         pinned,
         checkpoint: None,
     };
+    // Usage errors before the store is read.
+    let formats: Vec<Format> = args.format.iter().map(|f| format(*f)).collect();
+    let to_stdout = args.out.as_os_str() == "-";
+    anyhow::ensure!(
+        !to_stdout || formats.len() == 1,
+        "several formats need a directory for -o, not `-`"
+    );
     let store = open_store(store)?;
     let scan = super::resolve_scan(&store, args.scan)?;
     let changes = match super::previous_scan(&store, scan)? {
@@ -69,8 +76,6 @@ pub(super) fn run(
         },
     )
     .context("building the report")?;
-    let formats: Vec<Format> = args.format.iter().map(|f| format(*f)).collect();
-    let to_stdout = args.out.as_os_str() == "-";
     let mut written = Vec::new();
     if let [only] = formats[..] {
         let bytes = report::render(&document, only)?;
@@ -81,7 +86,6 @@ pub(super) fn run(
             written.push((args.out.clone(), only, bytes.len()));
         }
     } else {
-        anyhow::ensure!(!to_stdout, "several formats need a directory for -o, not `-`");
         std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
         let framework = args.framework.to_ascii_lowercase();
         for (f, bytes) in formats.iter().zip(report::render_many(&document, &formats)) {
