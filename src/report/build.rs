@@ -74,8 +74,6 @@ pub struct Request<'a> {
     pub scan: Option<u64>,
     /// The evaluation time, the only "now".
     pub as_of: Timestamp,
-    /// The frameworks to evaluate, in report order.
-    pub frameworks: &'a [Framework],
     /// Analysis thresholds and identities.
     pub settings: &'a Settings,
     /// Organisation shown on the cover.
@@ -97,7 +95,6 @@ impl std::fmt::Debug for Request<'_> {
         f.debug_struct("Request")
             .field("scan", &self.scan)
             .field("as_of", &self.as_of)
-            .field("frameworks", &self.frameworks.len())
             .field("organisation", &self.organisation)
             .finish_non_exhaustive()
     }
@@ -118,7 +115,6 @@ pub fn build(
         &Request {
             scan,
             as_of,
-            frameworks,
             settings,
             organisation,
             verify: &options,
@@ -126,18 +122,19 @@ pub fn build(
             checked: None,
             changes: None,
         },
+        frameworks,
     )
 }
 
-/// Builds the report described by `request`.
-pub fn build_with(store: &Store, request: &Request<'_>) -> Result<Report, Error> {
-    build_documents(store, request, &[request.frameworks])?
+/// Builds the report described by `request` on `frameworks` (evaluated in this order).
+pub fn build_with(store: &Store, request: &Request<'_>, frameworks: &[Framework]) -> Result<Report, Error> {
+    build_documents(store, request, &[frameworks])?
         .pop()
         .ok_or(Error::NoFramework)
 }
 
 /// Builds one report per entry of `documents` (each the frameworks one document evaluates), from
-/// one verification and one analysis of the scan; `request.frameworks` is not read. The reports
+/// one verification and one analysis of the scan. The reports
 /// differ only in their frameworks, controls, summary, title and the controls each gap leaves
 /// not evaluated.
 ///

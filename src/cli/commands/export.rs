@@ -30,7 +30,6 @@ pub(super) fn run(
     let request = build::Request {
         scan: args.scan,
         as_of,
-        frameworks: &[],
         settings: &config.analysis,
         organisation: config.organisation.as_deref(),
         verify: &verify_options,

@@ -66,7 +66,6 @@ pub(super) fn run(
         &build::Request {
             scan: Some(scan),
             as_of,
-            frameworks: &selected,
             settings: &config.analysis,
             organisation: config.organisation.as_deref(),
             verify: &verify_options,
@@ -74,6 +73,7 @@ pub(super) fn run(
             checked: None,
             changes: changes.as_ref(),
         },
+        &selected,
     )
     .context("building the report")?;
     let mut written = Vec::new();

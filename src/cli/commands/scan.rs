@@ -89,7 +89,6 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
     let request = build::Request {
         scan: Some(scan),
         as_of,
-        frameworks: &[],
         settings: &config.analysis,
         organisation: config.organisation.as_deref(),
         verify: &verify_options,
