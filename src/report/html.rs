@@ -22,7 +22,7 @@ use minijinja::{Environment, UndefinedBehavior, value::Serde};
 use serde::Serialize;
 
 use super::RenderError;
-use super::model::{CONTROL_FINDINGS_LISTED, Changes, ControlResult, REFS_LISTED, Report};
+use super::model::{CONTROL_FINDINGS_LISTED, Changes, ControlResult, REFS_LISTED, Report, unlisted_refs};
 use crate::model::Severity;
 
 const FORMAT: &str = "html";
@@ -57,6 +57,7 @@ pub fn render_with(report: &Report, templates: Option<&Path>) -> Result<Vec<u8>,
     }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_function("unlisted_refs", unlisted_refs);
     for (name, source) in &sources {
         env.add_template(name, source).map_err(template_error)?;
     }

@@ -88,41 +88,31 @@ pub type Rendered = Result<Vec<u8>, RenderError>;
 /// the slowest first). The renderers only read the document; the results are in the order of
 /// `formats` and do not depend on the threads' timing.
 pub fn render_many(report: &model::Report, formats: &[Format]) -> Vec<Rendered> {
-    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Rendered>>> = Mutex::new(formats.iter().map(|_| None).collect());
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(formats.len());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&format) = formats.get(i) else { break };
-                    let rendered = render(report, format);
-                    let mut slots = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(rendered);
+    let mut done: Vec<(usize, Rendered)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&format) = formats.get(i) else { break mine };
+                        mine.push((i, render(report, format)));
                     }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
     });
-    // A renderer that panicked has re-raised its panic when the scope ended; every slot is set.
-    results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .into_iter()
-        .zip(formats)
-        .map(|(slot, format)| {
-            slot.unwrap_or(Err(RenderError::Failed {
-                format: format.as_str(),
-                reason: "the renderer did not run".into(),
-            }))
-        })
-        .collect()
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, rendered)| rendered).collect()
 }
 
 /// A renderer could not produce its format.
