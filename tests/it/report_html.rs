@@ -188,3 +188,36 @@ fn renders_in_headless_chromium() {
         std::fs::copy(&file, target.join("report-sample.html")).expect("copy page");
     }
 }
+
+/// Long lists are cut the same way in every prose format: a control lists its first findings and
+/// a row its first evidence references, each with a note on the rest.
+#[test]
+fn long_finding_and_evidence_lists_are_cut_with_a_note() {
+    use meshproof::model::{Digest, RecordRef};
+    use meshproof::report::model::{CONTROL_FINDINGS_LISTED, REFS_LISTED, unlisted_refs};
+    let mut report = sample_report();
+    let refs: Vec<RecordRef> = (0..REFS_LISTED as u64 + 4)
+        .map(|seq| RecordRef {
+            seq: 9000 + seq,
+            hash: Digest::from_slice(&[7; 32]).expect("digest"),
+        })
+        .collect();
+    report.findings[0].evidence = refs;
+    let copies = vec![report.findings[0].clone(); CONTROL_FINDINGS_LISTED + 3];
+    let first = report.findings.len();
+    report.findings.extend(copies);
+    report.controls[0].findings = (first..report.findings.len()).collect();
+    let a = String::from_utf8(html::render(&report).expect("renders")).expect("utf-8");
+    let note = unlisted_refs(REFS_LISTED + 4).expect("a note");
+    assert!(a.contains(&note), "{note}");
+    assert!(
+        !a.contains(&format!("#{}<code>", 9000 + REFS_LISTED)),
+        "a reference past the limit is shown"
+    );
+    let more = report.controls[0].unlisted_findings().expect("a note");
+    let unquoted = more.split('"').next().unwrap_or_default();
+    assert!(
+        unquoted.contains("the other 3 are in") && a.contains(unquoted),
+        "{more}"
+    );
+}
