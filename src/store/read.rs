@@ -66,6 +66,16 @@ impl RecordFilter {
     }
 }
 
+/// The subjects a scan manifest lists as removed.
+fn removed(manifest: &Value) -> impl Iterator<Item = &str> {
+    manifest
+        .get("removed")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 /// Records read per statement by [`Store::evidence_set`].
 pub const EVIDENCE_BATCH: usize = 500;
 
@@ -196,9 +206,9 @@ impl Store {
         }
     }
 
-    /// Rebuilds the snapshot state (subject → record) of a complete scan from the manifests of its
-    /// base chain, and checks it against the manifest's state digest.
-    pub fn snapshot_state(&self, scan: u64) -> Result<BTreeMap<String, StateEntry>> {
+    /// The base chain of a complete scan (§11 of docs/evidence-format.md), newest first: each
+    /// scan with its manifest.
+    fn base_chain(&self, scan: u64) -> Result<Vec<(u64, Value)>> {
         let mut chain = Vec::new();
         let mut next = Some(scan);
         while let Some(s) = next {
@@ -208,16 +218,21 @@ impl Store {
             next = manifest.get("base_scan").and_then(Value::as_u64).filter(|b| *b < s);
             chain.push((s, manifest));
         }
+        Ok(chain)
+    }
+
+    /// Rebuilds the snapshot state (subject → record) of a complete scan from the manifests of its
+    /// base chain, and checks it against the manifest's state digest.
+    pub fn snapshot_state(&self, scan: u64) -> Result<BTreeMap<String, StateEntry>> {
+        let chain = self.base_chain(scan)?;
         let mut state: BTreeMap<String, StateEntry> = BTreeMap::new();
         let mut stmt = self
             .conn
             .prepare_cached("SELECT seq, subject, body_hash FROM records WHERE scan = ?1 AND kind = ?2 ORDER BY seq")
             .map_err(self.sql("cannot read snapshot records"))?;
         for (s, manifest) in chain.iter().rev() {
-            for removed in manifest.get("removed").and_then(Value::as_array).into_iter().flatten() {
-                if let Some(subject) = removed.as_str() {
-                    state.remove(subject);
-                }
+            for subject in removed(manifest) {
+                state.remove(subject);
             }
             let mut rows = stmt
                 .query(params![s, kinds::K8S_OBJECT])
@@ -381,23 +396,11 @@ impl Store {
         let collected_at = self.scan_collected_at(scan, own.first().map_or(0, |(seq, _)| *seq))?;
         let last_seq = own.last().map_or(0, |(seq, _)| *seq);
         // The base chain, newest first, with what each manifest removed.
-        let mut chain: Vec<(u64, BTreeSet<String>)> = Vec::new();
-        let mut next = Some(scan);
-        while let Some(s) = next {
-            let manifest = self
-                .scan_record_body(s, kinds::SCAN_MANIFEST)?
-                .ok_or(Error::NoSuchScan(s))?;
-            next = manifest.get("base_scan").and_then(Value::as_u64).filter(|b| *b < s);
-            let removed = manifest
-                .get("removed")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
-            chain.push((s, removed));
-        }
+        let chain: Vec<(u64, BTreeSet<String>)> = self
+            .base_chain(scan)?
+            .into_iter()
+            .map(|(s, manifest)| (s, removed(&manifest).map(str::to_string).collect()))
+            .collect();
         let mut seqs = Vec::new();
         if !subset.object_kinds.is_empty() {
             for (subject, (seq, record_scan)) in self.latest_objects(subset.object_kinds, &chain)? {
