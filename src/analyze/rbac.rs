@@ -119,7 +119,7 @@ fn admin_grants(evidence: &EvidenceSet, bindings: &[Binding<'_>], out: &mut Vec<
             Some(ns) => format!(" in namespace {ns}"),
             None => String::new(),
         };
-        let label_note = if super::rbac_model::has_defaults_label(b.record) {
+        let label_note = if b.defaults_label {
             " (the binding carries the rbac-defaults label, but these subjects are not system identities)"
         } else {
             ""

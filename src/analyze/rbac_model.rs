@@ -23,6 +23,11 @@ use crate::model::{Evidence, EvidenceSet};
 
 /// Label of the API server's bootstrap RBAC objects.
 pub const DEFAULTS_LABEL: &str = "kubernetes.io/bootstrapping";
+/// Its value on them.
+const DEFAULTS_VALUE: &str = "rbac-defaults";
+/// Label of Helm-installed objects, and its value.
+const HELM_LABEL: &str = "app.kubernetes.io/managed-by";
+const HELM_VALUE: &str = "Helm";
 /// Namespaces of the mesh control plane and the management plane.
 pub const CONTROL_PLANE_NAMESPACES: &[&str] = &["istio-system", "gloo-mesh", "kube-system"];
 /// Secrets whose read access is read access to the mesh CA or the relay PKI.
@@ -110,12 +115,12 @@ fn has_label(record: &Evidence, label: &str, value: &str) -> bool {
 
 /// Labelled as an API-server bootstrap object.
 pub fn has_defaults_label(record: &Evidence) -> bool {
-    has_label(record, DEFAULTS_LABEL, "rbac-defaults")
+    has_label(record, DEFAULTS_LABEL, DEFAULTS_VALUE)
 }
 
 /// Installed by Helm (label `app.kubernetes.io/managed-by: Helm`).
 pub fn is_helm_managed(record: &Evidence) -> bool {
-    has_label(record, "app.kubernetes.io/managed-by", "Helm")
+    has_label(record, HELM_LABEL, HELM_VALUE)
 }
 
 /// A role is a default (bootstrap or Helm-installed) rather than custom.
@@ -264,6 +269,10 @@ pub struct Binding<'a> {
     pub role_name: &'a str,
     /// Subjects, in object order.
     pub subjects: Vec<Subject<'a>>,
+    /// Labelled as an API-server bootstrap object ([`has_defaults_label`]).
+    pub defaults_label: bool,
+    /// Installed by Helm ([`is_helm_managed`]).
+    pub helm_managed: bool,
 }
 
 impl<'a> Binding<'a> {
@@ -289,7 +298,10 @@ impl<'a> Binding<'a> {
                 })
             })
             .collect();
+        let labels = &body.metadata.0.labels;
         Some(Binding {
+            defaults_label: labels.get(DEFAULTS_LABEL) == Some(DEFAULTS_VALUE),
+            helm_managed: labels.get(HELM_LABEL) == Some(HELM_VALUE),
             record,
             cluster: key.cluster,
             kind: key.kind,
@@ -312,8 +324,8 @@ impl<'a> Binding<'a> {
 
     /// Whether this binding's grant to `subject` is a platform default (see the module docs).
     pub fn is_default_grant(&self, subject: &Subject<'_>) -> bool {
-        (has_defaults_label(self.record) && subject.is_system_identity())
-            || (is_helm_managed(self.record) && (subject.is_control_plane() || subject.is_system_identity()))
+        (self.defaults_label && subject.is_system_identity())
+            || (self.helm_managed && (subject.is_control_plane() || subject.is_system_identity()))
     }
 
     /// Subjects whose grant is custom.
@@ -328,7 +340,7 @@ impl<'a> Binding<'a> {
     /// A custom binding: neither labelled default nor Helm-managed, or granting something to a
     /// subject that is not a default grant.
     pub fn is_custom(&self) -> bool {
-        let labelled = has_defaults_label(self.record) || is_helm_managed(self.record);
+        let labelled = self.defaults_label || self.helm_managed;
         !labelled || !self.custom_subjects().is_empty()
     }
 
@@ -421,7 +433,7 @@ mod tests {
         let b = &bindings[0];
         let names: Vec<&str> = b.subjects.iter().map(|s| s.name).collect();
         assert_eq!(names, ["al\"ice", "istiod"]);
-        assert!(is_helm_managed(b.record));
+        assert!(b.helm_managed && is_helm_managed(b.record) && !b.defaults_label);
         assert_eq!(b.custom_subjects().len(), 1, "only the person is a custom grant");
         let role = set.object("c1", None, "ClusterRole", "r").expect("role");
         let rules = rules(role);
