@@ -646,4 +646,34 @@ mod tests {
             .expect("kind");
         assert_eq!(kind, "Secret");
     }
+
+    /// A store made before the object-kind index gets it on its first writable open; read-only
+    /// opens leave the file alone.
+    #[test]
+    fn older_stores_get_the_object_kind_index_when_opened_for_writing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let has_index = |store: &Store| -> bool {
+            store
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'records_object_kind'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .expect("schema")
+                == 1
+        };
+        {
+            let store = Store::open(&path).expect("store");
+            store
+                .conn
+                .execute_batch("DROP INDEX records_object_kind")
+                .expect("drop");
+        }
+        let reader = Store::open_existing(&path).expect("reader");
+        assert!(!has_index(&reader));
+        drop(reader);
+        assert!(has_index(&Store::open(&path).expect("writer")));
+    }
 }
