@@ -1,6 +1,8 @@
 //! Foundation benchmarks (run: `cargo bench --bench foundation`; `MESHPROOF_BENCH_SCALE=0.1` for a
 //! quick run). Measured side by side in one run:
 //!
+//! Parts run: all, or those named in `MESHPROOF_BENCH_ONLY` (e.g. `append,verify`).
+//!
 //! 1. append: records/s through the real scan writer with 1 KiB bodies;
 //! 2. verify: body-byte throughput of `meshproof verify` against raw SHA-256 over the same bytes,
 //!    and verify's peak memory as the store grows;
@@ -86,7 +88,7 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn bench_append_and_verify(dir: &Path) {
+fn bench_append(dir: &Path) {
     let n = (200_000.0 * scale()) as usize;
     let (secs, bytes, cpu) = build_store(&dir.join("append.db"), n);
     println!(
@@ -95,7 +97,9 @@ fn bench_append_and_verify(dir: &Path) {
         n as f64 / secs,
         n as f64 / cpu
     );
+}
 
+fn bench_verify(dir: &Path) {
     println!("verify vs raw SHA-256 over the same body bytes, and verify's peak memory:");
     for factor in [1usize, 2, 4] {
         let n = (100_000.0 * scale()) as usize * factor;
@@ -333,8 +337,20 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    // `MESHPROOF_BENCH_ONLY=append,collect` runs some of the parts (append, verify, collect, audit).
+    let only = std::env::var("MESHPROOF_BENCH_ONLY").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only.split(',').any(|p| p == part);
     println!("meshproof foundation benchmarks (scale {})", scale());
-    bench_append_and_verify(dir.path());
-    bench_collect(dir.path());
-    bench_audit(dir.path());
+    if run("append") {
+        bench_append(dir.path());
+    }
+    if run("verify") {
+        bench_verify(dir.path());
+    }
+    if run("collect") {
+        bench_collect(dir.path());
+    }
+    if run("audit") {
+        bench_audit(dir.path());
+    }
 }

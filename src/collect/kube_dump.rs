@@ -174,6 +174,11 @@ fn collect_cluster(cluster: &str, path: &Path, options: &Options) -> (ClusterSum
     let mut prepared = Preparing(Vec::new());
     // `Preparing` never fails.
     let summary = c.emit(&mut prepared).unwrap_or_default();
+    // The cluster's records in (source, kind, subject) order: the order they are appended in.
+    prepared.0.sort_by(|a, b| {
+        let (a, b) = (&a.observation, &b.observation);
+        (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject))
+    });
     (summary, prepared.0)
 }
 

@@ -2,11 +2,13 @@
 //!
 //! A scan is written so that a crash at any point leaves a store that verifies:
 //! 1. `scan.started` is appended and committed on its own, so an interrupted scan stays visible;
-//! 2. observations are canonicalized and hashed as they arrive; bodies go to the content-addressed
-//!    `bodies` table in batches, record headers wait in memory;
-//! 3. [`ScanWriter::finish`] sorts the headers (source, kind, subject), appends them in batched
-//!    transactions, then appends `scan.manifest`, `scan.finished` and a signed `checkpoint` in one
-//!    final transaction, and writes the checkpoint note beside the store.
+//! 2. observations are canonicalized and hashed as they arrive; what is to be appended goes, in
+//!    batches, to a writer thread that inserts each batch's bodies (content-addressed, stored
+//!    once) and chained records in one transaction, while the scan goes on with the next objects.
+//!    Records keep the order the collectors deliver them in (cluster by cluster in name order);
+//! 3. [`ScanWriter::finish`] waits for the writer thread, then appends `scan.manifest`,
+//!    `scan.finished` and a signed `checkpoint` in one final transaction, and writes the checkpoint
+//!    note beside the store.
 //!
 //! Unchanged objects are not appended again: a snapshot record is written only when its subject is
 //! new or its body changed since the base scan (the last complete one); `scan.manifest` lists the
@@ -31,8 +33,9 @@ use crate::model::{
     Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
 };
 
-const BODY_BATCH_BYTES: usize = 16 << 20;
-const RECORD_BATCH: usize = 20_000;
+/// A batch for the writer thread is handed over at this many body bytes or records.
+const BATCH_BYTES: usize = 16 << 20;
+const BATCH_RECORDS: usize = 20_000;
 
 /// What one finished scan added.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -59,11 +62,14 @@ pub struct ScanSummary {
     pub root: Digest,
 }
 
+/// One record to append, with its canonical body.
 struct Pending {
     source: String,
     kind: &'static str,
     subject: String,
     body_hash: Digest,
+    body: Vec<u8>,
+    link: Link,
 }
 
 /// Chain position: next sequence number, head hash and Merkle frontier.
@@ -79,8 +85,8 @@ pub(crate) struct Chain {
 /// Appends one scan to a [`Store`]. Dropping it without [`ScanWriter::finish`] leaves the scan
 /// incomplete (visible, with no `scan.finished`).
 pub struct ScanWriter<'a> {
-    /// Declared first so it is dropped (its bodies committed) before the lock is released.
-    body_writer: BodyWriter,
+    /// Declared first so it is dropped (what it was handed committed) before the lock is released.
+    appender: Appender,
     store: &'a mut Store,
     _lock: fs::File,
     scan: u64,
@@ -90,10 +96,11 @@ pub struct ScanWriter<'a> {
     base_state: HashMap<String, Digest>,
     observed: HashMap<String, Digest>,
     history: HashMap<(&'static str, String), Digest>,
-    pending: Vec<Pending>,
+    batch: Vec<Pending>,
+    batch_bytes: usize,
+    /// Data records appended (or handed to the appender) per kind.
+    per_kind: BTreeMap<&'static str, u64>,
     scope: std::collections::BTreeSet<String>,
-    bodies: BodyBatch,
-    body_bytes: usize,
     unchanged: u64,
 }
 
@@ -101,7 +108,7 @@ impl std::fmt::Debug for ScanWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanWriter")
             .field("scan", &self.scan)
-            .field("pending", &self.pending.len())
+            .field("queued", &self.batch.len())
             .finish()
     }
 }
@@ -142,11 +149,11 @@ impl Store {
             base_state,
             observed: HashMap::new(),
             history: HashMap::new(),
-            pending: Vec::new(),
+            batch: Vec::new(),
+            batch_bytes: 0,
+            per_kind: BTreeMap::new(),
             scope: std::collections::BTreeSet::new(),
-            bodies: Vec::new(),
-            body_bytes: 0,
-            body_writer: BodyWriter {
+            appender: Appender {
                 batches: None,
                 thread: None,
             },
@@ -259,86 +266,140 @@ const INSERT_RECORD: &str =
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_BODY: &str = "INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)";
 
-#[allow(clippy::too_many_arguments)] // the header's fields, one by one
-fn append_record(
-    stmt: &mut rusqlite::Statement<'_>,
-    chain: &mut Chain,
+impl Chain {
+    /// Chains the next record: its sequence number, previous hash and record hash.
+    fn link(
+        &mut self,
+        scan: u64,
+        collected_at: &str,
+        source: &str,
+        kind: &str,
+        subject: &str,
+        body_hash: &Digest,
+    ) -> Link {
+        let seq = self.next_seq;
+        let prev = self.head;
+        let hash = HeaderFields {
+            seq,
+            scan,
+            collected_at,
+            source,
+            kind,
+            subject,
+            body_hash,
+        }
+        .chain_hash(&prev, &mut self.scratch);
+        self.head = hash;
+        self.frontier.push(&hash);
+        self.next_seq += 1;
+        Link { seq, prev, hash }
+    }
+
+    /// The `meta` rows that let the next writer go on from here.
+    fn meta(&self) -> ChainMeta {
+        ChainMeta {
+            head_seq: self.next_seq.saturating_sub(1).to_string(),
+            head_hash: self.head.to_hex(),
+            frontier: serde_json::to_string(&self.frontier).unwrap_or_default(),
+        }
+    }
+}
+
+/// A record's place in the chain.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    seq: u64,
+    prev: Digest,
+    hash: Digest,
+}
+
+/// The chain head and Merkle frontier as stored in `meta`.
+struct ChainMeta {
+    head_seq: String,
+    head_hash: String,
+    frontier: String,
+}
+
+fn save_chain(tx: &Transaction<'_>, meta: &ChainMeta) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?;
+    stmt.execute(params!["head_seq", meta.head_seq])?;
+    stmt.execute(params!["head_hash", meta.head_hash])?;
+    stmt.execute(params!["merkle_frontier", meta.frontier])?;
+    Ok(())
+}
+
+/// Inserts a chained record and its body (stored once per hash) with prepared statements.
+fn insert_record(
+    bodies: &mut rusqlite::Statement<'_>,
+    records: &mut rusqlite::Statement<'_>,
     scan: u64,
     collected_at: &str,
-    source: &str,
-    kind: &str,
-    subject: &str,
-    body_hash: Digest,
+    p: &Pending,
 ) -> rusqlite::Result<()> {
-    let seq = chain.next_seq;
-    let hash = HeaderFields {
-        seq,
+    bodies.execute(params![&p.body_hash.0[..], &p.body])?;
+    records.execute(params![
+        p.link.seq,
         scan,
         collected_at,
-        source,
-        kind,
-        subject,
-        body_hash: &body_hash,
-    }
-    .chain_hash(&chain.head, &mut chain.scratch);
-    stmt.execute(params![
-        seq,
-        scan,
-        collected_at,
-        source,
-        kind,
-        subject,
-        &body_hash.0[..],
-        &chain.head.0[..],
-        &hash.0[..]
+        p.source,
+        p.kind,
+        p.subject,
+        &p.body_hash.0[..],
+        &p.link.prev.0[..],
+        &p.link.hash.0[..]
     ])?;
-    chain.head = hash;
-    chain.frontier.push(&hash);
-    chain.next_seq += 1;
     Ok(())
 }
 
-fn insert_body(tx: &Transaction<'_>, hash: &Digest, data: &[u8]) -> rusqlite::Result<()> {
-    tx.prepare_cached(INSERT_BODY)?.execute(params![&hash.0[..], data])?;
-    Ok(())
+/// A batch for the appender thread: chained records and the chain's `meta` after them.
+struct Batch {
+    records: Vec<Pending>,
+    meta: ChainMeta,
 }
 
-/// A batch of bodies for the body writer thread.
-type BodyBatch = Vec<(Digest, Vec<u8>)>;
+/// What the appender thread needs to know of the scan.
+struct ScanFields {
+    path: std::path::PathBuf,
+    scan: u64,
+    collected_at: String,
+}
 
-/// Inserts body batches on its own connection, each batch in one transaction, while the scan
-/// goes on canonicalizing and hashing the next objects (bodies keep their arrival order).
-fn body_writer(path: std::path::PathBuf, batches: mpsc::Receiver<BodyBatch>) -> Result<()> {
-    let sql = |what| sqlite(&path, what);
+/// Appends batches on its own connection, each batch's bodies and records in one transaction,
+/// while the scan goes on canonicalizing, hashing and chaining the next objects.
+fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>) -> Result<()> {
+    let path = &fields.path;
+    let sql = |what| sqlite(path, what);
     let mut conn = Connection::open_with_flags(
-        &path,
+        path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql("cannot open"))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(sql("cannot set busy timeout"))?;
-    super::writer_pragmas(&conn).map_err(sql("cannot configure the body writer"))?;
+    super::writer_pragmas(&conn).map_err(sql("cannot configure the appender"))?;
     for batch in batches {
         let tx = conn.transaction().map_err(sql("cannot begin transaction"))?;
         {
-            let mut stmt = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
-            for (hash, data) in &batch {
-                stmt.execute(params![&hash.0[..], data])
-                    .map_err(sql("cannot store body"))?;
+            let mut bodies = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
+            let mut records = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
+            for p in &batch.records {
+                insert_record(&mut bodies, &mut records, fields.scan, &fields.collected_at, p)
+                    .map_err(sql("cannot append record"))?;
             }
         }
-        tx.commit().map_err(sql("cannot commit bodies"))?;
+        save_chain(&tx, &batch.meta).map_err(sql("cannot save chain head"))?;
+        tx.commit().map_err(sql("cannot commit"))?;
     }
     Ok(())
 }
 
-/// The body writer thread and the channel feeding it.
-struct BodyWriter {
-    batches: Option<mpsc::SyncSender<BodyBatch>>,
+/// The appender thread and the channel feeding it.
+struct Appender {
+    batches: Option<mpsc::SyncSender<Batch>>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,
 }
 
-impl BodyWriter {
+impl Appender {
     /// Waits until every batch sent so far is committed.
     fn finish(&mut self) -> Result<()> {
         self.batches = None;
@@ -346,7 +407,7 @@ impl BodyWriter {
             None => Ok(()),
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(Error::Io {
-                what: "the body writer thread failed",
+                what: "the appender thread failed",
                 path: std::path::PathBuf::new(),
                 source: std::io::Error::other("panic"),
             }),
@@ -354,21 +415,12 @@ impl BodyWriter {
     }
 }
 
-impl Drop for BodyWriter {
-    /// A scan dropped without `finish` still commits the bodies it handed over (they are
-    /// unreferenced until a later scan appends records for them) before the store closes.
+impl Drop for Appender {
+    /// A scan dropped without `finish` still commits what it handed over (records of a scan that
+    /// stays incomplete) before the store closes.
     fn drop(&mut self) {
         let _ = self.finish();
     }
-}
-
-fn save_chain(tx: &Transaction<'_>, chain: &Chain) -> rusqlite::Result<()> {
-    let frontier = serde_json::to_string(&chain.frontier).unwrap_or_default();
-    let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")?;
-    stmt.execute(params!["head_seq", chain.next_seq.saturating_sub(1).to_string()])?;
-    stmt.execute(params!["head_hash", chain.head.to_hex()])?;
-    stmt.execute(params!["merkle_frontier", frontier])?;
-    Ok(())
 }
 
 /// Digest of a snapshot state: SHA-256 over `subject \t body-hash-hex \n` lines in subject order.
@@ -397,58 +449,69 @@ impl ScanWriter<'_> {
         self.store.sql(what)
     }
 
-    /// Appends records right away, in one transaction (used for the scan's bookkeeping records).
+    /// Appends records right away, in one transaction (used for the scan's bookkeeping records,
+    /// while the appender thread is not running).
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
         let path = self.store.path.clone();
         let sql = |what| sqlite(&path, what);
         let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
-        let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
-        for (source, kind, subject, body) in records {
-            let bytes = to_canonical_vec(&body);
-            let hash = sha256(&bytes);
-            insert_body(&tx, &hash, &bytes).map_err(sql("cannot store body"))?;
-            append_record(
-                &mut stmt,
-                &mut self.chain,
-                self.scan,
-                &self.collected_at,
-                &source,
-                kind,
-                &subject,
-                hash,
-            )
-            .map_err(sql("cannot append record"))?;
+        {
+            let mut bodies = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
+            let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
+            for (source, kind, subject, body) in records {
+                let body = to_canonical_vec(&body);
+                let body_hash = sha256(&body);
+                let link = self
+                    .chain
+                    .link(self.scan, &self.collected_at, &source, kind, &subject, &body_hash);
+                let p = Pending {
+                    source,
+                    kind,
+                    subject,
+                    body_hash,
+                    body,
+                    link,
+                };
+                insert_record(&mut bodies, &mut stmt, self.scan, &self.collected_at, &p)
+                    .map_err(sql("cannot append record"))?;
+            }
         }
-        drop(stmt);
-        save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
+        save_chain(&tx, &self.chain.meta()).map_err(sql("cannot save chain head"))?;
         tx.commit().map_err(sql("cannot commit"))
     }
 
-    /// Hands the queued bodies to the body writer thread (started on first use).
-    fn flush_bodies(&mut self) -> Result<()> {
-        if self.bodies.is_empty() {
+    /// Hands the queued records to the appender thread (started on first use with the chain).
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
             return Ok(());
         }
-        let bodies = std::mem::take(&mut self.bodies);
-        self.body_bytes = 0;
-        if self.body_writer.batches.is_none() && self.body_writer.thread.is_none() {
+        let batch = Batch {
+            records: std::mem::take(&mut self.batch),
+            meta: self.chain.meta(),
+        };
+        self.batch_bytes = 0;
+        if self.appender.thread.is_none() {
             // One batch queued while the thread writes another: at most three batches in memory.
             let (tx, rx) = mpsc::sync_channel(1);
-            let path = self.store.path.clone();
-            self.body_writer = BodyWriter {
+            let fields = ScanFields {
+                path: self.store.path.clone(),
+                scan: self.scan,
+                collected_at: self.collected_at.clone(),
+            };
+            self.appender = Appender {
                 batches: Some(tx),
-                thread: Some(std::thread::spawn(move || body_writer(path, rx))),
+                thread: Some(std::thread::spawn(move || appender(fields, rx))),
             };
         }
-        let sent = match &self.body_writer.batches {
-            Some(tx) => tx.send(bodies).is_ok(),
+        let sent = match &self.appender.batches {
+            Some(tx) => tx.send(batch).is_ok(),
             None => false,
         };
         if !sent {
             // The thread stopped: its result says why.
-            self.body_writer.finish()?;
+            self.appender.finish()?;
             return Err(Error::Io {
-                what: "the body writer stopped",
+                what: "the appender stopped",
                 path: self.store.path.clone(),
                 source: std::io::Error::other("channel closed"),
             });
@@ -511,55 +574,35 @@ impl ScanWriter<'_> {
             }
             self.history.insert(key, hash);
         }
-        self.body_bytes += bytes.len();
-        self.bodies.push((hash, bytes));
-        self.pending.push(Pending {
+        self.batch_bytes += bytes.len();
+        *self.per_kind.entry(obs.kind).or_default() += 1;
+        let link = self.chain.link(
+            self.scan,
+            &self.collected_at,
+            &obs.source,
+            obs.kind,
+            &obs.subject,
+            &hash,
+        );
+        self.batch.push(Pending {
             source: obs.source,
             kind: obs.kind,
             subject: obs.subject,
             body_hash: hash,
+            body: bytes,
+            link,
         });
-        if self.body_bytes >= BODY_BATCH_BYTES {
-            self.flush_bodies()?;
+        if self.batch_bytes >= BATCH_BYTES || self.batch.len() >= BATCH_RECORDS {
+            self.flush()?;
         }
         Ok(())
     }
 
     /// Appends everything queued, the manifest, `scan.finished` and a signed checkpoint.
     pub fn finish(mut self, signer: &Signer) -> Result<ScanSummary> {
-        self.flush_bodies()?;
-        // Every body is committed before any record that references it.
-        self.body_writer.finish()?;
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
-        let first_seq = self.chain.next_seq;
-        let gaps = pending.iter().filter(|p| p.kind == kinds::COLLECTION_GAP).count() as u64;
-        let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
-        for p in &pending {
-            *per_kind.entry(p.kind).or_default() += 1;
-        }
-        for batch in pending.chunks(RECORD_BATCH) {
-            let path = self.store.path.clone();
-            let sql = |what| sqlite(&path, what);
-            let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
-            let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
-            for p in batch {
-                append_record(
-                    &mut stmt,
-                    &mut self.chain,
-                    self.scan,
-                    &self.collected_at,
-                    &p.source,
-                    p.kind,
-                    &p.subject,
-                    p.body_hash,
-                )
-                .map_err(sql("cannot append record"))?;
-            }
-            drop(stmt);
-            save_chain(&tx, &self.chain).map_err(sql("cannot save chain head"))?;
-            tx.commit().map_err(sql("cannot commit"))?;
-        }
+        self.flush()?;
+        let records: u64 = self.per_kind.values().sum();
+        let gaps = self.per_kind.get(kinds::COLLECTION_GAP).copied().unwrap_or(0);
 
         // The new state: base objects of clusters this scan collected are replaced by what it
         // observed; objects of clusters outside its scope (e.g. a git-only collect) carry forward.
@@ -594,13 +637,15 @@ impl ScanWriter<'_> {
         let removed_count = removed.len() as u64;
         let finished = json!({
             "scan": self.scan,
-            "records": pending.len(),
-            "per_kind": per_kind,
+            "records": records,
+            "per_kind": self.per_kind,
             "observed": self.observed.len(),
             "unchanged": self.unchanged,
             "removed": removed_count,
             "gaps": gaps,
         });
+        // The manifest was computed while the appender thread wrote the last batches.
+        self.appender.finish()?;
         let scan = self.scan;
         self.append_now(vec![
             (
@@ -637,7 +682,8 @@ impl ScanWriter<'_> {
         Ok(ScanSummary {
             scan,
             base: self.base,
-            appended: self.chain.next_seq - first_seq + 1,
+            // The data records, scan.started, scan.manifest, scan.finished and the checkpoint.
+            appended: records + 4,
             observed: self.observed.len() as u64,
             unchanged: self.unchanged,
             removed: removed_count,

@@ -114,7 +114,7 @@ fn every_alteration_of_a_bundle_directory_is_named() {
     // A body of the bundled store changed.
     let conn = rusqlite::Connection::open(dir.join("store/meshproof.db")).expect("open");
     conn.execute(
-        "UPDATE bodies SET data = CAST(replace(CAST(data AS TEXT), 'istio', 'ystio') AS BLOB) WHERE id = 5",
+        "UPDATE bodies SET data = CAST(replace(CAST(data AS TEXT), 'istio', 'ystio') AS BLOB) WHERE id = (SELECT min(id) FROM bodies WHERE instr(CAST(data AS TEXT), 'istio') > 0)",
         [],
     )
     .expect("tamper");

@@ -180,3 +180,65 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0]["complete"], true);
 }
+
+/// A scan dropped after the writer committed some of its batches: the committed records stay, the
+/// scan is incomplete, the store verifies, and the next scan builds on the last complete scan as
+/// if the interrupted one had never happened.
+#[test]
+fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
+    use meshproof::model::{Observation, kinds};
+    use meshproof::store::{Signer, Store, verify};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let signer = Signer::from_seed([7; 32]);
+    let at = |d: &str| d.parse().expect("time");
+    let object = |i: usize, version: &str| Observation {
+        source: "k8s/c1".into(),
+        kind: kinds::K8S_OBJECT,
+        subject: format!("c1/ns/ConfigMap/cm-{i:05}"),
+        body: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i:05}")}, "data": {"v": version}}),
+    };
+    let mut store = Store::open(&path).expect("open");
+    let mut scan = store
+        .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
+        .expect("begin");
+    for i in 0..3 {
+        scan.add(object(i, "1")).expect("add");
+    }
+    scan.finish(&signer).expect("finish");
+
+    // More records than one writer batch, every one of them changed: batches reach the file.
+    let mut scan = store
+        .begin_scan(at("2026-12-02T00:00:00Z"), serde_json::json!({}))
+        .expect("begin");
+    for i in 0..25_000 {
+        scan.add(object(i, "2")).expect("add");
+    }
+    drop(scan);
+    let committed: u64 = rusqlite::Connection::open(&path)
+        .expect("sqlite")
+        .query_row("SELECT count(*) FROM records WHERE scan = 2", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        committed > 20_000,
+        "{committed} records of the interrupted scan committed"
+    );
+    let report = verify::verify(&path, &verify::Options::default()).expect("verify");
+    assert!(report.intact, "{:?}", report.problem);
+    assert_eq!(report.incomplete_scans, vec![2]);
+
+    let mut scan = store
+        .begin_scan(at("2026-12-03T00:00:00Z"), serde_json::json!({}))
+        .expect("begin");
+    for i in 0..3 {
+        scan.add(object(i, "1")).expect("add");
+    }
+    let summary = scan.finish(&signer).expect("finish");
+    assert_eq!((summary.base, summary.unchanged), (Some(1), 3));
+    let state = store.snapshot_state(summary.scan).expect("state");
+    assert_eq!(state.len(), 3);
+    assert!(state.values().all(|e| e.seq < 10), "{state:?}");
+    let report = verify::verify(&path, &verify::Options::default()).expect("verify");
+    assert!(report.intact, "{:?}", report.problem);
+}

@@ -82,7 +82,7 @@ pub(super) fn execute(
             clash.cluster
         );
     }
-    // Live clusters are read before the store is locked; their records are already sorted.
+    // Live clusters are read before the store is locked; their records come in cluster order.
     let mut live_records: Vec<Observation> = Vec::new();
     let live_summary = if live.targets.is_empty() {
         None
