@@ -1,8 +1,9 @@
 //! `meshproof verify`: recompute every body hash, record hash, Merkle root and signature.
 //!
-//! Two streams run side by side, so memory stays flat however large the store grows: a worker
-//! thread reads the `bodies` table in storage order and re-hashes every body; the calling thread
-//! walks the records in sequence order, recomputing each header hash, the chain link and the
+//! Three streams run side by side, so memory stays flat however large the store grows: a worker
+//! thread reads the `bodies` table in storage order and re-hashes every body; another looks up the
+//! body of every record, in sorted chunks the calling thread hands it; the calling thread walks
+//! the records in sequence order, recomputing each header hash, the chain link and the
 //! Merkle frontier, and checks every checkpoint's tree size, root and Ed25519 signature (against
 //! the pinned key when one is given). Finally the store's head and frontier in `meta` and the
 //! checkpoint note beside the store (or a given one) must agree with the chain.
@@ -112,43 +113,96 @@ fn body_pass(path: PathBuf) -> rusqlite::Result<BodyPass> {
     Ok(out)
 }
 
-/// Records' body hashes waiting to be looked up in `bodies`, in chunks sorted by hash: probing the
-/// `bodies.hash` index in key order touches each index page about once per chunk, where probing in
-/// record order would read a random page per record (the index outgrows SQLite's page cache).
-/// Memory stays bounded by the chunk size however large the store grows.
+/// Records' body hashes, looked up in `bodies` on a thread of their own, in chunks sorted by hash:
+/// probing the `bodies.hash` index in key order touches each index page about once per chunk,
+/// where probing in record order would read a random page per record (the index outgrows SQLite's
+/// page cache). Memory stays bounded by the chunk size however large the store grows.
 struct BodyRefs {
     pending: Vec<(Digest, u64)>,
-    /// The first record (lowest seq) whose body is not in the store.
-    first_missing: Option<(u64, Digest)>,
+    chunks: Option<mpsc::SyncSender<Vec<(Digest, u64)>>>,
+    thread: Option<std::thread::JoinHandle<rusqlite::Result<Option<Missing>>>>,
 }
+
+/// A record (seq) whose body (hash) is not in the store.
+type Missing = (u64, Digest);
 
 const BODY_REF_CHUNK: usize = 1 << 16;
 
 impl BodyRefs {
-    fn push(&mut self, conn: &Connection, hash: Digest, seq: u64) -> rusqlite::Result<()> {
-        self.pending.push((hash, seq));
-        if self.pending.len() >= BODY_REF_CHUNK {
-            self.flush(conn)?;
+    fn start(path: PathBuf) -> BodyRefs {
+        let (tx, rx) = mpsc::sync_channel::<Vec<(Digest, u64)>>(1);
+        let thread = std::thread::spawn(move || {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            // One read transaction spans all lookups (not a lock and a cache check per lookup).
+            conn.execute_batch("BEGIN")?;
+            let mut first_missing: Option<Missing> = None;
+            for mut chunk in rx {
+                first_missing = min_seq(first_missing, first_missing_body(&conn, &mut chunk)?);
+            }
+            Ok(first_missing)
+        });
+        BodyRefs {
+            pending: Vec::with_capacity(BODY_REF_CHUNK),
+            chunks: Some(tx),
+            thread: Some(thread),
         }
-        Ok(())
     }
 
-    fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        self.pending.sort_unstable();
-        let mut stmt = conn.prepare_cached("SELECT 1 FROM bodies WHERE hash = ?1")?;
-        let mut last: Option<Digest> = None;
-        for &(hash, seq) in &self.pending {
-            // Sorted by (hash, seq): the first entry of each hash has its lowest seq.
-            if last == Some(hash) {
-                continue;
-            }
-            last = Some(hash);
-            if !stmt.exists([&hash.0[..]])? && self.first_missing.is_none_or(|(s, _)| seq < s) {
-                self.first_missing = Some((seq, hash));
-            }
+    fn push(&mut self, hash: Digest, seq: u64) {
+        self.pending.push((hash, seq));
+        if self.pending.len() >= BODY_REF_CHUNK {
+            self.send();
         }
-        self.pending.clear();
-        Ok(())
+    }
+
+    fn send(&mut self) {
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(BODY_REF_CHUNK));
+        // A closed channel means the thread failed: `finish` returns its error.
+        if let Some(tx) = &self.chunks {
+            let _ = tx.send(chunk);
+        }
+    }
+
+    /// The record (lowest seq) whose body is not in the store, if any.
+    fn finish(mut self) -> rusqlite::Result<Option<Missing>> {
+        self.send();
+        self.chunks = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the body lookup thread failed".into()),
+            )),
+        }
+    }
+}
+
+/// The lowest-seq entry of `chunk` whose body hash is not in `bodies`.
+fn first_missing_body(conn: &Connection, chunk: &mut [(Digest, u64)]) -> rusqlite::Result<Option<Missing>> {
+    chunk.sort_unstable();
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM bodies WHERE hash = ?1")?;
+    let mut last: Option<Digest> = None;
+    let mut missing = None;
+    for &(hash, seq) in chunk.iter() {
+        // Sorted by (hash, seq): the first entry of each hash has its lowest seq.
+        if last == Some(hash) {
+            continue;
+        }
+        last = Some(hash);
+        if !stmt.exists([&hash.0[..]])? {
+            missing = min_seq(missing, Some((seq, hash)));
+        }
+    }
+    Ok(missing)
+}
+
+fn min_seq(a: Option<Missing>, b: Option<Missing>) -> Option<Missing> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
     }
 }
 
@@ -205,10 +259,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     let mut started: Vec<u64> = Vec::new();
     let mut scratch = Vec::with_capacity(256);
     let mut finished: Vec<u64> = Vec::new();
-    let mut refs = BodyRefs {
-        pending: Vec::with_capacity(BODY_REF_CHUNK),
-        first_missing: None,
-    };
+    let mut refs = BodyRefs::start(path.to_path_buf());
     {
         let mut stmt = store
             .conn
@@ -341,15 +392,14 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                 }
                 _ => {}
             }
-            refs.push(&store.conn, body_hash, seq_u)
-                .map_err(sql("cannot look up bodies"))?;
+            refs.push(body_hash, seq_u);
             frontier.push(&hash);
             head = hash;
             expected += 1;
         }
     }
-    // Every record's body must be in the store (checked on this thread while the worker hashes).
-    refs.flush(&store.conn).map_err(sql("cannot look up bodies"))?;
+    // Every record's body must be in the store.
+    let first_missing = refs.finish().map_err(sql("cannot look up bodies"))?;
     if published.as_ref().is_some_and(|p| p.size == frontier.size()) && problem.is_none() {
         published_root = Some(frontier.root());
     }
@@ -363,7 +413,7 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
         Some(Ok(pass)) => {
             report.bodies = pass.bodies;
             report.body_bytes = pass.bytes;
-            if let Some((seq, hash)) = &refs.first_missing {
+            if let Some((seq, hash)) = &first_missing {
                 let p = Problem {
                     seq: Some(*seq),
                     what: format!("body {hash} is missing"),

@@ -73,6 +73,26 @@ fn modified_body_is_detected_at_its_first_record() {
 }
 
 #[test]
+fn deleted_body_is_named_at_its_first_record() {
+    let env = two_scans();
+    let conn = env.sql();
+    // The body first referenced last among the objects: verify names that first reference.
+    let (seq, hash): (i64, Vec<u8>) = conn
+        .query_row(
+            "SELECT min(seq), body_hash FROM records WHERE kind='k8s.object'
+             GROUP BY body_hash ORDER BY min(seq) DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    conn.execute("DELETE FROM bodies WHERE hash = ?1", [&hash])
+        .expect("delete");
+    assert_tampered_at(&env, seq);
+    let (_, out) = env.verify(&[]);
+    assert!(out.contains("is missing"), "{out}");
+}
+
+#[test]
 fn every_header_column_is_protected() {
     let columns: &[(&str, &str)] = &[
         ("scan", "99"),
