@@ -20,6 +20,10 @@ use meshproof::collect::git_history::{self, GitOptions};
 use meshproof::model::{Observation, RecordSink, SinkError, Timestamp, sha256, to_canonical_vec};
 use meshproof::store::{Signer, Store};
 
+/// The allocator the binary uses (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLUSTERS: &[&str] = &["eu-central-1", "eu-west-1", "us-east-1", "ap-south-1", "us-west-2"];
 const NAMESPACES: &[&str] = &["payments", "checkout", "istio-system", "gloo-mesh"];
 const FILES_PER_NS: usize = 25;

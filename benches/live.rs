@@ -17,6 +17,10 @@ use meshproof::collect::kube_live;
 use meshproof::model::{Observation, kinds};
 use serde_json::{Value, json};
 
+/// The allocator the binary uses (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
