@@ -328,27 +328,36 @@ fn save_chain(tx: &Transaction<'_>, meta: &ChainMeta) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Inserts a chained record and its body (stored once per hash) with prepared statements.
-fn insert_record(
-    bodies: &mut rusqlite::Statement<'_>,
-    records: &mut rusqlite::Statement<'_>,
+/// Appends chained records and their bodies (stored once per hash) and saves the chain's `meta`
+/// after them, in one transaction.
+fn write_batch(
+    conn: &mut Connection,
     scan: u64,
     collected_at: &str,
-    p: &Pending,
+    records: &[Pending],
+    meta: &ChainMeta,
 ) -> rusqlite::Result<()> {
-    bodies.execute(params![&p.body_hash.0[..], &p.body])?;
-    records.execute(params![
-        p.link.seq,
-        scan,
-        collected_at,
-        p.source,
-        p.kind,
-        p.subject,
-        &p.body_hash.0[..],
-        &p.link.prev.0[..],
-        &p.link.hash.0[..]
-    ])?;
-    Ok(())
+    let tx = conn.transaction()?;
+    {
+        let mut bodies = tx.prepare_cached(INSERT_BODY)?;
+        let mut stmt = tx.prepare_cached(INSERT_RECORD)?;
+        for p in records {
+            bodies.execute(params![&p.body_hash.0[..], &p.body])?;
+            stmt.execute(params![
+                p.link.seq,
+                scan,
+                collected_at,
+                p.source,
+                p.kind,
+                p.subject,
+                &p.body_hash.0[..],
+                &p.link.prev.0[..],
+                &p.link.hash.0[..]
+            ])?;
+        }
+    }
+    save_chain(&tx, meta)?;
+    tx.commit()
 }
 
 /// A batch for the appender thread: chained records and the chain's `meta` after them.
@@ -378,17 +387,14 @@ fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>) -> Result<()> {
         .map_err(sql("cannot set busy timeout"))?;
     super::writer_pragmas(&conn).map_err(sql("cannot configure the appender"))?;
     for batch in batches {
-        let tx = conn.transaction().map_err(sql("cannot begin transaction"))?;
-        {
-            let mut bodies = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
-            let mut records = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
-            for p in &batch.records {
-                insert_record(&mut bodies, &mut records, fields.scan, &fields.collected_at, p)
-                    .map_err(sql("cannot append record"))?;
-            }
-        }
-        save_chain(&tx, &batch.meta).map_err(sql("cannot save chain head"))?;
-        tx.commit().map_err(sql("cannot commit"))?;
+        write_batch(
+            &mut conn,
+            fields.scan,
+            &fields.collected_at,
+            &batch.records,
+            &batch.meta,
+        )
+        .map_err(sql("cannot append records"))?;
     }
     Ok(())
 }
@@ -452,35 +458,30 @@ impl ScanWriter<'_> {
     /// Appends records right away, in one transaction (used for the scan's bookkeeping records,
     /// while the appender thread is not running).
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
-        let path = self.store.path.clone();
-        let sql = |what| sqlite(&path, what);
-        let tx = self.store.conn.transaction().map_err(sql("cannot begin transaction"))?;
-        {
-            let mut bodies = tx.prepare_cached(INSERT_BODY).map_err(sql("cannot store body"))?;
-            let mut stmt = tx.prepare_cached(INSERT_RECORD).map_err(sql("cannot append record"))?;
-            for (source, kind, subject, body) in records {
+        let records: Vec<Pending> = records
+            .into_iter()
+            .map(|(source, kind, subject, body)| {
                 let body = to_canonical_vec(&body);
                 let body_hash = sha256(&body);
                 let link = self
                     .chain
                     .link(self.scan, &self.collected_at, &source, kind, &subject, &body_hash);
-                let p = Pending {
+                Pending {
                     source,
                     kind,
                     subject,
                     body_hash,
                     body,
                     link,
-                };
-                insert_record(&mut bodies, &mut stmt, self.scan, &self.collected_at, &p)
-                    .map_err(sql("cannot append record"))?;
-            }
-        }
-        save_chain(&tx, &self.chain.meta()).map_err(sql("cannot save chain head"))?;
-        tx.commit().map_err(sql("cannot commit"))
+                }
+            })
+            .collect();
+        let meta = self.chain.meta();
+        write_batch(&mut self.store.conn, self.scan, &self.collected_at, &records, &meta)
+            .map_err(sqlite(&self.store.path, "cannot append records"))
     }
 
-    /// Hands the queued records to the appender thread (started on first use with the chain).
+    /// Hands the queued records to the appender thread (started on first use).
     fn flush(&mut self) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
