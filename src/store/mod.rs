@@ -296,12 +296,13 @@ impl Store {
     }
 }
 
-/// Settings of a writing connection (the store's own and the scan's body writer).
+/// Settings of a writing connection (the store's own and the scan's appender).
 pub(crate) fn writer_pragmas(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -65536)?;
-    // Checkpoint the WAL every 10,000 pages (160 MiB) rather than 1,000: fewer fsyncs during a
-    // scan; the writer folds the WAL back when it closes.
+    // Checkpoint the WAL every 10,000 pages (640 MiB of 64 KiB pages, 160 MiB of 16 KiB) rather
+    // than SQLite's 1,000: a scan of that size is folded back once, when the writer closes
+    // (checkpointing at 160 MiB of 64 KiB pages cost a quarter of the append rate).
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)
 }
 
