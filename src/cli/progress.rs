@@ -123,7 +123,7 @@ impl RecordSink for ProgressSink<'_> {
     }
 
     fn observe_prepared(&mut self, prepared: Prepared) -> Result<(), SinkError> {
-        self.progress.saw(&prepared.observation.source);
+        self.progress.saw(&prepared.source);
         self.inner.observe_prepared(prepared)
     }
 

@@ -175,10 +175,9 @@ fn collect_cluster(cluster: &str, path: &Path, options: &Options) -> (ClusterSum
     // `Preparing` never fails.
     let summary = c.emit(&mut prepared).unwrap_or_default();
     // The cluster's records in (source, kind, subject) order: the order they are appended in.
-    prepared.0.sort_by(|a, b| {
-        let (a, b) = (&a.observation, &b.observation);
-        (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject))
-    });
+    prepared
+        .0
+        .sort_by(|a, b| (&a.source, a.kind, &a.subject).cmp(&(&b.source, b.kind, &b.subject)));
     (summary, prepared.0)
 }
 

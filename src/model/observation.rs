@@ -53,11 +53,16 @@ pub struct Observation {
 }
 
 /// An observation whose body is already canonicalized and hashed (by a collector's worker
-/// thread), so the sink's single writer thread does not redo that work.
+/// thread), so the sink's single writer thread does not redo that work. The body's value tree is
+/// dropped on the thread that built it: its canonical JSON is the body from here on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
-    /// The observation.
-    pub observation: Observation,
+    /// Where it came from.
+    pub source: String,
+    /// Record kind, one of [`kinds`].
+    pub kind: &'static str,
+    /// Stable key.
+    pub subject: String,
     /// Canonical JSON of its body.
     pub canonical: Vec<u8>,
     /// SHA-256 of `canonical`.
@@ -70,10 +75,22 @@ impl Prepared {
         let canonical = super::to_canonical_vec(&observation.body);
         let hash = super::sha256(&canonical);
         Prepared {
-            observation,
+            source: observation.source,
+            kind: observation.kind,
+            subject: observation.subject,
             canonical,
             hash,
         }
+    }
+
+    /// The observation again, its body parsed back from the canonical JSON.
+    pub fn into_observation(self) -> Result<Observation, serde_json::Error> {
+        Ok(Observation {
+            body: serde_json::from_slice(&self.canonical)?,
+            source: self.source,
+            kind: self.kind,
+            subject: self.subject,
+        })
     }
 }
 
@@ -95,7 +112,11 @@ pub trait RecordSink {
 
     /// Takes an observation whose body is already canonicalized and hashed.
     fn observe_prepared(&mut self, prepared: Prepared) -> Result<(), SinkError> {
-        self.observe(prepared.observation)
+        let observation = prepared.into_observation().map_err(|e| SinkError {
+            message: format!("a prepared body is not JSON: {e}"),
+            source: Some(Box::new(e)),
+        })?;
+        self.observe(observation)
     }
 
     /// Declares that this collection covers `cluster`: its objects not observed now are gone.

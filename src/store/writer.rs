@@ -545,30 +545,32 @@ impl ScanWriter<'_> {
     /// [`ScanWriter::add`] for a body already canonicalized and hashed.
     pub fn add_prepared(&mut self, prepared: Prepared) -> Result<()> {
         let Prepared {
-            observation: obs,
+            source,
+            kind,
+            subject,
             canonical: bytes,
             hash,
         } = prepared;
-        if kinds::is_snapshot(obs.kind) {
-            if let Some(cluster) = obs.subject.split('/').next()
+        if kinds::is_snapshot(kind) {
+            if let Some(cluster) = subject.split('/').next()
                 && !self.scope.contains(cluster)
             {
                 self.scope.insert(cluster.to_string());
             }
-            if self.observed.contains_key(&obs.subject) {
+            if self.observed.contains_key(&subject) {
                 // The collector reports conflicting duplicates itself; keep the first.
                 return Ok(());
             }
-            self.observed.insert(obs.subject.clone(), hash);
-            if self.base_state.get(&obs.subject) == Some(&hash) {
+            self.observed.insert(subject.clone(), hash);
+            if self.base_state.get(&subject) == Some(&hash) {
                 self.unchanged += 1;
                 return Ok(());
             }
-        } else if kinds::is_history(obs.kind) {
-            let key = (obs.kind, obs.subject.clone());
+        } else if kinds::is_history(kind) {
+            let key = (kind, subject.clone());
             let known = match self.history.get(&key) {
                 Some(h) => Some(*h),
-                None => self.latest_history_hash(obs.kind, &obs.subject)?,
+                None => self.latest_history_hash(kind, &subject)?,
             };
             if known == Some(hash) {
                 return Ok(());
@@ -576,19 +578,14 @@ impl ScanWriter<'_> {
             self.history.insert(key, hash);
         }
         self.batch_bytes += bytes.len();
-        *self.per_kind.entry(obs.kind).or_default() += 1;
-        let link = self.chain.link(
-            self.scan,
-            &self.collected_at,
-            &obs.source,
-            obs.kind,
-            &obs.subject,
-            &hash,
-        );
+        *self.per_kind.entry(kind).or_default() += 1;
+        let link = self
+            .chain
+            .link(self.scan, &self.collected_at, &source, kind, &subject, &hash);
         self.batch.push(Pending {
-            source: obs.source,
-            kind: obs.kind,
-            subject: obs.subject,
+            source,
+            kind,
+            subject,
             body_hash: hash,
             body: bytes,
             link,
