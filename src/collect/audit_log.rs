@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::redact;
 use super::selection::SECRET_NAMESPACES;
-use crate::model::{Observation, RecordSink, SinkError, kinds};
+use crate::model::{Observation, RecordSink, SinkError, kinds, pointer};
 
 /// Resources whose writes are trust-relevant wherever they are.
 const TRUST_RESOURCES: &[&str] = &[
@@ -103,7 +103,7 @@ fn reduce(event: &Value) -> Value {
         }
     }
     if out.get("requestReceivedTimestamp").is_none()
-        && let Some(ts) = event.pointer("/metadata/creationTimestamp")
+        && let Some(ts) = pointer(event, "/metadata/creationTimestamp")
     {
         out.insert("requestReceivedTimestamp".into(), ts.clone());
     }
@@ -307,13 +307,11 @@ impl AuditLog {
                 self.merge(reduce(event));
             } else if READ_VERBS.contains(&verb) {
                 summary.reads += 1;
-                let user = event
-                    .pointer("/impersonatedUser/username")
-                    .or_else(|| event.pointer("/user/username"))
+                let user = pointer(event, "/impersonatedUser/username")
+                    .or_else(|| pointer(event, "/user/username"))
                     .and_then(Value::as_str)
                     .unwrap_or("<unknown>");
-                let resource = event
-                    .pointer("/objectRef/resource")
+                let resource = pointer(event, "/objectRef/resource")
                     .and_then(Value::as_str)
                     .unwrap_or("<non-resource>");
                 count_read(&mut summary.read_counts, user, resource);

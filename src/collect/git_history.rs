@@ -530,7 +530,9 @@ fn first_line(commit: &git2::Commit<'_>) -> String {
 }
 
 fn text_field(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+    crate::model::pointer(v, pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Declared objects of kept kinds (or Secrets) in one parsed document, Lists expanded.

@@ -282,8 +282,9 @@ impl Admission {
 
 /// Classifies, redacts and keys one object of `cluster`.
 pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
+    use crate::model::pointer;
     use serde_json::Value;
-    let field = |o: &Value, pointer: &str| o.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    let field = |o: &Value, at: &str| pointer(o, at).and_then(Value::as_str).map(str::to_string);
     let (Some(api_version), Some(kind), Some(name)) = (
         field(&object, "/apiVersion"),
         field(&object, "/kind"),
@@ -296,8 +297,7 @@ pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
         return Admission::Skipped(format!("{api_version} {kind}"));
     }
     super::redact::redact_object(&mut object);
-    let resource_version = object
-        .pointer("/metadata/resourceVersion")
+    let resource_version = pointer(&object, "/metadata/resourceVersion")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok());
     Admission::Kept {

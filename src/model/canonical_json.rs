@@ -33,35 +33,26 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            out.push(b'{');
             // serde_json's map is ordered by UTF-8 bytes, which differs from UTF-16 order only
             // for characters above U+FFFF versus U+E000..U+FFFF (UTF-8 lead bytes 0xEE and up;
-            // no other byte of UTF-8 text is that large); sort only when needed.
-            let utf16_sort = map.keys().any(|k| k.bytes().any(|b| b >= 0xEE));
-            if !utf16_sort && map.keys().is_sorted() {
-                for (i, (key, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_string(key, out);
-                    out.push(b':');
-                    write_canonical(v, out);
+            // no other byte of UTF-8 text is that large). Written in map order in one pass; an
+            // object with such a key (or out of order) is rewritten sorted.
+            let start = out.len();
+            out.push(b'{');
+            let mut previous: Option<&String> = None;
+            for (key, v) in map {
+                if key.bytes().any(|b| b >= 0xEE) || previous.is_some_and(|p| p > key) {
+                    out.truncate(start);
+                    write_sorted_object(map, out);
+                    return;
                 }
-            } else {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                if utf16_sort {
-                    entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-                } else {
-                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                if previous.is_some() {
+                    out.push(b',');
                 }
-                for (i, (key, v)) in entries.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_string(key, out);
-                    out.push(b':');
-                    write_canonical(v, out);
-                }
+                previous = Some(key);
+                write_string(key, out);
+                out.push(b':');
+                write_canonical(v, out);
             }
             out.push(b'}');
         }
@@ -99,6 +90,22 @@ fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
             out.extend_from_slice(buf.format_finite(f).as_bytes());
         }
     }
+}
+
+/// An object whose members must be sorted first (by UTF-16 code units).
+fn write_sorted_object(map: &serde_json::Map<String, Value>, out: &mut Vec<u8>) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    out.push(b'{');
+    for (i, (key, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(key, out);
+        out.push(b':');
+        write_canonical(v, out);
+    }
+    out.push(b'}');
 }
 
 /// Appends one canonical JSON string (quotes included).

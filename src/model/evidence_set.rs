@@ -177,7 +177,7 @@ impl Evidence {
 
     /// A string field of the body by JSON pointer (`/metadata/name`).
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.body().pointer(pointer).and_then(Value::as_str)
+        super::pointer(self.body(), pointer).and_then(Value::as_str)
     }
 
     /// Like [`str_at`](Self::str_at), without parsing the whole body when it is still text: the

@@ -9,6 +9,7 @@ mod evidence_set;
 mod finding;
 pub mod lenient;
 mod observation;
+mod pointer;
 mod record;
 mod time;
 
@@ -17,5 +18,6 @@ pub use digest::{Digest, DigestParseError, sha256};
 pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef, ViewSubset};
 pub use finding::{Finding, Severity, SeverityParseError, WaiverStatus};
 pub use observation::{Observation, Prepared, RecordSink, SinkError, kinds};
+pub use pointer::pointer;
 pub use record::{EvidenceRecord, HeaderFields, RecordHeader};
 pub use time::{Timestamp, TimestampParseError};
