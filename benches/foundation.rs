@@ -1,7 +1,6 @@
 //! Foundation benchmarks (run: `cargo bench --bench foundation`; `MESHPROOF_BENCH_SCALE=0.1` for a
-//! quick run). Measured side by side in one run:
-//!
-//! Parts run: all, or those named in `MESHPROOF_BENCH_ONLY` (e.g. `append,verify`).
+//! quick run; `MESHPROOF_BENCH_ONLY=append,verify` runs only the parts named). Measured side by
+//! side in one run:
 //!
 //! 1. append: records/s through the real scan writer with 1 KiB bodies;
 //! 2. verify: body-byte throughput of `meshproof verify` against raw SHA-256 over the same bytes,

@@ -90,6 +90,28 @@ pub struct Request<'a> {
     pub changes: Option<&'a Changes>,
 }
 
+impl<'a> Request<'a> {
+    /// A request for the latest complete scan that verifies the store itself, applies the
+    /// recorded waivers and has no appendix of changes; set the other fields by struct update.
+    pub fn new(
+        as_of: Timestamp,
+        settings: &'a Settings,
+        organisation: Option<&'a str>,
+        verify: &'a verify::Options,
+    ) -> Request<'a> {
+        Request {
+            scan: None,
+            as_of,
+            settings,
+            organisation,
+            verify,
+            waive: None,
+            checked: None,
+            changes: None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Request<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
@@ -114,13 +136,7 @@ pub fn build(
         store,
         &Request {
             scan,
-            as_of,
-            settings,
-            organisation,
-            verify: &options,
-            waive: None,
-            checked: None,
-            changes: None,
+            ..Request::new(as_of, settings, organisation, &options)
         },
         frameworks,
     )

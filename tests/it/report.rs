@@ -601,16 +601,7 @@ fn documents_built_together_equal_documents_built_one_by_one() {
     let all = frameworks::select(&catalogues, "all").expect("all");
     let settings = meshproof::analyze::Settings::default();
     let options = meshproof::store::verify::Options::default();
-    let request = build::Request {
-        scan: None,
-        as_of: AS_OF.parse().expect("as-of"),
-        settings: &settings,
-        organisation: Some("Acme Corp"),
-        verify: &options,
-        waive: None,
-        checked: None,
-        changes: None,
-    };
+    let request = build::Request::new(AS_OF.parse().expect("as-of"), &settings, Some("Acme Corp"), &options);
     let together = build::build_documents(&store, &request, &[&soc2, &all]).expect("together");
     let one_by_one = [
         build::build_with(&store, &request, &soc2).expect("soc2"),

@@ -29,13 +29,7 @@ pub(super) fn run(
     let store = open_store(store_path)?;
     let request = build::Request {
         scan: args.scan,
-        as_of,
-        settings: &config.analysis,
-        organisation: config.organisation.as_deref(),
-        verify: &verify_options,
-        waive: None,
-        checked: None,
-        changes: None,
+        ..build::Request::new(as_of, &config.analysis, config.organisation.as_deref(), &verify_options)
     };
     // One set of reports per framework, from one verification and one analysis.
     let per_framework: Vec<&[frameworks::Framework]> = selected.iter().map(std::slice::from_ref).collect();

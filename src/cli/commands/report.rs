@@ -65,13 +65,8 @@ pub(super) fn run(
         &store,
         &build::Request {
             scan: Some(scan),
-            as_of,
-            settings: &config.analysis,
-            organisation: config.organisation.as_deref(),
-            verify: &verify_options,
-            waive: None,
-            checked: None,
             changes: changes.as_ref(),
+            ..build::Request::new(as_of, &config.analysis, config.organisation.as_deref(), &verify_options)
         },
         &selected,
     )

@@ -88,13 +88,9 @@ pub(super) fn run(global: &Global, args: ScanArgs) -> anyhow::Result<ExitStatus>
         .collect::<Result<Vec<_>, _>>()?;
     let request = build::Request {
         scan: Some(scan),
-        as_of,
-        settings: &config.analysis,
-        organisation: config.organisation.as_deref(),
-        verify: &verify_options,
-        waive: None,
         checked: Some(&checked),
         changes: changes.as_ref(),
+        ..build::Request::new(as_of, &config.analysis, config.organisation.as_deref(), &verify_options)
     };
     let per_entry: Vec<&[frameworks::Framework]> = selections.iter().map(Vec::as_slice).collect();
     let built = if per_entry.is_empty() {
