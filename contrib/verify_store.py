@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Independent verifier for meshproof evidence stores (format "meshproof-evidence/1").
+"""Independent verifier for meshproof evidence stores (formats "meshproof-evidence/2" and /1).
 
 Standard library only. Re-checks, streaming and in constant memory:
 
 * every body in `bodies`: SHA-256(data) == hash;
 * every record in `records`, in seq order: contiguous seq from 0, prev_hash == previous record's
-  hash (genesis: 32 zero bytes), hash == SHA-256(prev_hash || canonical header), body present;
+  hash (genesis: 32 zero bytes), hash == SHA-256(prev_hash || canonical header), body present,
+  and (format 2) the derived object_kind column agrees with the record's kind and subject;
 * the RFC 6962 Merkle frontier, and every `checkpoint` record: tree size == its seq, root (hex in
   the body, base64 in the note) == Merkle root of records 0..seq-1, origin, key string and key id,
   the presence of a signature line by that key;
@@ -27,7 +28,8 @@ import os
 import sqlite3
 import sys
 
-FORMAT = "meshproof-evidence/1"
+FORMAT = "meshproof-evidence/2"
+FORMAT_1 = "meshproof-evidence/1"  # records without the object_kind column
 GENESIS = bytes(32)
 HEADER_VERSION = 1
 ALG_ED25519 = 0x01
@@ -310,10 +312,23 @@ def open_store(path):
         raise CannotRun("%s is not a meshproof evidence store (no meta table)" % path)
     row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
     fmt = _text(row[0]) if row else None
-    if fmt != FORMAT:
+    if fmt not in (FORMAT, FORMAT_1):
         raise CannotRun("%s is not a meshproof evidence store (unknown format %r, expected %s)"
                         % (path, fmt, FORMAT))
-    return conn
+    return conn, fmt == FORMAT
+
+
+def object_kind(kind, subject):
+    """The object_kind column of a record: the third '/' segment of a k8s.object subject
+    (a missing '/' keeps the text whole at the first two steps, a missing third gives "")."""
+    if kind != "k8s.object":
+        return None
+    rest = subject
+    for _ in range(2):
+        i = rest.find("/")
+        rest = rest[i + 1:] if i >= 0 else rest
+    i = rest.find("/")
+    return rest[:i] if i >= 0 else ""
 
 
 def _uri_path(path):
@@ -434,7 +449,7 @@ def stored_frontier_matches(text, frontier):
 
 
 def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canonical=False):
-    conn = open_store(path)
+    conn, has_object_kind = open_store(path)
     explicit = checkpoint_path is not None
     published = read_published(checkpoint_path or path + ".checkpoint", explicit)
     report = {
@@ -455,8 +470,9 @@ def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canon
     json_dumps_mismatch = 0
     sql = ("SELECT r.seq, r.scan, r.collected_at, typeof(r.collected_at), r.source, typeof(r.source),"
            " r.kind, typeof(r.kind), r.subject, typeof(r.subject), r.body_hash, r.prev_hash, r.hash,"
-           " EXISTS (SELECT 1 FROM bodies b WHERE b.hash = r.body_hash)"
-           " FROM records r ORDER BY r.seq")
+           " EXISTS (SELECT 1 FROM bodies b WHERE b.hash = r.body_hash), "
+           + ("r.object_kind, typeof(r.object_kind)" if has_object_kind else "NULL, 'null'")
+           + " FROM records r ORDER BY r.seq")
     cur = conn.cursor()
     cur.arraysize = 256
     for row in cur.execute(sql):
@@ -494,6 +510,17 @@ def verify(path, checkpoint_path=None, pinned=None, export_dir=None, check_canon
             problem = {"seq": seq, "what": "record header was modified: stored hash %s, recomputed %s"
                        % (rhash.hex(), computed.hex())}
             break
+        if has_object_kind:
+            expected_kind = object_kind(kind, subject)
+            stored_type = _text(row[15])
+            if expected_kind is None:
+                agrees = stored_type == "null"
+            else:
+                agrees = stored_type == "text" and bytes(row[14]) == expected_kind.encode("utf-8")
+            if not agrees:
+                problem = {"seq": seq, "what": "the object_kind column does not match the record's kind and subject"
+                           " (expected %s)" % ("NULL" if expected_kind is None else json.dumps(expected_kind, ensure_ascii=False))}
+                break
         if not row[13]:
             problem = {"seq": seq, "what": "body %s is missing" % body_hash.hex()}
             break

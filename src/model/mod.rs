@@ -19,5 +19,5 @@ pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef, ViewSubset};
 pub use finding::{Finding, Severity, SeverityParseError, WaiverStatus};
 pub use observation::{Observation, Prepared, RecordSink, SinkError, kinds};
 pub use pointer::pointer;
-pub use record::{EvidenceRecord, HeaderFields, RecordHeader};
+pub use record::{EvidenceRecord, HeaderFields, RecordHeader, object_kind};
 pub use time::{Timestamp, TimestampParseError};

@@ -97,6 +97,23 @@ impl HeaderFields<'_> {
     }
 }
 
+/// A record's `object_kind` column: for a `k8s.object` record the third `/` segment of its subject
+/// (`<cluster>/<namespace>/<Kind>/<name>` → `Kind`), else none. A value derived from the chained
+/// header for the object-kind index; `verify` recomputes it (docs/evidence-format.md §2).
+pub fn object_kind<'a>(kind: &str, subject: &'a str) -> Option<&'a str> {
+    (kind == super::kinds::K8S_OBJECT).then(|| object_kind_of(subject))
+}
+
+/// The third `/` segment of `subject`, computed like the SQL expression older stores indexed:
+/// a missing `/` leaves the text whole at the first two steps, and a missing third `/` gives "".
+fn object_kind_of(subject: &str) -> &str {
+    fn after_slash(s: &str) -> &str {
+        s.find('/').map_or(s, |i| &s[i + 1..])
+    }
+    let rest = after_slash(after_slash(subject));
+    rest.find('/').map_or("", |i| &rest[..i])
+}
+
 /// Writes the canonical header. Keys in RFC 8785 order: body, collected_at, kind, scan, seq,
 /// source, subject, v (all ASCII, so UTF-16 order equals byte order).
 fn write_header(out: &mut Vec<u8>, f: &HeaderFields<'_>) {

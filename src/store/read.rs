@@ -445,10 +445,15 @@ impl Store {
         chain: &[(u64, BTreeSet<String>)],
     ) -> Result<BTreeMap<String, (u64, u64)>> {
         let in_chain: BTreeSet<u64> = chain.iter().map(|(s, _)| *s).collect();
+        let column = if self.object_kind_column {
+            "object_kind"
+        } else {
+            OBJECT_KIND_SQL
+        };
         let mut range = self
             .conn
             .prepare_cached(&format!(
-                "SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND {OBJECT_KIND_SQL} = ?1"
+                "SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND {column} = ?1"
             ))
             .map_err(self.sql("cannot read snapshot records"))?;
         let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -626,61 +631,103 @@ impl Store {
 mod tests {
     use super::*;
 
-    /// The object-kind lookup must go through its index: the planner uses an expression index
-    /// only when the query spells the expression exactly as the index does.
+    /// The object-kind lookup goes through its index, and the column the writer fills agrees
+    /// with the SQL expression a format-1 store is migrated with, odd subjects included.
     #[test]
-    fn object_kind_lookups_use_the_object_kind_index() {
+    fn object_kind_lookups_use_the_index_and_the_column_agrees_with_the_expression() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("s.db")).expect("store");
         let plan: Vec<String> = store
             .conn
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND {OBJECT_KIND_SQL} = ?1"
-            ))
+            .prepare("EXPLAIN QUERY PLAN SELECT subject, seq, scan FROM records WHERE kind = 'k8s.object' AND object_kind = ?1")
             .expect("prepare")
             .query_map(["Secret"], |r| r.get::<_, String>(3))
             .expect("plan")
             .collect::<rusqlite::Result<_>>()
             .expect("rows");
         assert!(plan.iter().any(|p| p.contains("records_object_kind")), "{plan:?}");
-        let kind: String = store
-            .conn
-            .query_row(
-                &format!("SELECT {OBJECT_KIND_SQL} FROM (SELECT ?1 AS subject)"),
-                ["us-east-1/istio-system/Secret/cacerts"],
-                |r| r.get(0),
-            )
-            .expect("kind");
-        assert_eq!(kind, "Secret");
-    }
-
-    /// A store made before the object-kind index gets it on its first writable open; read-only
-    /// opens leave the file alone.
-    #[test]
-    fn older_stores_get_the_object_kind_index_when_opened_for_writing() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("s.db");
-        let has_index = |store: &Store| -> bool {
-            store
+        for subject in [
+            "us-east-1/istio-system/Secret/cacerts",
+            "c1//ClusterRole/admin/extra",
+            "c1/ns/Kind",
+            "c1/ns",
+            "no-slash",
+            "",
+            "ü/ñ/Kïnd/x",
+        ] {
+            let sql: String = store
                 .conn
                 .query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE name = 'records_object_kind'",
-                    [],
-                    |r| r.get::<_, i64>(0),
+                    &format!("SELECT {OBJECT_KIND_SQL} FROM (SELECT ?1 AS subject)"),
+                    [subject],
+                    |r| r.get(0),
                 )
-                .expect("schema")
-                == 1
-        };
+                .expect("kind");
+            assert_eq!(
+                crate::model::object_kind("k8s.object", subject),
+                Some(sql.as_str()),
+                "{subject}"
+            );
+        }
+        assert_eq!(crate::model::object_kind("audit.event", "c1/ns/Secret/x"), None);
+    }
+
+    /// A format-1 store (records without `object_kind`, an expression index) is read as it is,
+    /// and brought to the current format on its first writable open with the same evidence.
+    #[test]
+    fn format_1_stores_are_read_and_migrated_when_opened_for_writing() {
+        use crate::model::{Observation, kinds};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let signer = crate::store::Signer::from_seed([3; 32]);
         {
-            let store = Store::open(&path).expect("store");
+            let mut store = Store::open(&path).expect("store");
+            let mut scan = store
+                .begin_scan(Timestamp::from_unix(1_793_000_000).expect("t"), serde_json::json!({}))
+                .expect("scan");
+            for subject in ["c1/gloo-mesh/KubernetesCluster/c1", "c1/istio-system/Secret/cacerts"] {
+                scan.add(Observation {
+                    source: "k8s/c1".into(),
+                    kind: kinds::K8S_OBJECT,
+                    subject: subject.into(),
+                    body: serde_json::json!({"subject": subject}),
+                })
+                .expect("add");
+            }
+            scan.finish(&signer).expect("finish");
+            // What a format-1 store looked like.
             store
                 .conn
-                .execute_batch("DROP INDEX records_object_kind")
-                .expect("drop");
+                .execute_batch(&format!(
+                    "DROP INDEX records_object_kind; ALTER TABLE records DROP COLUMN object_kind;
+                     CREATE INDEX records_object_kind ON records({OBJECT_KIND_SQL}) WHERE kind = 'k8s.object';
+                     UPDATE meta SET value = 'meshproof-evidence/1' WHERE key = 'format';"
+                ))
+                .expect("downgrade");
         }
+        let subset = ViewSubset {
+            object_kinds: &["KubernetesCluster"],
+            record_kinds: &[],
+        };
+        let subjects = |store: &Store| -> Vec<String> {
+            let scan = store.latest_complete_scan().expect("scan");
+            let set = store.evidence_subset(scan, &subset).expect("subset");
+            set.records().iter().map(|e| e.subject.clone()).collect()
+        };
         let reader = Store::open_existing(&path).expect("reader");
-        assert!(!has_index(&reader));
+        assert!(!reader.object_kind_column);
+        assert_eq!(subjects(&reader), ["c1/gloo-mesh/KubernetesCluster/c1"]);
         drop(reader);
-        assert!(has_index(&Store::open(&path).expect("writer")));
+        let writer = Store::open(&path).expect("writer");
+        assert!(writer.object_kind_column);
+        assert_eq!(
+            writer.meta("format").expect("meta").as_deref(),
+            Some(super::super::FORMAT)
+        );
+        drop(writer);
+        let reader = Store::open_existing(&path).expect("reader");
+        assert_eq!(subjects(&reader), ["c1/gloo-mesh/KubernetesCluster/c1"]);
+        let report = crate::store::verify::verify(&path, &crate::store::verify::Options::default()).expect("verify");
+        assert!(report.intact, "{:?}", report.problem);
     }
 }

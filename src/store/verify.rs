@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::merkle::Frontier;
 use super::note::{NoteVerifier, verify_checkpoint};
 use super::{Error, GENESIS, Result, Store, sibling};
-use crate::model::{Digest, HeaderFields, kinds, sha256};
+use crate::model::{Digest, HeaderFields, kinds, object_kind, sha256};
 
 /// What `verify` checks against beyond the store itself.
 #[derive(Debug, Clone, Default)]
@@ -269,10 +269,13 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     {
         let mut stmt = store
             .conn
-            .prepare(
-                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash
-                 FROM records ORDER BY seq",
-            )
+            .prepare(if store.object_kind_column {
+                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind
+                     FROM records ORDER BY seq"
+            } else {
+                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, NULL
+                     FROM records ORDER BY seq"
+            })
             .map_err(sql("cannot read records"))?;
         let mut rows = stmt.query([]).map_err(sql("cannot read records"))?;
         while let Some(row) = rows.next().map_err(sql("cannot read records"))? {
@@ -362,6 +365,30 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
                     &mut problem,
                 );
                 break;
+            }
+            // The object-kind index column must be what the chained header implies: a changed or
+            // cleared value would hide a record from lookups by object kind.
+            if store.object_kind_column {
+                let stored = row.get_ref(9).map_err(sql("cannot read records"))?;
+                let expected_kind = object_kind(header.kind, header.subject);
+                let agrees = match (stored, expected_kind) {
+                    (rusqlite::types::ValueRef::Null, None) => true,
+                    (rusqlite::types::ValueRef::Text(t), Some(k)) => t == k.as_bytes(),
+                    _ => false,
+                };
+                if !agrees {
+                    set(
+                        Problem {
+                            seq: Some(seq_u),
+                            what: format!(
+                                "the object_kind column does not match the record's kind and subject (expected {})",
+                                expected_kind.map_or_else(|| "NULL".to_string(), |k| format!("{k:?}"))
+                            ),
+                        },
+                        &mut problem,
+                    );
+                    break;
+                }
             }
             match header.kind {
                 kinds::SCAN_STARTED => started.push(scan),

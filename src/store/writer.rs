@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 use super::merkle::Frontier;
 use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
 use crate::model::{
-    Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, sha256, to_canonical_vec,
+    Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, object_kind, sha256,
+    to_canonical_vec,
 };
 
 /// A batch for the writer thread is handed over at this many body bytes or records.
@@ -262,8 +263,8 @@ impl Store {
 }
 
 const INSERT_RECORD: &str =
-    "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const INSERT_BODY: &str = "INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)";
 
 impl Chain {
@@ -352,7 +353,8 @@ fn write_batch(
                 p.subject,
                 &p.body_hash.0[..],
                 &p.link.prev.0[..],
-                &p.link.hash.0[..]
+                &p.link.hash.0[..],
+                object_kind(p.kind, &p.subject)
             ])?;
         }
     }

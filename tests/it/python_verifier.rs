@@ -302,6 +302,36 @@ fn python_verifier_detects_a_changed_subject() {
     assert_tampered(py, &copy, seq, "record header was modified");
 }
 
+/// The derived object_kind column is checked by both verifiers, and a format-1 store (before the
+/// column) still verifies in Python.
+#[test]
+fn python_verifier_checks_the_object_kind_column_and_reads_format_1() {
+    let Some(py) = python() else { return };
+    let (_dir, store, _) = two_scan_store();
+    let copy = copy_store(&store, "object-kind", true);
+    let seq = seq_of(
+        &copy,
+        "SELECT min(seq) FROM records WHERE subject = 'c1/_cluster/Namespace/team-a'",
+    );
+    Connection::open(&copy)
+        .and_then(|c| c.execute("UPDATE records SET object_kind = 'Secret' WHERE seq = ?1", [seq]))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_tampered(py, &copy, seq, "the object_kind column does not match");
+
+    let old = copy_store(&store, "format-1", true);
+    Connection::open(&old)
+        .and_then(|c| {
+            c.execute_batch(
+                "DROP INDEX records_object_kind; ALTER TABLE records DROP COLUMN object_kind;
+                 UPDATE meta SET value = 'meshproof-evidence/1' WHERE key = 'format';",
+            )
+        })
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let p = run_python(py, &old, &[]);
+    assert_eq!(p.code, 0, "{}", p.json);
+    assert!(p.records > 0, "{}", p.json);
+}
+
 #[test]
 fn python_verifier_detects_a_deleted_middle_record() {
     let Some(py) = python() else { return };

@@ -103,6 +103,10 @@ fn every_header_column_is_protected() {
         ("body_hash", "randomblob(32)"),
         ("prev_hash", "randomblob(32)"),
         ("hash", "randomblob(32)"),
+        // Not hashed, but derived from kind and subject: a changed value would hide the record
+        // from lookups by object kind (who-added).
+        ("object_kind", "'Evil'"),
+        ("object_kind", "NULL"),
     ];
     for (column, value) in columns {
         let env = two_scans();
@@ -141,7 +145,7 @@ fn inserted_record_breaks_the_chain() {
             .expect("shift");
     }
     conn.execute(
-        "INSERT INTO records SELECT 7, scan, collected_at, source, kind, subject, body_hash, hash, hash FROM records WHERE seq = 6",
+        "INSERT INTO records SELECT 7, scan, collected_at, source, kind, subject, body_hash, hash, hash, object_kind FROM records WHERE seq = 6",
         [],
     )
     .expect("insert");
@@ -251,7 +255,7 @@ mod random_modifications {
             let conn = env.sql();
             let n: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).expect("n");
             let seq = i64::from(pick) % n;
-            let columns = ["scan", "collected_at", "source", "kind", "subject", "body_hash", "prev_hash", "hash"];
+            let columns = ["scan", "collected_at", "source", "kind", "subject", "body_hash", "prev_hash", "hash", "object_kind"];
             if target < columns.len() {
                 let column = columns[target];
                 let value: rusqlite::types::Value = conn
@@ -270,6 +274,7 @@ mod random_modifications {
                         b[i] ^= flip;
                         rusqlite::types::Value::Blob(b)
                     }
+                    rusqlite::types::Value::Null => rusqlite::types::Value::Text("Secret".into()),
                     other => other,
                 };
                 conn.execute(&format!("UPDATE records SET {column} = ?1 WHERE seq = ?2"), params![changed, seq]).expect("update");
