@@ -170,7 +170,7 @@ impl Store {
         let scan: Option<u64> = self
             .conn
             .query_row(
-                "SELECT max(scan) FROM records WHERE kind = ?1",
+                "SELECT max(scan) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
                 [kinds::SCAN_FINISHED],
                 |r| r.get(0),
             )
@@ -328,7 +328,9 @@ impl Store {
     fn history_seqs(&self, history: &[&str], last_seq: u64, out: &mut Vec<u64>) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT max(seq) FROM records WHERE kind = ?1 AND seq <= ?2 GROUP BY subject")
+            .prepare_cached(
+                "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND seq <= ?2 GROUP BY subject",
+            )
             .map_err(self.sql("cannot read history records"))?;
         for kind in history {
             let rows = stmt
@@ -579,7 +581,7 @@ impl Store {
         let seq: Option<u64> = self
             .conn
             .query_row(
-                "SELECT max(seq) FROM records WHERE kind = ?1",
+                "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
                 [kinds::CHECKPOINT],
                 |r| r.get(0),
             )
@@ -646,6 +648,27 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .expect("rows");
         assert!(plan.iter().any(|p| p.contains("records_object_kind")), "{plan:?}");
+        // Lookups by kind name `kind <> 'k8s.object'` so the partial (kind, subject) index serves them.
+        for sql in [
+            "SELECT seq, body_hash FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND subject = ?2 ORDER BY seq DESC LIMIT 1",
+            "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND seq <= ?2 GROUP BY subject",
+            "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
+        ] {
+            let mut stmt = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("prepare");
+            let args = &["audit.event", "x"][..stmt.parameter_count()];
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            assert!(
+                plan.iter().any(|p| p.contains("records_kind_subject")),
+                "{sql}: {plan:?}"
+            );
+        }
         for subject in [
             "us-east-1/istio-system/Secret/cacerts",
             "c1//ClusterRole/admin/extra",

@@ -127,7 +127,7 @@ impl Store {
         let base: Option<u64> = self
             .conn
             .query_row(
-                "SELECT max(scan) FROM records WHERE kind = ?1",
+                "SELECT max(scan) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
                 [kinds::SCAN_FINISHED],
                 |r| r.get(0),
             )
@@ -527,7 +527,7 @@ impl ScanWriter<'_> {
             .store
             .conn
             .prepare_cached(
-                "SELECT seq, body_hash FROM records WHERE kind = ?1 AND subject = ?2 ORDER BY seq DESC LIMIT 1",
+                "SELECT seq, body_hash FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND subject = ?2 ORDER BY seq DESC LIMIT 1",
             )
             .and_then(|mut s| {
                 s.query_row(params![kind, subject], |r| Ok((r.get(0)?, r.get(1)?)))
