@@ -147,10 +147,11 @@ const OBJECT_KIND_INDEX: &str =
 /// A reader's page cache, in KiB when negative (SQLite's convention).
 const READER_CACHE_KIB: i64 = -65536;
 
-/// Tables and indexes. Objects (most records) stay out of the (kind, subject) index: it serves
-/// lookups of history, scan and checkpoint records, which add `kind <> 'k8s.object'` so that the
-/// planner can use it (stores made before keep a full index, which serves those queries as well).
-/// Each index is one more B-tree insert per record, the largest cost of an append.
+/// Tables and indexes. Objects (most records) stay out of the (scan, kind) and (kind, subject)
+/// indexes: those serve lookups of history, scan and checkpoint records, which add
+/// `kind <> 'k8s.object'` so that the planner can use them (stores made before keep full indexes,
+/// which serve those queries as well); a scan's objects are read by its sequence range. Each index
+/// is one more B-tree insert per record, the largest cost of an append.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bodies (
@@ -170,7 +171,7 @@ CREATE TABLE IF NOT EXISTS records (
     hash BLOB NOT NULL,
     object_kind TEXT
 );
-CREATE INDEX IF NOT EXISTS records_scan_kind ON records(scan, kind);
+CREATE INDEX IF NOT EXISTS records_scan_kind ON records(scan, kind) WHERE kind <> 'k8s.object';
 CREATE INDEX IF NOT EXISTS records_kind_subject ON records(kind, subject, seq) WHERE kind <> 'k8s.object';
 ";
 

@@ -122,47 +122,85 @@ impl Store {
     }
 
     /// Every scan, oldest first.
+    ///
+    /// A scan's records are contiguous (one writer at a time appends a whole scan, its first record
+    /// being `scan.started`): each scan runs from its first record to the record before the next
+    /// scan's first, the last scan to the end of the chain. The first records and `scan.finished`
+    /// come from the (scan, kind) index, which holds every record but objects.
     pub fn scans(&self) -> Result<Vec<ScanInfo>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT g.scan, g.first, g.last, g.n, g.finished, f.collected_at, l.hash
-                 FROM (SELECT scan, min(seq) AS first, max(seq) AS last, count(*) AS n,
-                              sum(kind = 'scan.finished') AS finished
-                       FROM records GROUP BY scan) g
-                 JOIN records f ON f.seq = g.first
-                 JOIN records l ON l.seq = g.last
-                 ORDER BY g.scan",
+                "SELECT scan, min(seq), sum(kind = 'scan.finished') FROM records
+                 WHERE kind <> 'k8s.object' GROUP BY scan ORDER BY scan",
             )
             .map_err(self.sql("cannot list scans"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, u64>(0)?,
-                    r.get::<_, u64>(1)?,
-                    r.get::<_, u64>(2)?,
-                    r.get::<_, u64>(3)?,
-                    r.get::<_, u64>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Vec<u8>>(6)?,
-                ))
-            })
+        let starts: Vec<(u64, u64, u64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(self.sql("cannot list scans"))?
+            .collect::<rusqlite::Result<_>>()
             .map_err(self.sql("cannot list scans"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (scan, first_seq, last_seq, records, finished, collected_at, head) =
-                row.map_err(self.sql("cannot list scans"))?;
+        let end: Option<u64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM records", [], |r| r.get(0))
+            .map_err(self.sql("cannot list scans"))?;
+        let mut out = Vec::with_capacity(starts.len());
+        for (i, &(scan, first_seq, finished)) in starts.iter().enumerate() {
+            let last_seq = match starts.get(i + 1) {
+                Some(&(_, next, _)) => next.saturating_sub(1),
+                None => end.unwrap_or(first_seq),
+            };
+            let field = |column: &str, seq: u64| -> Result<rusqlite::types::Value> {
+                self.conn
+                    .query_row(&format!("SELECT {column} FROM records WHERE seq = ?1"), [seq], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(self.sql("cannot list scans"))?
+                    .ok_or_else(|| Error::Corrupt {
+                        path: self.path.clone(),
+                        seq,
+                        reason: format!("record {seq} of scan {scan} is missing"),
+                    })
+            };
+            let collected_at = match field("collected_at", first_seq)? {
+                rusqlite::types::Value::Text(t) => t,
+                _ => String::new(),
+            };
+            let head = match field("hash", last_seq)? {
+                rusqlite::types::Value::Blob(b) => b,
+                _ => Vec::new(),
+            };
             out.push(ScanInfo {
                 scan,
                 collected_at,
                 complete: finished > 0,
-                records,
+                records: last_seq + 1 - first_seq,
                 first_seq,
                 last_seq,
                 head: digest_col(head, &self.path, last_seq, "hash")?,
             });
         }
         Ok(out)
+    }
+
+    /// The first and last sequence numbers of a scan's records (see [`Store::scans`]); `None`
+    /// when the scan has none.
+    fn scan_range(&self, scan: u64) -> Result<Option<(u64, u64)>> {
+        let (first, next, end): (Option<u64>, Option<u64>, Option<u64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT min(seq) FROM records WHERE scan = ?1 AND kind <> 'k8s.object'),
+                        (SELECT min(seq) FROM records WHERE kind <> 'k8s.object' AND scan =
+                            (SELECT min(scan) FROM records WHERE scan > ?1 AND kind <> 'k8s.object')),
+                        (SELECT max(seq) FROM records)",
+            )
+            .and_then(|mut stmt| stmt.query_row([scan], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(self.sql("cannot read scan"))?;
+        Ok(first.map(|first| {
+            let last = next.map_or(end.unwrap_or(first), |n| n.saturating_sub(1));
+            (first, last.max(first))
+        }))
     }
 
     /// The latest complete scan.
@@ -183,8 +221,8 @@ impl Store {
         let (exists, finished): (bool, bool) = self
             .conn
             .query_row(
-                "SELECT EXISTS(SELECT 1 FROM records WHERE scan = ?1),
-                        EXISTS(SELECT 1 FROM records WHERE scan = ?1 AND kind = ?2)",
+                "SELECT EXISTS(SELECT 1 FROM records WHERE scan = ?1 AND kind <> 'k8s.object'),
+                        EXISTS(SELECT 1 FROM records WHERE scan = ?1 AND kind = ?2 AND kind <> 'k8s.object')",
                 params![scan, kinds::SCAN_FINISHED],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -197,7 +235,7 @@ impl Store {
         let seq: Option<u64> = self
             .conn
             .query_row(
-                "SELECT seq FROM records WHERE scan = ?1 AND kind = ?2",
+                "SELECT seq FROM records WHERE scan = ?1 AND kind = ?2 AND kind <> 'k8s.object'",
                 params![scan, kind],
                 |r| r.get(0),
             )
@@ -231,14 +269,19 @@ impl Store {
         let mut state: BTreeMap<String, StateEntry> = BTreeMap::new();
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT seq, subject, body_hash FROM records WHERE scan = ?1 AND kind = ?2 ORDER BY seq")
+            .prepare_cached(
+                "SELECT seq, subject, body_hash FROM records
+                 WHERE seq BETWEEN ?1 AND ?2 AND scan = ?3 AND kind = 'k8s.object' ORDER BY seq",
+            )
             .map_err(self.sql("cannot read snapshot records"))?;
         for (s, manifest) in chain.iter().rev() {
             for subject in removed(manifest) {
                 state.remove(subject);
             }
+            // Objects are not in the (scan, kind) index: read the scan's sequence range.
+            let (first, last) = self.scan_range(*s)?.ok_or(Error::NoSuchScan(*s))?;
             let mut rows = stmt
-                .query(params![s, kinds::K8S_OBJECT])
+                .query(params![first, last, s])
                 .map_err(self.sql("cannot read snapshot records"))?;
             while let Some(row) = rows.next().map_err(self.sql("cannot read snapshot records"))? {
                 let get = |e| Error::Sqlite {
@@ -286,8 +329,8 @@ impl Store {
     fn own_records(&self, scan: u64) -> Result<Vec<(u64, String)>> {
         let mut out = Vec::new();
         for sql in [
-            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind < ?2",
-            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind > ?2",
+            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind < ?2 AND kind <> 'k8s.object'",
+            "SELECT seq, kind FROM records WHERE scan = ?1 AND kind > ?2 AND kind <> 'k8s.object'",
         ] {
             let mut stmt = self
                 .conn
@@ -648,26 +691,44 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .expect("rows");
         assert!(plan.iter().any(|p| p.contains("records_object_kind")), "{plan:?}");
-        // Lookups by kind name `kind <> 'k8s.object'` so the partial (kind, subject) index serves them.
-        for sql in [
-            "SELECT seq, body_hash FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND subject = ?2 ORDER BY seq DESC LIMIT 1",
-            "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND seq <= ?2 GROUP BY subject",
-            "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
+        // Lookups by kind or scan name `kind <> 'k8s.object'` so the partial indexes serve them.
+        for (sql, index) in [
+            (
+                "SELECT seq, body_hash FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND subject = ?2 ORDER BY seq DESC LIMIT 1",
+                "records_kind_subject",
+            ),
+            (
+                "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object' AND seq <= ?2 GROUP BY subject",
+                "records_kind_subject",
+            ),
+            (
+                "SELECT max(seq) FROM records WHERE kind = ?1 AND kind <> 'k8s.object'",
+                "records_kind_subject",
+            ),
+            (
+                "SELECT seq FROM records WHERE scan = ?1 AND kind = ?2 AND kind <> 'k8s.object'",
+                "records_scan_kind",
+            ),
+            (
+                "SELECT seq, kind FROM records WHERE scan = ?1 AND kind > ?2 AND kind <> 'k8s.object'",
+                "records_scan_kind",
+            ),
+            (
+                "SELECT min(seq) FROM records WHERE scan = ?1 AND kind <> 'k8s.object'",
+                "records_scan_kind",
+            ),
         ] {
             let mut stmt = store
                 .conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .expect("prepare");
-            let args = &["audit.event", "x"][..stmt.parameter_count()];
+            let args = &["1", "audit.event"][..stmt.parameter_count()];
             let plan: Vec<String> = stmt
                 .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
                 .expect("plan")
                 .collect::<rusqlite::Result<_>>()
                 .expect("rows");
-            assert!(
-                plan.iter().any(|p| p.contains("records_kind_subject")),
-                "{sql}: {plan:?}"
-            );
+            assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
         }
         for subject in [
             "us-east-1/istio-system/Secret/cacerts",

@@ -241,4 +241,20 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
     assert!(state.values().all(|e| e.seq < 10), "{state:?}");
     let report = verify::verify(&path, &verify::Options::default()).expect("verify");
     assert!(report.intact, "{:?}", report.problem);
+    // `scans` takes each scan's records as a sequence range (objects are not in the (scan, kind)
+    // index): the same counts as counting rows, the interrupted scan included.
+    let conn = rusqlite::Connection::open(&path).expect("sqlite");
+    let scans = store.scans().expect("scans");
+    assert_eq!(
+        scans.iter().map(|s| (s.scan, s.complete)).collect::<Vec<_>>(),
+        [(1, true), (2, false), (3, true)]
+    );
+    for info in scans {
+        let n: u64 = conn
+            .query_row("SELECT count(*) FROM records WHERE scan = ?1", [info.scan], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        assert_eq!(info.records, n, "scan {}", info.scan);
+    }
 }
