@@ -150,27 +150,22 @@ impl Store {
                 Some(&(_, next, _)) => next.saturating_sub(1),
                 None => end.unwrap_or(first_seq),
             };
-            let field = |column: &str, seq: u64| -> Result<rusqlite::types::Value> {
-                self.conn
-                    .query_row(&format!("SELECT {column} FROM records WHERE seq = ?1"), [seq], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(self.sql("cannot list scans"))?
-                    .ok_or_else(|| Error::Corrupt {
-                        path: self.path.clone(),
-                        seq,
-                        reason: format!("record {seq} of scan {scan} is missing"),
-                    })
+            let (collected_at, head): (Option<String>, Option<Vec<u8>>) = self
+                .conn
+                .query_row(
+                    "SELECT (SELECT collected_at FROM records WHERE seq = ?1),
+                            (SELECT hash FROM records WHERE seq = ?2)",
+                    [first_seq, last_seq],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(self.sql("cannot list scans"))?;
+            let missing = |seq: u64| Error::Corrupt {
+                path: self.path.clone(),
+                seq,
+                reason: format!("record {seq} of scan {scan} is missing"),
             };
-            let collected_at = match field("collected_at", first_seq)? {
-                rusqlite::types::Value::Text(t) => t,
-                _ => String::new(),
-            };
-            let head = match field("hash", last_seq)? {
-                rusqlite::types::Value::Blob(b) => b,
-                _ => Vec::new(),
-            };
+            let collected_at = collected_at.ok_or_else(|| missing(first_seq))?;
+            let head = head.ok_or_else(|| missing(last_seq))?;
             out.push(ScanInfo {
                 scan,
                 collected_at,
