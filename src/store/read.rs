@@ -712,6 +712,14 @@ mod tests {
                 "SELECT min(seq) FROM records WHERE scan = ?1 AND kind <> 'k8s.object'",
                 "records_scan_kind",
             ),
+            (
+                "SELECT coalesce(max(scan), 0) + 1 FROM records WHERE kind <> 'k8s.object'",
+                "records_scan_kind",
+            ),
+            (
+                "SELECT scan, min(seq), sum(kind = 'scan.finished') FROM records WHERE kind <> 'k8s.object' GROUP BY scan ORDER BY scan",
+                "records_scan_kind",
+            ),
         ] {
             let mut stmt = store
                 .conn

@@ -122,7 +122,11 @@ impl Store {
         let chain = self.load_chain()?;
         let scan: u64 = self
             .conn
-            .query_row("SELECT coalesce(max(scan), 0) + 1 FROM records", [], |r| r.get(0))
+            .query_row(
+                "SELECT coalesce(max(scan), 0) + 1 FROM records WHERE kind <> 'k8s.object'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(self.sql("cannot read scan numbers"))?;
         let base: Option<u64> = self
             .conn
