@@ -33,6 +33,14 @@ pub struct ScanInfo {
     pub head: Digest,
 }
 
+/// A scan's records: `first_seq..=last_seq`.
+struct ScanRange {
+    scan: u64,
+    first_seq: u64,
+    last_seq: u64,
+    complete: bool,
+}
+
 /// One entry of a scan's snapshot state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateEntry {
@@ -122,34 +130,15 @@ impl Store {
     }
 
     /// Every scan, oldest first.
-    ///
-    /// A scan's records are contiguous (one writer at a time appends a whole scan, its first record
-    /// being `scan.started`): each scan runs from its first record to the record before the next
-    /// scan's first, the last scan to the end of the chain. The first records and `scan.finished`
-    /// come from the (scan, kind) index, which holds every record but objects.
     pub fn scans(&self) -> Result<Vec<ScanInfo>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT scan, min(seq), sum(kind = 'scan.finished') FROM records
-                 WHERE kind <> 'k8s.object' GROUP BY scan ORDER BY scan",
-            )
-            .map_err(self.sql("cannot list scans"))?;
-        let starts: Vec<(u64, u64, u64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(self.sql("cannot list scans"))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(self.sql("cannot list scans"))?;
-        let end: Option<u64> = self
-            .conn
-            .query_row("SELECT max(seq) FROM records", [], |r| r.get(0))
-            .map_err(self.sql("cannot list scans"))?;
-        let mut out = Vec::with_capacity(starts.len());
-        for (i, &(scan, first_seq, finished)) in starts.iter().enumerate() {
-            let last_seq = match starts.get(i + 1) {
-                Some(&(_, next, _)) => next.saturating_sub(1),
-                None => end.unwrap_or(first_seq),
-            };
+        let mut out = Vec::new();
+        for range in self.scan_ranges()? {
+            let ScanRange {
+                scan,
+                first_seq,
+                last_seq,
+                complete,
+            } = range;
             let (collected_at, head): (Option<String>, Option<Vec<u8>>) = self
                 .conn
                 .query_row(
@@ -169,7 +158,7 @@ impl Store {
             out.push(ScanInfo {
                 scan,
                 collected_at,
-                complete: finished > 0,
+                complete,
                 records: last_seq + 1 - first_seq,
                 first_seq,
                 last_seq,
@@ -179,23 +168,42 @@ impl Store {
         Ok(out)
     }
 
-    /// The first and last sequence numbers of a scan's records (see [`Store::scans`]); `None`
-    /// when the scan has none.
-    fn scan_range(&self, scan: u64) -> Result<Option<(u64, u64)>> {
-        let (first, next, end): (Option<u64>, Option<u64>, Option<u64>) = self
+    /// Every scan's sequence range, oldest first.
+    ///
+    /// A scan's records are contiguous (one writer at a time appends a whole scan, its first record
+    /// being `scan.started`): each scan runs from its first record to the record before the next
+    /// scan's first, the last scan to the end of the chain. The first records and `scan.finished`
+    /// come from the (scan, kind) index, which holds every record but objects.
+    fn scan_ranges(&self) -> Result<Vec<ScanRange>> {
+        let sql = self.sql("cannot list scans");
+        let starts: Vec<(u64, u64, bool)> = self
             .conn
             .prepare_cached(
-                "SELECT (SELECT min(seq) FROM records WHERE scan = ?1 AND kind <> 'k8s.object'),
-                        (SELECT min(seq) FROM records WHERE kind <> 'k8s.object' AND scan =
-                            (SELECT min(scan) FROM records WHERE scan > ?1 AND kind <> 'k8s.object')),
-                        (SELECT max(seq) FROM records)",
+                "SELECT scan, min(seq), sum(kind = 'scan.finished') > 0 FROM records
+                 WHERE kind <> 'k8s.object' GROUP BY scan ORDER BY scan",
             )
-            .and_then(|mut stmt| stmt.query_row([scan], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-            .map_err(self.sql("cannot read scan"))?;
-        Ok(first.map(|first| {
-            let last = next.map_or(end.unwrap_or(first), |n| n.saturating_sub(1));
-            (first, last.max(first))
-        }))
+            .and_then(|mut stmt| stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .map_err(&sql)?;
+        let end: Option<u64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM records", [], |r| r.get(0))
+            .map_err(&sql)?;
+        Ok(starts
+            .iter()
+            .enumerate()
+            .map(|(i, &(scan, first_seq, complete))| {
+                let last_seq = match starts.get(i + 1) {
+                    Some(&(_, next, _)) => next.saturating_sub(1),
+                    None => end.unwrap_or(first_seq),
+                };
+                ScanRange {
+                    scan,
+                    first_seq,
+                    last_seq: last_seq.max(first_seq),
+                    complete,
+                }
+            })
+            .collect())
     }
 
     /// The latest complete scan.
@@ -269,14 +277,18 @@ impl Store {
                  WHERE seq BETWEEN ?1 AND ?2 AND scan = ?3 AND kind = 'k8s.object' ORDER BY seq",
             )
             .map_err(self.sql("cannot read snapshot records"))?;
+        // Objects are not in the (scan, kind) index: each scan's are read by its sequence range.
+        let ranges = self.scan_ranges()?;
         for (s, manifest) in chain.iter().rev() {
             for subject in removed(manifest) {
                 state.remove(subject);
             }
-            // Objects are not in the (scan, kind) index: read the scan's sequence range.
-            let (first, last) = self.scan_range(*s)?.ok_or(Error::NoSuchScan(*s))?;
+            let range = ranges
+                .binary_search_by_key(s, |r| r.scan)
+                .map(|i| &ranges[i])
+                .map_err(|_| Error::NoSuchScan(*s))?;
             let mut rows = stmt
-                .query(params![first, last, s])
+                .query(params![range.first_seq, range.last_seq, s])
                 .map_err(self.sql("cannot read snapshot records"))?;
             while let Some(row) = rows.next().map_err(self.sql("cannot read snapshot records"))? {
                 let get = |e| Error::Sqlite {

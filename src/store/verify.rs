@@ -269,13 +269,15 @@ pub fn verify(path: &Path, options: &Options) -> Result<Report> {
     {
         let mut stmt = store
             .conn
-            .prepare(if store.object_kind_column {
-                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind
-                     FROM records ORDER BY seq"
-            } else {
-                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, NULL
-                     FROM records ORDER BY seq"
-            })
+            .prepare(&format!(
+                "SELECT seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, {}
+                 FROM records ORDER BY seq",
+                if store.object_kind_column {
+                    "object_kind"
+                } else {
+                    "NULL"
+                }
+            ))
             .map_err(sql("cannot read records"))?;
         let mut rows = stmt.query([]).map_err(sql("cannot read records"))?;
         while let Some(row) = rows.next().map_err(sql("cannot read records"))? {

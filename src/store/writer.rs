@@ -461,6 +461,28 @@ impl ScanWriter<'_> {
         self.store.sql(what)
     }
 
+    /// The next record of the chain, for `body` (canonical) with hash `body_hash`.
+    fn chained(
+        &mut self,
+        source: String,
+        kind: &'static str,
+        subject: String,
+        body: Vec<u8>,
+        body_hash: Digest,
+    ) -> Pending {
+        let link = self
+            .chain
+            .link(self.scan, &self.collected_at, &source, kind, &subject, &body_hash);
+        Pending {
+            source,
+            kind,
+            subject,
+            body_hash,
+            body,
+            link,
+        }
+    }
+
     /// Appends records right away, in one transaction (used for the scan's bookkeeping records,
     /// while the appender thread is not running).
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
@@ -469,17 +491,7 @@ impl ScanWriter<'_> {
             .map(|(source, kind, subject, body)| {
                 let body = to_canonical_vec(&body);
                 let body_hash = sha256(&body);
-                let link = self
-                    .chain
-                    .link(self.scan, &self.collected_at, &source, kind, &subject, &body_hash);
-                Pending {
-                    source,
-                    kind,
-                    subject,
-                    body_hash,
-                    body,
-                    link,
-                }
+                self.chained(source, kind, subject, body, body_hash)
             })
             .collect();
         let meta = self.chain.meta();
@@ -585,17 +597,8 @@ impl ScanWriter<'_> {
         }
         self.batch_bytes += bytes.len();
         *self.per_kind.entry(kind).or_default() += 1;
-        let link = self
-            .chain
-            .link(self.scan, &self.collected_at, &source, kind, &subject, &hash);
-        self.batch.push(Pending {
-            source,
-            kind,
-            subject,
-            body_hash: hash,
-            body: bytes,
-            link,
-        });
+        let pending = self.chained(source, kind, subject, bytes, hash);
+        self.batch.push(pending);
         if self.batch_bytes >= BATCH_BYTES || self.batch.len() >= BATCH_RECORDS {
             self.flush()?;
         }
