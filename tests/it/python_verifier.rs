@@ -286,20 +286,26 @@ fn python_verifier_detects_a_modified_body() {
 fn python_verifier_detects_a_changed_subject() {
     let Some(py) = python() else { return };
     let (_dir, store, _) = two_scan_store();
-    let copy = copy_store(&store, "subject", true);
+    let (copy, seq) = change_first_team_a_record(
+        &store,
+        "subject",
+        "UPDATE records SET subject = 'c1/_cluster/Namespace/team-z' WHERE seq = ?1",
+    );
+    assert_tampered(py, &copy, seq, "record header was modified");
+}
+
+/// A copy of `store` (in directory `name`) with `update` (taking the seq as `?1`) run on the first
+/// record of the Namespace team-a, and that record's seq.
+fn change_first_team_a_record(store: &Path, name: &str, update: &str) -> (PathBuf, u64) {
+    let copy = copy_store(store, name, true);
     let seq = seq_of(
         &copy,
         "SELECT min(seq) FROM records WHERE subject = 'c1/_cluster/Namespace/team-a'",
     );
     Connection::open(&copy)
-        .and_then(|c| {
-            c.execute(
-                "UPDATE records SET subject = 'c1/_cluster/Namespace/team-z' WHERE seq = ?1",
-                [seq],
-            )
-        })
+        .and_then(|c| c.execute(update, [seq]))
         .unwrap_or_else(|e| unreachable!("{e}"));
-    assert_tampered(py, &copy, seq, "record header was modified");
+    (copy, seq)
 }
 
 /// The derived object_kind column is checked by both verifiers, and a format-1 store (before the
@@ -308,14 +314,11 @@ fn python_verifier_detects_a_changed_subject() {
 fn python_verifier_checks_the_object_kind_column_and_reads_format_1() {
     let Some(py) = python() else { return };
     let (_dir, store, _) = two_scan_store();
-    let copy = copy_store(&store, "object-kind", true);
-    let seq = seq_of(
-        &copy,
-        "SELECT min(seq) FROM records WHERE subject = 'c1/_cluster/Namespace/team-a'",
+    let (copy, seq) = change_first_team_a_record(
+        &store,
+        "object-kind",
+        "UPDATE records SET object_kind = 'Secret' WHERE seq = ?1",
     );
-    Connection::open(&copy)
-        .and_then(|c| c.execute("UPDATE records SET object_kind = 'Secret' WHERE seq = ?1", [seq]))
-        .unwrap_or_else(|e| unreachable!("{e}"));
     assert_tampered(py, &copy, seq, "the object_kind column does not match");
 
     let old = copy_store(&store, "format-1", true);
