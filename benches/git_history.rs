@@ -7,7 +7,7 @@
 //! of every observation (equal digests = byte-identical evidence across code changes).
 //!
 //! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench git_history` (set `GIT_BENCH_COMMITS` to change
-//! the size).
+//! the size; `GIT_BENCH_PROFILE=N` only runs the collection N times, for `perf record`).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt::Write as _;
@@ -273,6 +273,23 @@ fn main() {
         path_globs: vec!["no-such-dir/*".into()],
         ..options.clone()
     };
+
+    // GIT_BENCH_PROFILE=N: only run the collection N times (for `perf record`), print nothing else.
+    if let Some(n) = std::env::var("GIT_BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // GIT_BENCH_PROFILE_WALK=1: the walk and tree diffs only.
+        let options = if std::env::var_os("GIT_BENCH_PROFILE_WALK").is_some() {
+            &walk_only
+        } else {
+            &options
+        };
+        for _ in 0..n {
+            git_history::collect(&repo, options, None, &mut Counter::default()).expect("collect");
+        }
+        return;
+    }
 
     // Warm the page cache for both, then alternate git log and collect so that load from other
     // processes hits both alike; report medians of `runs` repetitions.

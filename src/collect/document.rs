@@ -196,10 +196,19 @@ fn json_lines(text: &str) -> Documents {
     Documents::Lines { values, bad_lines }
 }
 
+/// YAML documents: the plain subset by the fast reader, everything else by serde-saphyr.
 fn parse_yaml(text: &str) -> Result<Documents, DocumentError> {
+    match super::plain_yaml::parse(text) {
+        Some(docs) => Ok(Documents::Values(docs)),
+        None => full_yaml(text).map(Documents::Values),
+    }
+}
+
+/// YAML documents by serde-saphyr (empty documents left out).
+pub(crate) fn full_yaml(text: &str) -> Result<Vec<Value>, DocumentError> {
     let options = serde_saphyr::options! { strict_booleans: true, leading_zero_numbers_as_strings: true };
     match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
-        Ok(docs) => Ok(Documents::Values(docs.into_iter().filter(|d| !d.is_null()).collect())),
+        Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
         Err(e) => {
             let location = e
                 .location()
