@@ -36,7 +36,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags, Sort, Tree, TreeEntry};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::document::{Documents, parse_documents};
 use super::{redact, selection};
@@ -351,22 +351,25 @@ fn shallow_roots(repo: &Repository) -> BTreeSet<Oid> {
         .unwrap_or_default()
 }
 
-/// One object a manifest declares.
+/// One object a manifest declares (its redacted manifest travels beside it, see [`Parsed`]).
 #[derive(Debug, Clone, PartialEq)]
 struct Declared {
     api_version: String,
     kind: String,
     namespace: Option<String>,
     name: String,
-    /// The redacted manifest.
-    manifest: Value,
     /// A `v1` Secret that is not SOPS-encrypted.
     plain_secret: bool,
 }
 
 impl Declared {
-    fn reference(&self) -> Value {
-        json!({"apiVersion": self.api_version, "kind": self.kind, "namespace": self.namespace, "name": self.name})
+    fn reference(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), Value::String(self.api_version.clone()));
+        m.insert("kind".into(), Value::String(self.kind.clone()));
+        m.insert("namespace".into(), self.namespace.clone().map_or(Value::Null, Value::String));
+        m.insert("name".into(), Value::String(self.name.clone()));
+        m
     }
 
     fn qualified_name(&self) -> String {
@@ -377,12 +380,16 @@ impl Declared {
     }
 }
 
-/// What a blob declares: objects of kept kinds (sorted), or why it could not be read.
+/// What a blob declares: objects of kept kinds (sorted), or why it could not be read. The cache
+/// keeps this for the next commit, which sees the blob as its "before" and needs no manifests.
 #[derive(Debug, Default)]
 struct Parsed {
     objects: Vec<Declared>,
     error: Option<String>,
 }
+
+/// The redacted manifests of a [`Parsed`]'s objects, in the same order.
+type Manifests = Vec<Value>;
 
 /// One changed manifest path in a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -536,7 +543,7 @@ fn text_field(v: &Value, pointer: &str) -> Option<String> {
 }
 
 /// Declared objects of kept kinds (or Secrets) in one parsed document, Lists expanded.
-fn declared_objects(doc: Value, out: &mut Vec<Declared>) {
+fn declared_objects(doc: Value, out: &mut Vec<(Declared, Value)>) {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.ends_with("List")
         && let Some(Value::Array(items)) = doc.get("items")
@@ -561,7 +568,7 @@ fn declared_objects(doc: Value, out: &mut Vec<Declared>) {
     declared_object(doc, out);
 }
 
-fn declared_object(mut obj: Value, out: &mut Vec<Declared>) {
+fn declared_object(mut obj: Value, out: &mut Vec<(Declared, Value)>) {
     let (Some(api_version), Some(kind), Some(name)) = (
         text_field(&obj, "/apiVersion"),
         text_field(&obj, "/kind"),
@@ -576,22 +583,27 @@ fn declared_object(mut obj: Value, out: &mut Vec<Declared>) {
     }
     let plain_secret = is_secret && obj.get("sops").is_none();
     redact::redact_object(&mut obj);
-    out.push(Declared {
-        api_version,
-        kind,
-        namespace,
-        name,
-        manifest: obj,
-        plain_secret,
-    });
+    out.push((
+        Declared {
+            api_version,
+            kind,
+            namespace,
+            name,
+            plain_secret,
+        },
+        obj,
+    ));
 }
 
-fn parse_manifest(bytes: &[u8]) -> Parsed {
+fn parse_manifest(bytes: &[u8]) -> (Parsed, Manifests) {
     match parse_documents(bytes) {
-        Err(e) => Parsed {
-            objects: Vec::new(),
-            error: Some(e.to_string()),
-        },
+        Err(e) => (
+            Parsed {
+                objects: Vec::new(),
+                error: Some(e.to_string()),
+            },
+            Vec::new(),
+        ),
         Ok(docs) => {
             let docs: Vec<Value> = match docs {
                 Documents::Values(v) => v,
@@ -601,10 +613,11 @@ fn parse_manifest(bytes: &[u8]) -> Parsed {
             for doc in docs {
                 declared_objects(doc, &mut objects);
             }
-            objects.sort_by(|a, b| {
+            objects.sort_by(|(a, _), (b, _)| {
                 (&a.api_version, &a.kind, &a.namespace, &a.name).cmp(&(&b.api_version, &b.kind, &b.namespace, &b.name))
             });
-            Parsed { objects, error: None }
+            let (objects, manifests) = objects.into_iter().unzip();
+            (Parsed { objects, error: None }, manifests)
         }
     }
 }
@@ -869,28 +882,28 @@ impl<'repo> Walker<'_, 'repo> {
             .collect()
     }
 
-    fn parse_blob(&mut self, id: Oid) -> Rc<Parsed> {
-        if let Some(p) = self.blobs.get(&id) {
-            return p;
+    /// What blob `id` declares, from the cache when `manifests` are not wanted; with them, the
+    /// blob is parsed (again): the cache keeps no manifests, they move into the evidence.
+    fn parse_blob(&mut self, id: Oid, manifests: bool) -> (Rc<Parsed>, Manifests) {
+        if !manifests && let Some(p) = self.blobs.get(&id) {
+            return (p, Vec::new());
         }
-        let parsed = match self.repo.find_blob(id) {
-            Err(e) => Parsed {
-                objects: Vec::new(),
-                error: Some(format!("cannot read blob {id}: {}", e.message())),
-            },
-            Ok(blob) if blob.size() as u64 > self.max_blob => Parsed {
-                objects: Vec::new(),
-                error: Some(format!(
-                    "file is {} bytes, over the {}-byte limit",
-                    blob.size(),
-                    self.max_blob
-                )),
-            },
+        let error = |error: String| {
+            let objects = Vec::new();
+            (Parsed { objects, error: Some(error) }, Vec::new())
+        };
+        let (parsed, manifests) = match self.repo.find_blob(id) {
+            Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
+            Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
+                "file is {} bytes, over the {}-byte limit",
+                blob.size(),
+                self.max_blob
+            )),
             Ok(blob) => parse_manifest(blob.content()),
         };
         let parsed = Rc::new(parsed);
         self.blobs.insert(id, Rc::clone(&parsed));
-        parsed
+        (parsed, manifests)
     }
 
     fn cluster_of(&self, path: &str) -> Option<String> {
@@ -931,8 +944,14 @@ impl<'repo> Walker<'_, 'repo> {
         changes.sort_by(|a, b| a.path.cmp(&b.path));
         let mut files = Vec::new();
         for change in changes {
-            let before = change.old.map(|b| self.parse_blob(b));
-            let after = change.new.map(|b| self.parse_blob(b));
+            let before = change.old.map(|b| self.parse_blob(b, false).0);
+            let (after, manifests) = match change.new {
+                Some(b) => {
+                    let (parsed, manifests) = self.parse_blob(b, true);
+                    (Some(parsed), manifests)
+                }
+                None => (None, Vec::new()),
+            };
             let after_error = after.as_ref().and_then(|p| p.error.clone());
             let objects_before: &[Declared] = before.as_deref().map_or(&[], |p| &p.objects);
             let objects_after: &[Declared] = after.as_deref().map_or(&[], |p| &p.objects);
@@ -948,14 +967,14 @@ impl<'repo> Walker<'_, 'repo> {
                 (None, _, None) => "deleted",
                 (None, Some(_), Some(_)) => "modified",
             };
+            // Values are built by moving (`json!` would copy every manifest it is given).
             let after_json: Vec<Value> = objects_after
                 .iter()
-                .map(|o| {
+                .zip(manifests)
+                .map(|(o, manifest)| {
                     let mut v = o.reference();
-                    if let Some(m) = v.as_object_mut() {
-                        m.insert("manifest".into(), o.manifest.clone());
-                    }
-                    v
+                    v.insert("manifest".into(), manifest);
+                    Value::Object(v)
                 })
                 .collect();
             let secrets: BTreeSet<String> = objects_after
@@ -963,16 +982,17 @@ impl<'repo> Walker<'_, 'repo> {
                 .filter(|o| o.plain_secret)
                 .map(Declared::qualified_name)
                 .collect();
-            files.push(json!({
-                "path": change.path,
-                "old_path": change.old_path,
-                "change": kind,
-                "cluster": self.cluster_of(&change.path),
-                "objects_before": objects_before.iter().map(Declared::reference).collect::<Vec<_>>(),
-                "objects_after": after_json,
-                "secrets": secrets,
-                "parse_error": after_error,
-            }));
+            let mut file = Map::new();
+            file.insert("path".into(), Value::String(change.path.clone()));
+            file.insert("old_path".into(), change.old_path.map_or(Value::Null, Value::String));
+            file.insert("change".into(), Value::from(kind));
+            file.insert("cluster".into(), self.cluster_of(&change.path).map_or(Value::Null, Value::String));
+            let before_json = objects_before.iter().map(|o| Value::Object(o.reference())).collect();
+            file.insert("objects_before".into(), Value::Array(before_json));
+            file.insert("objects_after".into(), Value::Array(after_json));
+            file.insert("secrets".into(), secrets.into_iter().map(Value::String).collect());
+            file.insert("parse_error".into(), after_error.map_or(Value::Null, Value::String));
+            files.push(Value::Object(file));
         }
         if files.is_empty() {
             return Ok(None);
@@ -987,8 +1007,10 @@ impl<'repo> Walker<'_, 'repo> {
             "summary": first_line(&commit),
             "signature": signature(&commit),
             "merge": merge,
-            "files": files,
         });
+        if let Some(m) = body.as_object_mut() {
+            m.insert("files".into(), Value::Array(files));
+        }
         redact::scrub(&mut body);
         Ok(Some(body))
     }
