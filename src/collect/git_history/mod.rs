@@ -20,27 +20,28 @@
 //!   through libgit2's similarity detection (git's default 50 % threshold).
 //! - **Shallow clones**: commits at the shallow boundary have unknown parents, so their changes are
 //!   unknown; they are counted as skipped and named in a `collection.gap` (`git/<name>/gap/shallow`).
-//! - **Speed**: trees are compared entry id by entry id and only changed subtrees are entered;
-//!   only changed manifest blobs are read, each parsed once (a small cache keeps the parse of a
-//!   blob for the next commit, which sees it as its "before"). libgit2's own tree cache limit can
-//!   only be raised through an `unsafe` call, which this crate forbids; instead this module keeps
-//!   its own bounded cache of tree handles, which has the same effect.
+//! - **Speed**: two threads: [`walk`] walks commits and compares trees entry id by entry id,
+//!   entering only changed subtrees; [`manifests`] reads only the changed manifest blobs, each
+//!   parsed once (a small cache keeps what a blob declares for the next commit, which sees it as its
+//!   "before"). libgit2's own tree cache limit can only be raised through an `unsafe` call, which
+//!   this crate forbids; the walk keeps its own bounded cache of tree handles instead.
+//! - **Object hashes are not re-checked on read**, as `git log` does not re-check them (libgit2
+//!   does by default, a fifth of the walk's time): the evidence records what the repository holds
+//!   under each id; `git fsck` is the tool that checks a repository's objects against their ids.
 //!
 //! What this module does not do: fetch, verify signatures (that needs an allowed-signers file or a
 //! keyring; only presence and type are recorded), or render kustomize overlays.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
-use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags, Sort, Tree, TreeEntry};
-use serde_json::{Map, Value, json};
+use git2::{Oid, Repository, RepositoryOpenFlags};
+use serde_json::{Value, json};
 
-use super::document::{Documents, parse_documents};
-use super::{redact, selection};
-use crate::model::{Observation, RecordSink, SinkError, Timestamp, kinds};
+use crate::model::{Observation, RecordSink, SinkError, kinds};
+
+mod manifests;
+mod walk;
 
 /// What to collect from one repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +64,8 @@ const DEFAULT_MAX_BLOB: u64 = 16 << 20;
 const TREE_CACHE_LIMIT: usize = 8192;
 const BLOB_CACHE_LIMIT: usize = 4096;
 const SUMMARY_LIMIT: usize = 1000;
+/// Walked commits waiting for the manifest side (bounds memory when parsing is the slower side).
+const WALK_QUEUE: usize = 256;
 
 /// Errors that stop the collection of one repository (everything else is a gap).
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +243,10 @@ pub fn probe(repo_path: &Path, options: &GitOptions) -> Result<Option<String>, E
 
 /// Collects the history of `repo_path` reachable from the reference, skipping what `since` (the
 /// head reached by the previous collection, when still an ancestor) already covered.
+///
+/// Two threads share the work: the history side ([`walk`], a second thread with its own handle
+/// on the repository) walks commits and compares trees; this thread reads and parses the changed
+/// manifests, builds the evidence in commit order and writes it to `sink`.
 pub fn collect(
     repo_path: &Path,
     options: &GitOptions,
@@ -249,8 +256,11 @@ pub fn collect(
     let name = name_of(repo_path, options);
     let reference = reference_of(options).to_string();
     let _span = tracing::info_span!("collect", collector = "git-history", repo = %name).entered();
+    // Objects are read as `git log` reads them, without re-hashing each one (see the module
+    // documentation); libgit2 would otherwise spend a fifth of the walk in SHA-1.
+    git2::opts::strict_hash_verification(false);
     let repo = open(repo_path)?;
-    let spec = pathspec(&name, &options.path_globs)?;
+    pathspec(&name, &options.path_globs)?;
     let mut summary = GitSummary {
         repo: name.clone(),
         reference: reference.clone(),
@@ -265,28 +275,55 @@ pub fn collect(
     let mut boundary = Vec::new();
     if let Some(head) = head {
         summary.head = Some(head.to_string());
-        let mut walker = Walker {
-            repo: &repo,
-            name: &name,
-            spec: spec.as_ref(),
-            clusters: options.known_clusters.iter().cloned().collect(),
-            max_blob: if options.max_blob_size == 0 {
-                DEFAULT_MAX_BLOB
-            } else {
-                options.max_blob_size
-            },
-            shallow_roots: if summary.shallow {
-                shallow_roots(&repo)
-            } else {
-                BTreeSet::new()
-            },
-            trees: Cache::new(TREE_CACHE_LIMIT),
-            commit_trees: Cache::new(TREE_CACHE_LIMIT),
-            blobs: Cache::new(BLOB_CACHE_LIMIT),
-            gaps: &mut gaps,
+        let hidden = since_to_hide(&repo, &name, head, since, &mut summary);
+        let shallow_roots = if summary.shallow {
+            shallow_roots(&repo)
+        } else {
+            BTreeSet::new()
         };
-        let hidden = walker.since_to_hide(head, since, &mut summary);
-        walker.walk(head, hidden, &source, sink, &mut summary, &mut boundary)?;
+        let max_blob = if options.max_blob_size == 0 {
+            DEFAULT_MAX_BLOB
+        } else {
+            options.max_blob_size
+        };
+        let clusters = options.known_clusters.iter().cloned().collect();
+        let mut reader = manifests::Reader::new(&repo, &name, clusters, max_blob, &mut gaps);
+        let walk = std::thread::scope(|scope| -> Result<walk::Walk, Error> {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(WALK_QUEUE);
+            let history = scope.spawn(|| {
+                let sender = sender;
+                let repo = open(repo_path)?;
+                let spec = pathspec(&name, &options.path_globs)?;
+                walk::History::new(&repo, &name, spec.as_ref(), &shallow_roots).walk(head, hidden, &sender)
+            });
+            let mut written = Ok(());
+            for walked in receiver {
+                let subject = format!("git/{name}/commit/{}", walked.id);
+                match reader.body(walked) {
+                    Some(body) => {
+                        summary.evidence_commits += 1;
+                        written = sink.observe(Observation {
+                            source: source.clone(),
+                            kind: kinds::GIT_COMMIT,
+                            subject,
+                            body,
+                        });
+                        if written.is_err() {
+                            // Dropping the receiver stops the history side at its next commit.
+                            break;
+                        }
+                    }
+                    None => summary.skipped_commits += 1,
+                }
+            }
+            let walk = history.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            written?;
+            walk
+        })?;
+        summary.commits_walked = walk.walked;
+        summary.skipped_commits += walk.skipped;
+        boundary = walk.boundary;
+        gaps.extend(walk.gaps);
     } else {
         let reason = "repository has no commits (HEAD is unborn); nothing to collect".to_string();
         tracing::warn!(repo = %name, %reason, "collection gap");
@@ -351,67 +388,50 @@ fn shallow_roots(repo: &Repository) -> BTreeSet<Oid> {
         .unwrap_or_default()
 }
 
-/// One object a manifest declares (its redacted manifest travels beside it, see [`Parsed`]).
-#[derive(Debug, Clone, PartialEq)]
-struct Declared {
-    api_version: String,
-    kind: String,
-    namespace: Option<String>,
-    name: String,
-    /// A `v1` Secret that is not SOPS-encrypted.
-    plain_secret: bool,
-}
-
-impl Declared {
-    fn reference(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("apiVersion".into(), Value::String(self.api_version.clone()));
-        m.insert("kind".into(), Value::String(self.kind.clone()));
-        m.insert("namespace".into(), self.namespace.clone().map_or(Value::Null, Value::String));
-        m.insert("name".into(), Value::String(self.name.clone()));
-        m
-    }
-
-    fn qualified_name(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{ns}/{}", self.name),
-            None => self.name.clone(),
+/// The commit to hide from the walk, or `None` (recording why in `summary`).
+fn since_to_hide(
+    repo: &Repository,
+    name: &str,
+    head: Oid,
+    since: Option<&str>,
+    summary: &mut GitSummary,
+) -> Option<Oid> {
+    let since = since?;
+    let reason = match Oid::from_str(since) {
+        Err(_) => {
+            format!("previous head {since:?} is not a commit id; walked the full history")
         }
-    }
+        Ok(old) if old == head => return Some(old),
+        Ok(old) if repo.find_commit(old).is_err() => format!(
+            "previous head {since} is no longer in the repository (history rewritten?); walked the full history"
+        ),
+        Ok(old) => match repo.graph_descendant_of(head, old) {
+            Ok(true) => return Some(old),
+            Ok(false) => {
+                format!("previous head {since} is not an ancestor of {head} (force push?); walked the full history")
+            }
+            Err(e) => format!(
+                "cannot tell whether previous head {since} is an ancestor of {head} ({}); walked the full history",
+                e.message()
+            ),
+        },
+    };
+    tracing::warn!(repo = %name, %reason, "full history walk");
+    summary.full_walk_reason = Some(reason);
+    None
 }
 
-/// What a blob declares: objects of kept kinds (sorted), or why it could not be read. The cache
-/// keeps this for the next commit, which sees the blob as its "before" and needs no manifests.
-#[derive(Debug, Default)]
-struct Parsed {
-    objects: Vec<Declared>,
-    error: Option<String>,
-}
-
-/// The redacted manifests of a [`Parsed`]'s objects, in the same order.
-type Manifests = Vec<Value>;
-
-/// One changed manifest path in a commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Change {
-    path: String,
-    old_path: Option<String>,
-    old: Option<Oid>,
-    new: Option<Oid>,
-}
-
-struct Walker<'a, 'repo> {
-    repo: &'repo Repository,
-    name: &'a str,
-    spec: Option<&'a git2::Pathspec>,
-    clusters: BTreeSet<String>,
-    max_blob: u64,
-    shallow_roots: BTreeSet<Oid>,
-    trees: Cache<Rc<Tree<'repo>>>,
-    /// Tree id of each commit seen (parents are walked before their children).
-    commit_trees: Cache<Oid>,
-    blobs: Cache<Rc<Parsed>>,
-    gaps: &'a mut BTreeMap<String, Value>,
+/// Records a gap about `commit` (and `file`) in `gaps`, keyed by its subject.
+fn record_gap(gaps: &mut BTreeMap<String, Value>, name: &str, commit: Oid, file: Option<&str>, reason: String) {
+    tracing::warn!(repo = %name, %commit, file, %reason, "collection gap");
+    let subject = match file {
+        Some(f) => format!("git/{name}/gap/{commit}/{f}"),
+        None => format!("git/{name}/gap/{commit}"),
+    };
+    gaps.insert(
+        subject,
+        json!({"repo": name, "commit": commit.to_string(), "file": file, "reason": reason}),
+    );
 }
 
 /// A bounded map keyed by object id that keeps what was used recently: two generations, the
@@ -449,578 +469,11 @@ impl<V: Clone> Cache<V> {
     }
 }
 
-fn is_manifest_name(name: &[u8]) -> bool {
-    [&b".yaml"[..], b".yml", b".json"]
-        .iter()
-        .any(|ext| name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext))
-}
-
-fn is_tree(entry: &TreeEntry<'_>) -> bool {
-    entry.kind() == Some(ObjectType::Tree)
-}
-
-/// A regular file (not a symlink or a submodule).
-fn is_file(entry: &TreeEntry<'_>) -> bool {
-    entry.kind() == Some(ObjectType::Blob) && entry.filemode() & 0o170000 == 0o100000
-}
-
-/// Git's tree order: names compared bytewise, a tree's name as if followed by `/`.
-fn git_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
-    let ka = a.name_bytes().iter().copied().chain(is_tree(a).then_some(b'/'));
-    let kb = b.name_bytes().iter().copied().chain(is_tree(b).then_some(b'/'));
-    ka.cmp(kb)
-}
-
-fn join(prefix: &str, name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
-    if prefix.is_empty() {
-        name.into_owned()
-    } else {
-        format!("{prefix}/{name}")
-    }
-}
-
-/// RFC 3339 in the signature's own offset, and in UTC.
-fn times(when: git2::Time) -> (Value, Value) {
-    let utc = Timestamp::from_unix(when.seconds());
-    let local = FixedOffset::east_opt(when.offset_minutes().saturating_mul(60))
-        .zip(DateTime::from_timestamp(when.seconds(), 0))
-        .map(|(offset, t)| t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, false));
-    (
-        local.map_or(Value::Null, Value::String),
-        utc.map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
-    )
-}
-
-fn person(sig: &git2::Signature<'_>) -> Value {
-    let (time, time_utc) = times(sig.when());
-    json!({
-        "name": String::from_utf8_lossy(sig.name_bytes()),
-        "email": String::from_utf8_lossy(sig.email_bytes()),
-        "time": time,
-        "time_utc": time_utc,
-    })
-}
-
-fn signature(commit: &git2::Commit<'_>) -> Value {
-    let field = commit
-        .header_field_bytes("gpgsig")
-        .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
-    match field {
-        Ok(buf) => {
-            let text = String::from_utf8_lossy(&buf);
-            let kind = if text.contains("BEGIN PGP SIGNATURE") {
-                "gpg"
-            } else if text.contains("BEGIN SSH SIGNATURE") {
-                "ssh"
-            } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
-                "x509"
-            } else {
-                "unknown"
-            };
-            json!({"present": true, "type": kind})
-        }
-        Err(_) => json!({"present": false, "type": null}),
-    }
-}
-
-fn first_line(commit: &git2::Commit<'_>) -> String {
-    let message = String::from_utf8_lossy(commit.message_bytes());
-    message
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default()
-        .chars()
-        .take(SUMMARY_LIMIT)
-        .collect()
-}
-
-fn text_field(v: &Value, pointer: &str) -> Option<String> {
-    crate::model::pointer(v, pointer)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-/// Declared objects of kept kinds (or Secrets) in one parsed document, Lists expanded.
-fn declared_objects(doc: Value, out: &mut Vec<(Declared, Value)>) {
-    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if kind.ends_with("List")
-        && let Some(Value::Array(items)) = doc.get("items")
-    {
-        let api_version = doc
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("v1")
-            .to_string();
-        let item_kind = kind.trim_end_matches("List").to_string();
-        let typed = kind != "List" && !item_kind.is_empty();
-        for item in items.iter().cloned() {
-            let mut item = item;
-            if typed && let Some(o) = item.as_object_mut() {
-                o.entry("kind").or_insert_with(|| json!(item_kind));
-                o.entry("apiVersion").or_insert_with(|| json!(api_version));
-            }
-            declared_object(item, out);
-        }
-        return;
-    }
-    declared_object(doc, out);
-}
-
-fn declared_object(mut obj: Value, out: &mut Vec<(Declared, Value)>) {
-    let (Some(api_version), Some(kind), Some(name)) = (
-        text_field(&obj, "/apiVersion"),
-        text_field(&obj, "/kind"),
-        text_field(&obj, "/metadata/name"),
-    ) else {
-        return;
-    };
-    let namespace = text_field(&obj, "/metadata/namespace").filter(|n| !n.is_empty());
-    let is_secret = api_version == "v1" && kind == "Secret";
-    if !is_secret && !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-        return;
-    }
-    let plain_secret = is_secret && obj.get("sops").is_none();
-    redact::redact_object(&mut obj);
-    out.push((
-        Declared {
-            api_version,
-            kind,
-            namespace,
-            name,
-            plain_secret,
-        },
-        obj,
-    ));
-}
-
-fn parse_manifest(bytes: &[u8]) -> (Parsed, Manifests) {
-    match parse_documents(bytes) {
-        Err(e) => (
-            Parsed {
-                objects: Vec::new(),
-                error: Some(e.to_string()),
-            },
-            Vec::new(),
-        ),
-        Ok(docs) => {
-            let docs: Vec<Value> = match docs {
-                Documents::Values(v) => v,
-                Documents::Lines { values, .. } => values.into_iter().map(|(_, v)| v).collect(),
-            };
-            let mut objects = Vec::new();
-            for doc in docs {
-                declared_objects(doc, &mut objects);
-            }
-            objects.sort_by(|(a, _), (b, _)| {
-                (&a.api_version, &a.kind, &a.namespace, &a.name).cmp(&(&b.api_version, &b.kind, &b.namespace, &b.name))
-            });
-            let (objects, manifests) = objects.into_iter().unzip();
-            (Parsed { objects, error: None }, manifests)
-        }
-    }
-}
-
-impl<'repo> Walker<'_, 'repo> {
-    fn gap(&mut self, commit: Oid, file: Option<&str>, reason: String) {
-        tracing::warn!(repo = %self.name, %commit, file, %reason, "collection gap");
-        let subject = match file {
-            Some(f) => format!("git/{}/gap/{commit}/{f}", self.name),
-            None => format!("git/{}/gap/{commit}", self.name),
-        };
-        self.gaps.insert(
-            subject,
-            json!({"repo": self.name, "commit": commit.to_string(), "file": file, "reason": reason}),
-        );
-    }
-
-    /// The commit to hide from the walk, or `None` (recording why in `summary`).
-    fn since_to_hide(&self, head: Oid, since: Option<&str>, summary: &mut GitSummary) -> Option<Oid> {
-        let since = since?;
-        let reason = match Oid::from_str(since) {
-            Err(_) => {
-                format!("previous head {since:?} is not a commit id; walked the full history")
-            }
-            Ok(old) if old == head => return Some(old),
-            Ok(old) if self.repo.find_commit(old).is_err() => format!(
-                "previous head {since} is no longer in the repository (history rewritten?); walked the full history"
-            ),
-            Ok(old) => match self.repo.graph_descendant_of(head, old) {
-                Ok(true) => return Some(old),
-                Ok(false) => {
-                    format!("previous head {since} is not an ancestor of {head} (force push?); walked the full history")
-                }
-                Err(e) => format!(
-                    "cannot tell whether previous head {since} is an ancestor of {head} ({}); walked the full history",
-                    e.message()
-                ),
-            },
-        };
-        tracing::warn!(repo = %self.name, %reason, "full history walk");
-        summary.full_walk_reason = Some(reason);
-        None
-    }
-
-    fn git_error(&self, what: &'static str) -> impl FnOnce(git2::Error) -> Error + use<'_> {
-        move |source| Error::Git {
-            repo: self.name.to_string(),
-            what,
-            source,
-        }
-    }
-
-    fn walk(
-        &mut self,
-        head: Oid,
-        hidden: Option<Oid>,
-        source: &str,
-        sink: &mut dyn RecordSink,
-        summary: &mut GitSummary,
-        boundary: &mut Vec<String>,
-    ) -> Result<(), Error> {
-        let mut revwalk = self.repo.revwalk().map_err(self.git_error("cannot walk history"))?;
-        revwalk
-            .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-            .map_err(self.git_error("cannot walk history"))?;
-        revwalk.push(head).map_err(self.git_error("cannot walk history"))?;
-        if let Some(h) = hidden {
-            revwalk.hide(h).map_err(self.git_error("cannot walk history"))?;
-        }
-        for id in revwalk {
-            let id = match id {
-                Ok(id) => id,
-                Err(e) => {
-                    self.gap(head, None, format!("history walk stopped: {}", e.message()));
-                    break;
-                }
-            };
-            summary.commits_walked += 1;
-            if self.shallow_roots.contains(&id) {
-                boundary.push(id.to_string());
-                summary.skipped_commits += 1;
-                continue;
-            }
-            match self.commit_body(id) {
-                Ok(Some(body)) => {
-                    summary.evidence_commits += 1;
-                    sink.observe(Observation {
-                        source: source.to_string(),
-                        kind: kinds::GIT_COMMIT,
-                        subject: format!("git/{}/commit/{id}", self.name),
-                        body,
-                    })?;
-                }
-                Ok(None) => summary.skipped_commits += 1,
-                Err(e) => {
-                    summary.skipped_commits += 1;
-                    self.gap(id, None, format!("cannot read commit: {}", e.message()));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn tree(&mut self, id: Oid) -> Result<Rc<Tree<'repo>>, git2::Error> {
-        if let Some(t) = self.trees.get(&id) {
-            return Ok(t);
-        }
-        let tree = Rc::new(self.repo.find_tree(id)?);
-        self.trees.insert(id, Rc::clone(&tree));
-        Ok(tree)
-    }
-
-    fn wanted(&self, path: &str) -> bool {
-        self.spec
-            .is_none_or(|s| s.matches_path(Path::new(path), git2::PathspecFlags::DEFAULT))
-    }
-
-    /// Changed manifest files between two trees, comparing entry ids and entering only subtrees
-    /// whose id changed.
-    fn diff_trees(
-        &mut self,
-        old: Option<Oid>,
-        new: Option<Oid>,
-        prefix: &str,
-        out: &mut Vec<Change>,
-    ) -> Result<(), git2::Error> {
-        if old == new {
-            return Ok(());
-        }
-        let old_tree = old.map(|id| self.tree(id)).transpose()?;
-        let new_tree = new.map(|id| self.tree(id)).transpose()?;
-        let mut a = old_tree.iter().flat_map(|t| t.iter()).peekable();
-        let mut b = new_tree.iter().flat_map(|t| t.iter()).peekable();
-        loop {
-            let order = match (a.peek(), b.peek()) {
-                (None, None) => break,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some(x), Some(y)) => git_order(x, y),
-            };
-            let (x, y) = match order {
-                Ordering::Less => (a.next(), None),
-                Ordering::Greater => (None, b.next()),
-                Ordering::Equal => (a.next(), b.next()),
-            };
-            if let (Some(x), Some(y)) = (&x, &y)
-                && x.id() == y.id()
-                && x.filemode() == y.filemode()
-            {
-                continue;
-            }
-            let Some(name) = x.as_ref().or(y.as_ref()).map(TreeEntry::name_bytes) else {
-                continue;
-            };
-            let sub_old = x.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
-            let sub_new = y.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
-            if sub_old.is_some() || sub_new.is_some() {
-                self.diff_trees(sub_old, sub_new, &join(prefix, name), out)?;
-            }
-            if !is_manifest_name(name) {
-                continue;
-            }
-            let file_old = x.as_ref().filter(|e| is_file(e)).map(TreeEntry::id);
-            let file_new = y.as_ref().filter(|e| is_file(e)).map(TreeEntry::id);
-            if file_old.is_none() && file_new.is_none() || file_old == file_new {
-                continue;
-            }
-            let path = join(prefix, name);
-            if self.wanted(&path) {
-                out.push(Change {
-                    path,
-                    old_path: None,
-                    old: file_old,
-                    new: file_new,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Pairs deletions with additions: identical blobs first, then libgit2's similarity check.
-    fn find_renames(
-        &self,
-        old_tree: Option<&Tree<'repo>>,
-        new_tree: &Tree<'repo>,
-        changes: Vec<Change>,
-    ) -> Vec<Change> {
-        let (mut deleted, rest): (Vec<Change>, Vec<Change>) = changes.into_iter().partition(|c| c.new.is_none());
-        let (mut added, mut out): (Vec<Change>, Vec<Change>) = rest.into_iter().partition(|c| c.old.is_none());
-        if deleted.is_empty() || added.is_empty() {
-            out.append(&mut deleted);
-            out.append(&mut added);
-            return out;
-        }
-        let mut unmatched_added = Vec::new();
-        for add in added {
-            match deleted.iter().position(|d| d.old == add.new) {
-                Some(i) => {
-                    let del = deleted.remove(i);
-                    out.push(Change {
-                        old_path: Some(del.path),
-                        old: del.old,
-                        ..add
-                    });
-                }
-                None => unmatched_added.push(add),
-            }
-        }
-        if !deleted.is_empty() && !unmatched_added.is_empty() {
-            for (from, to) in self.similar(old_tree, new_tree, &deleted, &unmatched_added) {
-                let (Some(di), Some(ai)) = (
-                    deleted.iter().position(|d| d.path == from),
-                    unmatched_added.iter().position(|a| a.path == to),
-                ) else {
-                    continue;
-                };
-                let del = deleted.remove(di);
-                let add = unmatched_added.remove(ai);
-                out.push(Change {
-                    old_path: Some(del.path),
-                    old: del.old,
-                    ..add
-                });
-            }
-        }
-        out.append(&mut deleted);
-        out.append(&mut unmatched_added);
-        out
-    }
-
-    /// (old path, new path) pairs libgit2 calls renames among these deletions and additions.
-    fn similar(
-        &self,
-        old_tree: Option<&Tree<'repo>>,
-        new_tree: &Tree<'repo>,
-        deleted: &[Change],
-        added: &[Change],
-    ) -> Vec<(String, String)> {
-        let mut options = git2::DiffOptions::new();
-        options.disable_pathspec_match(true);
-        for c in deleted.iter().chain(added) {
-            options.pathspec(&c.path);
-        }
-        let Ok(mut diff) = self
-            .repo
-            .diff_tree_to_tree(old_tree, Some(new_tree), Some(&mut options))
-        else {
-            return Vec::new();
-        };
-        let mut find = git2::DiffFindOptions::new();
-        find.renames(true);
-        if diff.find_similar(Some(&mut find)).is_err() {
-            return Vec::new();
-        }
-        diff.deltas()
-            .filter(|d| d.status() == git2::Delta::Renamed)
-            .filter_map(|d| {
-                let from = d.old_file().path()?.to_string_lossy().into_owned();
-                let to = d.new_file().path()?.to_string_lossy().into_owned();
-                Some((from, to))
-            })
-            .collect()
-    }
-
-    /// What blob `id` declares, from the cache when `manifests` are not wanted; with them, the
-    /// blob is parsed (again): the cache keeps no manifests, they move into the evidence.
-    fn parse_blob(&mut self, id: Oid, manifests: bool) -> (Rc<Parsed>, Manifests) {
-        if !manifests && let Some(p) = self.blobs.get(&id) {
-            return (p, Vec::new());
-        }
-        let error = |error: String| {
-            let objects = Vec::new();
-            (Parsed { objects, error: Some(error) }, Vec::new())
-        };
-        let (parsed, manifests) = match self.repo.find_blob(id) {
-            Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
-            Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
-                "file is {} bytes, over the {}-byte limit",
-                blob.size(),
-                self.max_blob
-            )),
-            Ok(blob) => parse_manifest(blob.content()),
-        };
-        let parsed = Rc::new(parsed);
-        self.blobs.insert(id, Rc::clone(&parsed));
-        (parsed, manifests)
-    }
-
-    fn cluster_of(&self, path: &str) -> Option<String> {
-        let mut segments: Vec<&str> = path.split('/').collect();
-        segments.pop();
-        segments
-            .into_iter()
-            .find(|s| self.clusters.contains(*s))
-            .map(str::to_string)
-    }
-
-    /// The `git.commit` body, or `None` when the commit touches no kept manifest.
-    fn commit_body(&mut self, id: Oid) -> Result<Option<Value>, git2::Error> {
-        let commit = self.repo.find_commit(id)?;
-        let merge = commit.parent_count() > 1;
-        let parent_tree_id = match commit.parent_id(0).ok() {
-            None => None,
-            Some(p) => match self.commit_trees.get(&p) {
-                Some(t) => Some(t),
-                None => Some(self.repo.find_commit(p)?.tree_id()),
-            },
-        };
-        let tree_id = commit.tree_id();
-        self.commit_trees.insert(id, tree_id);
-        if parent_tree_id == Some(tree_id) {
-            return Ok(None);
-        }
-        let mut changes = Vec::new();
-        self.diff_trees(parent_tree_id, Some(tree_id), "", &mut changes)?;
-        if changes.is_empty() {
-            return Ok(None);
-        }
-        if changes.iter().any(|c| c.old.is_none()) && changes.iter().any(|c| c.new.is_none()) {
-            let old_tree = parent_tree_id.map(|t| self.tree(t)).transpose()?;
-            let new_tree = self.tree(tree_id)?;
-            changes = self.find_renames(old_tree.as_deref(), &new_tree, changes);
-        }
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut files = Vec::new();
-        for change in changes {
-            let before = change.old.map(|b| self.parse_blob(b, false).0);
-            let (after, manifests) = match change.new {
-                Some(b) => {
-                    let (parsed, manifests) = self.parse_blob(b, true);
-                    (Some(parsed), manifests)
-                }
-                None => (None, Vec::new()),
-            };
-            let after_error = after.as_ref().and_then(|p| p.error.clone());
-            let objects_before: &[Declared] = before.as_deref().map_or(&[], |p| &p.objects);
-            let objects_after: &[Declared] = after.as_deref().map_or(&[], |p| &p.objects);
-            if objects_before.is_empty() && objects_after.is_empty() && after_error.is_none() {
-                continue;
-            }
-            if let Some(reason) = &after_error {
-                self.gap(id, Some(&change.path), reason.clone());
-            }
-            let kind = match (&change.old_path, change.old, change.new) {
-                (Some(_), _, _) => "renamed",
-                (None, None, _) => "added",
-                (None, _, None) => "deleted",
-                (None, Some(_), Some(_)) => "modified",
-            };
-            // Values are built by moving (`json!` would copy every manifest it is given).
-            let after_json: Vec<Value> = objects_after
-                .iter()
-                .zip(manifests)
-                .map(|(o, manifest)| {
-                    let mut v = o.reference();
-                    v.insert("manifest".into(), manifest);
-                    Value::Object(v)
-                })
-                .collect();
-            let secrets: BTreeSet<String> = objects_after
-                .iter()
-                .filter(|o| o.plain_secret)
-                .map(Declared::qualified_name)
-                .collect();
-            let mut file = Map::new();
-            file.insert("path".into(), Value::String(change.path.clone()));
-            file.insert("old_path".into(), change.old_path.map_or(Value::Null, Value::String));
-            file.insert("change".into(), Value::from(kind));
-            file.insert("cluster".into(), self.cluster_of(&change.path).map_or(Value::Null, Value::String));
-            let before_json = objects_before.iter().map(|o| Value::Object(o.reference())).collect();
-            file.insert("objects_before".into(), Value::Array(before_json));
-            file.insert("objects_after".into(), Value::Array(after_json));
-            file.insert("secrets".into(), secrets.into_iter().map(Value::String).collect());
-            file.insert("parse_error".into(), after_error.map_or(Value::Null, Value::String));
-            files.push(Value::Object(file));
-        }
-        if files.is_empty() {
-            return Ok(None);
-        }
-        let parents: Vec<String> = commit.parent_ids().map(|p| p.to_string()).collect();
-        let mut body = json!({
-            "repo": self.name,
-            "commit": id.to_string(),
-            "parents": parents,
-            "author": person(&commit.author()),
-            "committer": person(&commit.committer()),
-            "summary": first_line(&commit),
-            "signature": signature(&commit),
-            "merge": merge,
-        });
-        if let Some(m) = body.as_object_mut() {
-            m.insert("files".into(), Value::Array(files));
-        }
-        redact::scrub(&mut body);
-        Ok(Some(body))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
-    use git2::{Repository, Signature, Time};
+    use git2::{ObjectType, Repository, Signature, Time};
     use serde_json::Value;
 
     use super::*;

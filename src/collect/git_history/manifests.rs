@@ -1,0 +1,278 @@
+//! The manifest side of a collection (the calling thread): reads the blobs a [`Walked`] commit
+//! changed, parses each once (a small cache keeps what a blob declares for the next commit, which
+//! sees it as its "before"), redacts the declared objects and builds the `git.commit` body.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use git2::{Oid, Repository};
+use serde_json::{Map, Value, json};
+
+use super::walk::Walked;
+use super::{BLOB_CACHE_LIMIT, Cache, record_gap};
+use crate::collect::document::{Documents, parse_documents};
+use crate::collect::{redact, selection};
+
+/// One object a manifest declares (its redacted manifest travels beside it, see [`Parsed`]).
+#[derive(Debug, Clone, PartialEq)]
+struct Declared {
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+    /// A `v1` Secret that is not SOPS-encrypted.
+    plain_secret: bool,
+}
+
+impl Declared {
+    fn reference(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), Value::String(self.api_version.clone()));
+        m.insert("kind".into(), Value::String(self.kind.clone()));
+        m.insert(
+            "namespace".into(),
+            self.namespace.clone().map_or(Value::Null, Value::String),
+        );
+        m.insert("name".into(), Value::String(self.name.clone()));
+        m
+    }
+
+    fn qualified_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// What a blob declares: objects of kept kinds (sorted), or why it could not be read. The cache
+/// keeps this for the next commit, which sees the blob as its "before" and needs no manifests.
+#[derive(Debug, Default)]
+struct Parsed {
+    objects: Vec<Declared>,
+    error: Option<String>,
+}
+
+/// The redacted manifests of a [`Parsed`]'s objects, in the same order.
+type Manifests = Vec<Value>;
+
+fn text_field(v: &Value, pointer: &str) -> Option<String> {
+    crate::model::pointer(v, pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Declared objects of kept kinds (or Secrets) in one parsed document, Lists expanded.
+fn declared_objects(doc: Value, out: &mut Vec<(Declared, Value)>) {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if kind.ends_with("List")
+        && let Some(Value::Array(items)) = doc.get("items")
+    {
+        let api_version = doc
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("v1")
+            .to_string();
+        let item_kind = kind.trim_end_matches("List").to_string();
+        let typed = kind != "List" && !item_kind.is_empty();
+        for item in items.iter().cloned() {
+            let mut item = item;
+            if typed && let Some(o) = item.as_object_mut() {
+                o.entry("kind").or_insert_with(|| json!(item_kind));
+                o.entry("apiVersion").or_insert_with(|| json!(api_version));
+            }
+            declared_object(item, out);
+        }
+        return;
+    }
+    declared_object(doc, out);
+}
+
+fn declared_object(mut obj: Value, out: &mut Vec<(Declared, Value)>) {
+    let (Some(api_version), Some(kind), Some(name)) = (
+        text_field(&obj, "/apiVersion"),
+        text_field(&obj, "/kind"),
+        text_field(&obj, "/metadata/name"),
+    ) else {
+        return;
+    };
+    let namespace = text_field(&obj, "/metadata/namespace").filter(|n| !n.is_empty());
+    let is_secret = api_version == "v1" && kind == "Secret";
+    if !is_secret && !selection::is_kept(&api_version, &kind, namespace.as_deref(), &name) {
+        return;
+    }
+    let plain_secret = is_secret && obj.get("sops").is_none();
+    redact::redact_object(&mut obj);
+    out.push((
+        Declared {
+            api_version,
+            kind,
+            namespace,
+            name,
+            plain_secret,
+        },
+        obj,
+    ));
+}
+
+fn parse_manifest(bytes: &[u8]) -> (Parsed, Manifests) {
+    match parse_documents(bytes) {
+        Err(e) => (
+            Parsed {
+                objects: Vec::new(),
+                error: Some(e.to_string()),
+            },
+            Vec::new(),
+        ),
+        Ok(docs) => {
+            let docs: Vec<Value> = match docs {
+                Documents::Values(v) => v,
+                Documents::Lines { values, .. } => values.into_iter().map(|(_, v)| v).collect(),
+            };
+            let mut objects = Vec::new();
+            for doc in docs {
+                declared_objects(doc, &mut objects);
+            }
+            objects.sort_by(|(a, _), (b, _)| {
+                (&a.api_version, &a.kind, &a.namespace, &a.name).cmp(&(&b.api_version, &b.kind, &b.namespace, &b.name))
+            });
+            let (objects, manifests) = objects.into_iter().unzip();
+            (Parsed { objects, error: None }, manifests)
+        }
+    }
+}
+
+pub(super) struct Reader<'a> {
+    pub(super) repo: &'a Repository,
+    pub(super) name: &'a str,
+    pub(super) clusters: BTreeSet<String>,
+    pub(super) max_blob: u64,
+    blobs: Cache<Rc<Parsed>>,
+    pub(super) gaps: &'a mut BTreeMap<String, Value>,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(
+        repo: &'a Repository,
+        name: &'a str,
+        clusters: BTreeSet<String>,
+        max_blob: u64,
+        gaps: &'a mut BTreeMap<String, Value>,
+    ) -> Self {
+        Reader {
+            repo,
+            name,
+            clusters,
+            max_blob,
+            blobs: Cache::new(BLOB_CACHE_LIMIT),
+            gaps,
+        }
+    }
+
+    /// What blob `id` declares, from the cache when `manifests` are not wanted; with them, the
+    /// blob is parsed (again): the cache keeps no manifests, they move into the evidence.
+    fn parse_blob(&mut self, id: Oid, manifests: bool) -> (Rc<Parsed>, Manifests) {
+        if !manifests && let Some(p) = self.blobs.get(&id) {
+            return (p, Vec::new());
+        }
+        let error = |error: String| {
+            let objects = Vec::new();
+            (
+                Parsed {
+                    objects,
+                    error: Some(error),
+                },
+                Vec::new(),
+            )
+        };
+        let (parsed, manifests) = match self.repo.find_blob(id) {
+            Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
+            Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
+                "file is {} bytes, over the {}-byte limit",
+                blob.size(),
+                self.max_blob
+            )),
+            Ok(blob) => parse_manifest(blob.content()),
+        };
+        let parsed = Rc::new(parsed);
+        self.blobs.insert(id, Rc::clone(&parsed));
+        (parsed, manifests)
+    }
+
+    fn cluster_of(&self, path: &str) -> Option<String> {
+        let mut segments: Vec<&str> = path.split('/').collect();
+        segments.pop();
+        segments
+            .into_iter()
+            .find(|s| self.clusters.contains(*s))
+            .map(str::to_string)
+    }
+
+    /// The `git.commit` body, or `None` when no changed file declares a kept object.
+    pub(super) fn body(&mut self, walked: Walked) -> Option<Value> {
+        let Walked { id, facts, changes } = walked;
+        let mut files = Vec::new();
+        for change in changes {
+            let before = change.old.map(|b| self.parse_blob(b, false).0);
+            let (after, manifests) = match change.new {
+                Some(b) => {
+                    let (parsed, manifests) = self.parse_blob(b, true);
+                    (Some(parsed), manifests)
+                }
+                None => (None, Vec::new()),
+            };
+            let after_error = after.as_ref().and_then(|p| p.error.clone());
+            let objects_before: &[Declared] = before.as_deref().map_or(&[], |p| &p.objects);
+            let objects_after: &[Declared] = after.as_deref().map_or(&[], |p| &p.objects);
+            if objects_before.is_empty() && objects_after.is_empty() && after_error.is_none() {
+                continue;
+            }
+            if let Some(reason) = &after_error {
+                record_gap(self.gaps, self.name, id, Some(&change.path), reason.clone());
+            }
+            let kind = match (&change.old_path, change.old, change.new) {
+                (Some(_), _, _) => "renamed",
+                (None, None, _) => "added",
+                (None, _, None) => "deleted",
+                (None, Some(_), Some(_)) => "modified",
+            };
+            // Values are built by moving (`json!` would copy every manifest it is given).
+            let after_json: Vec<Value> = objects_after
+                .iter()
+                .zip(manifests)
+                .map(|(o, manifest)| {
+                    let mut v = o.reference();
+                    v.insert("manifest".into(), manifest);
+                    Value::Object(v)
+                })
+                .collect();
+            let secrets: BTreeSet<String> = objects_after
+                .iter()
+                .filter(|o| o.plain_secret)
+                .map(Declared::qualified_name)
+                .collect();
+            let mut file = Map::new();
+            file.insert("path".into(), Value::String(change.path.clone()));
+            file.insert("old_path".into(), change.old_path.map_or(Value::Null, Value::String));
+            file.insert("change".into(), Value::from(kind));
+            file.insert(
+                "cluster".into(),
+                self.cluster_of(&change.path).map_or(Value::Null, Value::String),
+            );
+            let before_json = objects_before.iter().map(|o| Value::Object(o.reference())).collect();
+            file.insert("objects_before".into(), Value::Array(before_json));
+            file.insert("objects_after".into(), Value::Array(after_json));
+            file.insert("secrets".into(), secrets.into_iter().map(Value::String).collect());
+            file.insert("parse_error".into(), after_error.map_or(Value::Null, Value::String));
+            files.push(Value::Object(file));
+        }
+        if files.is_empty() {
+            return None;
+        }
+        let mut body = facts;
+        body.insert("files".into(), Value::Array(files));
+        let mut body = Value::Object(body);
+        redact::scrub(&mut body);
+        Some(body)
+    }
+}

@@ -1,0 +1,415 @@
+//! The history side of a collection (its own thread): walks the commits oldest first, reads each
+//! commit's facts and compares its tree with its first parent's, entering only subtrees whose id
+//! changed, and hands every commit that changes a manifest path to the manifest side
+//! ([`super::manifests`]) as a [`Walked`]. It reads no blob.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::mpsc::SyncSender;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use git2::{ObjectType, Oid, Repository, Sort, Tree, TreeEntry};
+use serde_json::{Map, Value, json};
+
+use super::{Cache, Error, SUMMARY_LIMIT, TREE_CACHE_LIMIT, record_gap};
+use crate::model::Timestamp;
+
+/// One changed manifest path in a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Change {
+    pub(super) path: String,
+    pub(super) old_path: Option<String>,
+    pub(super) old: Option<Oid>,
+    pub(super) new: Option<Oid>,
+}
+
+/// A commit that changes manifest paths, with what the evidence says about the commit itself.
+#[derive(Debug)]
+pub(super) struct Walked {
+    pub(super) id: Oid,
+    /// `repo`, `commit`, `parents`, `author`, `committer`, `summary`, `signature`, `merge`.
+    pub(super) facts: Map<String, Value>,
+    /// Changed manifest paths, sorted by path.
+    pub(super) changes: Vec<Change>,
+}
+
+/// What the history side counted and found.
+#[derive(Debug, Default)]
+pub(super) struct Walk {
+    pub(super) walked: u64,
+    /// Commits that change no manifest path (and shallow-boundary commits).
+    pub(super) skipped: u64,
+    /// Shallow-boundary commits reached.
+    pub(super) boundary: Vec<String>,
+    pub(super) gaps: BTreeMap<String, Value>,
+}
+
+pub(super) struct History<'a, 'repo> {
+    pub(super) repo: &'repo Repository,
+    pub(super) name: &'a str,
+    pub(super) spec: Option<&'a git2::Pathspec>,
+    pub(super) shallow_roots: &'a BTreeSet<Oid>,
+    trees: Cache<Rc<Tree<'repo>>>,
+    /// Tree id of each commit seen (parents are walked before their children).
+    commit_trees: Cache<Oid>,
+    walk: Walk,
+}
+
+fn is_manifest_name(name: &[u8]) -> bool {
+    [&b".yaml"[..], b".yml", b".json"]
+        .iter()
+        .any(|ext| name.len() >= ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext))
+}
+
+fn is_tree(entry: &TreeEntry<'_>) -> bool {
+    entry.kind() == Some(ObjectType::Tree)
+}
+
+/// A regular file (not a symlink or a submodule).
+fn is_file(entry: &TreeEntry<'_>) -> bool {
+    entry.kind() == Some(ObjectType::Blob) && entry.filemode() & 0o170000 == 0o100000
+}
+
+/// Git's tree order: names compared bytewise, a tree's name as if followed by `/`.
+fn git_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
+    let ka = a.name_bytes().iter().copied().chain(is_tree(a).then_some(b'/'));
+    let kb = b.name_bytes().iter().copied().chain(is_tree(b).then_some(b'/'));
+    ka.cmp(kb)
+}
+
+fn join(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// RFC 3339 in the signature's own offset, and in UTC.
+fn times(when: git2::Time) -> (Value, Value) {
+    let utc = Timestamp::from_unix(when.seconds());
+    let local = FixedOffset::east_opt(when.offset_minutes().saturating_mul(60))
+        .zip(DateTime::from_timestamp(when.seconds(), 0))
+        .map(|(offset, t)| t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, false));
+    (
+        local.map_or(Value::Null, Value::String),
+        utc.map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
+    )
+}
+
+fn person(sig: &git2::Signature<'_>) -> Value {
+    let (time, time_utc) = times(sig.when());
+    json!({
+        "name": String::from_utf8_lossy(sig.name_bytes()),
+        "email": String::from_utf8_lossy(sig.email_bytes()),
+        "time": time,
+        "time_utc": time_utc,
+    })
+}
+
+fn signature(commit: &git2::Commit<'_>) -> Value {
+    let field = commit
+        .header_field_bytes("gpgsig")
+        .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
+    match field {
+        Ok(buf) => {
+            let text = String::from_utf8_lossy(&buf);
+            let kind = if text.contains("BEGIN PGP SIGNATURE") {
+                "gpg"
+            } else if text.contains("BEGIN SSH SIGNATURE") {
+                "ssh"
+            } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
+                "x509"
+            } else {
+                "unknown"
+            };
+            json!({"present": true, "type": kind})
+        }
+        Err(_) => json!({"present": false, "type": null}),
+    }
+}
+
+fn first_line(commit: &git2::Commit<'_>) -> String {
+    let message = String::from_utf8_lossy(commit.message_bytes());
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .chars()
+        .take(SUMMARY_LIMIT)
+        .collect()
+}
+
+impl<'a, 'repo> History<'a, 'repo> {
+    pub(super) fn new(
+        repo: &'repo Repository,
+        name: &'a str,
+        spec: Option<&'a git2::Pathspec>,
+        shallow_roots: &'a BTreeSet<Oid>,
+    ) -> Self {
+        History {
+            repo,
+            name,
+            spec,
+            shallow_roots,
+            trees: Cache::new(TREE_CACHE_LIMIT),
+            commit_trees: Cache::new(TREE_CACHE_LIMIT),
+            walk: Walk::default(),
+        }
+    }
+
+    fn git_error(&self, what: &'static str) -> impl FnOnce(git2::Error) -> Error + use<'_, 'a, 'repo> {
+        move |source| Error::Git {
+            repo: self.name.to_string(),
+            what,
+            source,
+        }
+    }
+
+    /// Walks from `head` (without `hidden` and its ancestors), oldest first, sending each commit
+    /// that changes a manifest path; stops early when the receiving side has gone.
+    pub(super) fn walk(mut self, head: Oid, hidden: Option<Oid>, out: &SyncSender<Walked>) -> Result<Walk, Error> {
+        let mut revwalk = self.repo.revwalk().map_err(self.git_error("cannot walk history"))?;
+        revwalk
+            .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+            .map_err(self.git_error("cannot walk history"))?;
+        revwalk.push(head).map_err(self.git_error("cannot walk history"))?;
+        if let Some(h) = hidden {
+            revwalk.hide(h).map_err(self.git_error("cannot walk history"))?;
+        }
+        for id in revwalk {
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => {
+                    let reason = format!("history walk stopped: {}", e.message());
+                    record_gap(&mut self.walk.gaps, self.name, head, None, reason);
+                    break;
+                }
+            };
+            self.walk.walked += 1;
+            if self.shallow_roots.contains(&id) {
+                self.walk.boundary.push(id.to_string());
+                self.walk.skipped += 1;
+                continue;
+            }
+            match self.changes(id) {
+                Ok(Some(walked)) => {
+                    if out.send(walked).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => self.walk.skipped += 1,
+                Err(e) => {
+                    self.walk.skipped += 1;
+                    let reason = format!("cannot read commit: {}", e.message());
+                    record_gap(&mut self.walk.gaps, self.name, id, None, reason);
+                }
+            }
+        }
+        Ok(self.walk)
+    }
+
+    /// The commit's manifest changes against its first parent, or `None` when there are none.
+    fn changes(&mut self, id: Oid) -> Result<Option<Walked>, git2::Error> {
+        let commit = self.repo.find_commit(id)?;
+        let parent_tree_id = match commit.parent_id(0).ok() {
+            None => None,
+            Some(p) => match self.commit_trees.get(&p) {
+                Some(t) => Some(t),
+                None => Some(self.repo.find_commit(p)?.tree_id()),
+            },
+        };
+        let tree_id = commit.tree_id();
+        self.commit_trees.insert(id, tree_id);
+        if parent_tree_id == Some(tree_id) {
+            return Ok(None);
+        }
+        let mut changes = Vec::new();
+        self.diff_trees(parent_tree_id, Some(tree_id), "", &mut changes)?;
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        if changes.iter().any(|c| c.old.is_none()) && changes.iter().any(|c| c.new.is_none()) {
+            let old_tree = parent_tree_id.map(|t| self.tree(t)).transpose()?;
+            let new_tree = self.tree(tree_id)?;
+            changes = self.find_renames(old_tree.as_deref(), &new_tree, changes);
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
+        let mut facts = Map::new();
+        facts.insert("repo".into(), Value::from(self.name));
+        facts.insert("commit".into(), Value::String(id.to_string()));
+        facts.insert("parents".into(), Value::Array(parents));
+        facts.insert("author".into(), person(&commit.author()));
+        facts.insert("committer".into(), person(&commit.committer()));
+        facts.insert("summary".into(), Value::String(first_line(&commit)));
+        facts.insert("signature".into(), signature(&commit));
+        facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
+        Ok(Some(Walked { id, facts, changes }))
+    }
+
+    fn tree(&mut self, id: Oid) -> Result<Rc<Tree<'repo>>, git2::Error> {
+        if let Some(t) = self.trees.get(&id) {
+            return Ok(t);
+        }
+        let tree = Rc::new(self.repo.find_tree(id)?);
+        self.trees.insert(id, Rc::clone(&tree));
+        Ok(tree)
+    }
+
+    fn wanted(&self, path: &str) -> bool {
+        self.spec
+            .is_none_or(|s| s.matches_path(Path::new(path), git2::PathspecFlags::DEFAULT))
+    }
+
+    /// Changed manifest files between two trees, comparing entry ids and entering only subtrees
+    /// whose id changed.
+    fn diff_trees(
+        &mut self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        prefix: &str,
+        out: &mut Vec<Change>,
+    ) -> Result<(), git2::Error> {
+        if old == new {
+            return Ok(());
+        }
+        let old_tree = old.map(|id| self.tree(id)).transpose()?;
+        let new_tree = new.map(|id| self.tree(id)).transpose()?;
+        let mut a = old_tree.iter().flat_map(|t| t.iter()).peekable();
+        let mut b = new_tree.iter().flat_map(|t| t.iter()).peekable();
+        loop {
+            let order = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(x), Some(y)) => git_order(x, y),
+            };
+            let (x, y) = match order {
+                Ordering::Less => (a.next(), None),
+                Ordering::Greater => (None, b.next()),
+                Ordering::Equal => (a.next(), b.next()),
+            };
+            if let (Some(x), Some(y)) = (&x, &y)
+                && x.id() == y.id()
+                && x.filemode() == y.filemode()
+            {
+                continue;
+            }
+            let Some(name) = x.as_ref().or(y.as_ref()).map(TreeEntry::name_bytes) else {
+                continue;
+            };
+            let sub_old = x.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
+            let sub_new = y.as_ref().filter(|e| is_tree(e)).map(TreeEntry::id);
+            if sub_old.is_some() || sub_new.is_some() {
+                self.diff_trees(sub_old, sub_new, &join(prefix, name), out)?;
+            }
+            if !is_manifest_name(name) {
+                continue;
+            }
+            let file_old = x.as_ref().filter(|e| is_file(e)).map(TreeEntry::id);
+            let file_new = y.as_ref().filter(|e| is_file(e)).map(TreeEntry::id);
+            if file_old.is_none() && file_new.is_none() || file_old == file_new {
+                continue;
+            }
+            let path = join(prefix, name);
+            if self.wanted(&path) {
+                out.push(Change {
+                    path,
+                    old_path: None,
+                    old: file_old,
+                    new: file_new,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Pairs deletions with additions: identical blobs first, then libgit2's similarity check.
+    fn find_renames(
+        &self,
+        old_tree: Option<&Tree<'repo>>,
+        new_tree: &Tree<'repo>,
+        changes: Vec<Change>,
+    ) -> Vec<Change> {
+        let (mut deleted, rest): (Vec<Change>, Vec<Change>) = changes.into_iter().partition(|c| c.new.is_none());
+        let (mut added, mut out): (Vec<Change>, Vec<Change>) = rest.into_iter().partition(|c| c.old.is_none());
+        if deleted.is_empty() || added.is_empty() {
+            out.append(&mut deleted);
+            out.append(&mut added);
+            return out;
+        }
+        let mut unmatched_added = Vec::new();
+        for add in added {
+            match deleted.iter().position(|d| d.old == add.new) {
+                Some(i) => {
+                    let del = deleted.remove(i);
+                    out.push(Change {
+                        old_path: Some(del.path),
+                        old: del.old,
+                        ..add
+                    });
+                }
+                None => unmatched_added.push(add),
+            }
+        }
+        if !deleted.is_empty() && !unmatched_added.is_empty() {
+            for (from, to) in self.similar(old_tree, new_tree, &deleted, &unmatched_added) {
+                let (Some(di), Some(ai)) = (
+                    deleted.iter().position(|d| d.path == from),
+                    unmatched_added.iter().position(|a| a.path == to),
+                ) else {
+                    continue;
+                };
+                let del = deleted.remove(di);
+                let add = unmatched_added.remove(ai);
+                out.push(Change {
+                    old_path: Some(del.path),
+                    old: del.old,
+                    ..add
+                });
+            }
+        }
+        out.append(&mut deleted);
+        out.append(&mut unmatched_added);
+        out
+    }
+
+    /// (old path, new path) pairs libgit2 calls renames among these deletions and additions.
+    fn similar(
+        &self,
+        old_tree: Option<&Tree<'repo>>,
+        new_tree: &Tree<'repo>,
+        deleted: &[Change],
+        added: &[Change],
+    ) -> Vec<(String, String)> {
+        let mut options = git2::DiffOptions::new();
+        options.disable_pathspec_match(true);
+        for c in deleted.iter().chain(added) {
+            options.pathspec(&c.path);
+        }
+        let Ok(mut diff) = self
+            .repo
+            .diff_tree_to_tree(old_tree, Some(new_tree), Some(&mut options))
+        else {
+            return Vec::new();
+        };
+        let mut find = git2::DiffFindOptions::new();
+        find.renames(true);
+        if diff.find_similar(Some(&mut find)).is_err() {
+            return Vec::new();
+        }
+        diff.deltas()
+            .filter(|d| d.status() == git2::Delta::Renamed)
+            .filter_map(|d| {
+                let from = d.old_file().path()?.to_string_lossy().into_owned();
+                let to = d.new_file().path()?.to_string_lossy().into_owned();
+                Some((from, to))
+            })
+            .collect()
+    }
+}
