@@ -210,7 +210,15 @@ impl<'a> Reader<'a> {
 
     /// The `git.commit` body, or `None` when no changed file declares a kept object.
     pub(super) fn body(&mut self, walked: Walked) -> Option<Value> {
-        let Walked { id, facts, changes } = walked;
+        let Walked { id, changes } = walked;
+        let facts = match self.repo.find_commit(id) {
+            Ok(commit) => super::walk::commit_facts(self.name, &commit),
+            Err(e) => {
+                let reason = format!("cannot read commit: {}", e.message());
+                record_gap(self.gaps, self.name, id, None, reason);
+                return None;
+            }
+        };
         let mut files = Vec::new();
         for change in changes {
             let before = change.old.map(|b| self.parse_blob(b, false).0);
@@ -236,16 +244,7 @@ impl<'a> Reader<'a> {
                 (None, _, None) => "deleted",
                 (None, Some(_), Some(_)) => "modified",
             };
-            // Values are built by moving (`json!` would copy every manifest it is given).
-            let after_json: Vec<Value> = objects_after
-                .iter()
-                .zip(manifests)
-                .map(|(o, manifest)| {
-                    let mut v = o.reference();
-                    v.insert("manifest".into(), manifest);
-                    Value::Object(v)
-                })
-                .collect();
+            let after_json = objects_after.iter().map(|o| Value::Object(o.reference())).collect();
             let secrets: BTreeSet<String> = objects_after
                 .iter()
                 .filter(|o| o.plain_secret)
@@ -264,15 +263,26 @@ impl<'a> Reader<'a> {
             file.insert("objects_after".into(), Value::Array(after_json));
             file.insert("secrets".into(), secrets.into_iter().map(Value::String).collect());
             file.insert("parse_error".into(), after_error.map_or(Value::Null, Value::String));
-            files.push(Value::Object(file));
+            // Every string is scrubbed; the manifests were, by `redact_object`, and join after.
+            let mut file = Value::Object(file);
+            redact::scrub(&mut file);
+            if let Some(Value::Array(objects)) = file.get_mut("objects_after") {
+                for (object, manifest) in objects.iter_mut().zip(manifests) {
+                    if let Some(object) = object.as_object_mut() {
+                        object.insert("manifest".into(), manifest);
+                    }
+                }
+            }
+            files.push(file);
         }
         if files.is_empty() {
             return None;
         }
-        let mut body = facts;
-        body.insert("files".into(), Value::Array(files));
-        let mut body = Value::Object(body);
+        let mut body = Value::Object(facts);
         redact::scrub(&mut body);
+        if let Some(body) = body.as_object_mut() {
+            body.insert("files".into(), Value::Array(files));
+        }
         Some(body)
     }
 }

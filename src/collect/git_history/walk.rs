@@ -29,8 +29,6 @@ pub(super) struct Change {
 #[derive(Debug)]
 pub(super) struct Walked {
     pub(super) id: Oid,
-    /// `repo`, `commit`, `parents`, `author`, `committer`, `summary`, `signature`, `merge`.
-    pub(super) facts: Map<String, Value>,
     /// Changed manifest paths, sorted by path.
     pub(super) changes: Vec<Change>,
 }
@@ -144,6 +142,22 @@ fn first_line(commit: &git2::Commit<'_>) -> String {
         .collect()
 }
 
+/// What the evidence says about the commit itself: `repo`, `commit`, `parents`, `author`,
+/// `committer`, `summary`, `signature`, `merge`.
+pub(super) fn commit_facts(name: &str, commit: &git2::Commit<'_>) -> Map<String, Value> {
+    let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
+    let mut facts = Map::new();
+    facts.insert("repo".into(), Value::from(name));
+    facts.insert("commit".into(), Value::String(commit.id().to_string()));
+    facts.insert("parents".into(), Value::Array(parents));
+    facts.insert("author".into(), person(&commit.author()));
+    facts.insert("committer".into(), person(&commit.committer()));
+    facts.insert("summary".into(), Value::String(first_line(commit)));
+    facts.insert("signature".into(), signature(commit));
+    facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
+    facts
+}
+
 impl<'a, 'repo> History<'a, 'repo> {
     pub(super) fn new(
         repo: &'repo Repository,
@@ -239,17 +253,7 @@ impl<'a, 'repo> History<'a, 'repo> {
             changes = self.find_renames(old_tree.as_deref(), &new_tree, changes);
         }
         changes.sort_by(|a, b| a.path.cmp(&b.path));
-        let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
-        let mut facts = Map::new();
-        facts.insert("repo".into(), Value::from(self.name));
-        facts.insert("commit".into(), Value::String(id.to_string()));
-        facts.insert("parents".into(), Value::Array(parents));
-        facts.insert("author".into(), person(&commit.author()));
-        facts.insert("committer".into(), person(&commit.committer()));
-        facts.insert("summary".into(), Value::String(first_line(&commit)));
-        facts.insert("signature".into(), signature(&commit));
-        facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
-        Ok(Some(Walked { id, facts, changes }))
+        Ok(Some(Walked { id, changes }))
     }
 
     fn tree(&mut self, id: Oid) -> Result<Rc<Tree<'repo>>, git2::Error> {
