@@ -294,7 +294,7 @@ pub fn collect(
                 let sender = sender;
                 let repo = open(repo_path)?;
                 let spec = pathspec(&name, &options.path_globs)?;
-                walk::History::new(&repo, &name, spec.as_ref(), &shallow_roots).walk(head, hidden, &sender)
+                walk::History::new(&repo, &name, spec.as_ref(), &shallow_roots)?.walk(head, hidden, &sender)
             });
             let mut written = Ok(());
             for walked in receiver {
