@@ -885,4 +885,71 @@ mod tests {
         assert_eq!(repo_name(Path::new("/x/platform/.git")), "platform");
         assert_eq!(repo_name(Path::new("/x/platform")), "platform");
     }
+
+    /// Accepts `left` observations, then fails.
+    struct FailingSink {
+        left: usize,
+    }
+
+    impl RecordSink for FailingSink {
+        fn observe(&mut self, _: Observation) -> Result<(), SinkError> {
+            if self.left == 0 {
+                return Err(SinkError {
+                    message: "disk full".into(),
+                    source: None,
+                });
+            }
+            self.left -= 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_sink_stops_both_threads_and_is_the_error() {
+        let mut r = Repo::new();
+        for i in 0..300 {
+            let manifest = PA.replace("mode: STRICT", &format!("mode: STRICT\n  n: {i}"));
+            r.commit(&[("overlays/a/pa.yaml", Some(&manifest))], &format!("c{i}"), T0 + i);
+        }
+        // More commits than the queue between the threads holds: the walk must notice.
+        let result = collect(&r.path(), &options(&["a"]), None, &mut FailingSink { left: 3 });
+        match result {
+            Err(Error::Sink(e)) => assert_eq!(e.message, "disk full"),
+            other => panic!("expected the sink's error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_tree_is_a_gap_and_the_walk_goes_on() {
+        let mut r = Repo::new();
+        let c1 = r.commit(&[("overlays/a/pa.yaml", Some(PA))], "good", T0);
+        let odb = r.repo.odb().unwrap();
+        let bad_tree = odb.write(ObjectType::Tree, b"100644 no-terminator").unwrap();
+        let raw = format!(
+            "tree {bad_tree}\nparent {c1}\nauthor A <a@example.com> {T0} +0000\ncommitter A <a@example.com> {T0} +0000\n\nbroken tree\n"
+        );
+        let c2 = odb.write(ObjectType::Commit, raw.as_bytes()).unwrap();
+        drop(odb);
+        r.repo.reference("refs/heads/main", c2, true, "test").unwrap();
+        let pa2 = PA.replace("STRICT", "PERMISSIVE");
+        let c3 = r.commit(&[("overlays/a/pa.yaml", Some(&pa2))], "after the broken one", T0 + 2);
+        let c4 = r.commit(&[("overlays/a/pa.yaml", Some(PA))], "and another", T0 + 3);
+
+        let (summary, sink) = run(&r, &options(&["a"]), None);
+        assert_eq!(summary.commits_walked, 4);
+        let recorded: Vec<&str> = commits(&sink).iter().filter_map(|b| b["commit"].as_str()).collect();
+        assert_eq!(recorded, [c1.to_string(), c4.to_string()]);
+        // The broken commit and its child (diffed against the broken tree) are gaps naming why.
+        for c in [c2, c3] {
+            let gap = sink
+                .iter()
+                .find(|o| o.kind == kinds::COLLECTION_GAP && o.subject == format!("git/gitops/gap/{c}"))
+                .unwrap_or_else(|| panic!("no gap for {c}"));
+            let reason = gap.body["reason"].as_str().unwrap();
+            assert!(
+                reason.contains(&format!("{bad_tree} is not a well-formed tree")),
+                "{reason}"
+            );
+        }
+    }
 }
