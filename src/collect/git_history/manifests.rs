@@ -1,17 +1,20 @@
-//! The manifest side of a collection (the calling thread): reads the blobs a [`Walked`] commit
-//! changed, parses each once (a small cache keeps what a blob declares for the next commit, which
-//! sees it as its "before"), redacts the declared objects and builds the `git.commit` body.
+//! The manifest side of a collection (the calling thread): reads the commit a [`Walked`] names
+//! (author, committer, signature, summary) and the blobs it changed, parses each blob once (a
+//! small cache keeps what a blob declares for the next commit, which sees it as its "before"),
+//! redacts the declared objects and builds the `git.commit` body.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use git2::{Oid, Repository};
 use serde_json::{Map, Value, json};
 
 use super::walk::Walked;
-use super::{BLOB_CACHE_LIMIT, Cache, record_gap};
+use super::{BLOB_CACHE_LIMIT, Cache, SUMMARY_LIMIT, record_gap};
 use crate::collect::document::{Documents, parse_documents};
 use crate::collect::{redact, selection};
+use crate::model::Timestamp;
 
 /// One object a manifest declares (its redacted manifest travels beside it, see [`Parsed`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +145,78 @@ fn parse_manifest(bytes: &[u8]) -> (Parsed, Manifests) {
     }
 }
 
+/// RFC 3339 in the signature's own offset, and in UTC.
+fn times(when: git2::Time) -> (Value, Value) {
+    let utc = Timestamp::from_unix(when.seconds());
+    let local = FixedOffset::east_opt(when.offset_minutes().saturating_mul(60))
+        .zip(DateTime::from_timestamp(when.seconds(), 0))
+        .map(|(offset, t)| t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, false));
+    (
+        local.map_or(Value::Null, Value::String),
+        utc.map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
+    )
+}
+
+fn person(sig: &git2::Signature<'_>) -> Value {
+    let (time, time_utc) = times(sig.when());
+    json!({
+        "name": String::from_utf8_lossy(sig.name_bytes()),
+        "email": String::from_utf8_lossy(sig.email_bytes()),
+        "time": time,
+        "time_utc": time_utc,
+    })
+}
+
+fn signature(commit: &git2::Commit<'_>) -> Value {
+    let field = commit
+        .header_field_bytes("gpgsig")
+        .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
+    match field {
+        Ok(buf) => {
+            let text = String::from_utf8_lossy(&buf);
+            let kind = if text.contains("BEGIN PGP SIGNATURE") {
+                "gpg"
+            } else if text.contains("BEGIN SSH SIGNATURE") {
+                "ssh"
+            } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
+                "x509"
+            } else {
+                "unknown"
+            };
+            json!({"present": true, "type": kind})
+        }
+        Err(_) => json!({"present": false, "type": null}),
+    }
+}
+
+fn first_line(commit: &git2::Commit<'_>) -> String {
+    let message = String::from_utf8_lossy(commit.message_bytes());
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .chars()
+        .take(SUMMARY_LIMIT)
+        .collect()
+}
+
+/// What the evidence says about the commit itself: `repo`, `commit`, `parents`, `author`,
+/// `committer`, `summary`, `signature`, `merge`.
+fn commit_facts(name: &str, commit: &git2::Commit<'_>) -> Map<String, Value> {
+    let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
+    let mut facts = Map::new();
+    facts.insert("repo".into(), Value::from(name));
+    facts.insert("commit".into(), Value::String(commit.id().to_string()));
+    facts.insert("parents".into(), Value::Array(parents));
+    facts.insert("author".into(), person(&commit.author()));
+    facts.insert("committer".into(), person(&commit.committer()));
+    facts.insert("summary".into(), Value::String(first_line(commit)));
+    facts.insert("signature".into(), signature(commit));
+    facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
+    facts
+}
+
 pub(super) struct Reader<'a> {
     pub(super) repo: &'a Repository,
     pub(super) name: &'a str,
@@ -212,7 +287,7 @@ impl<'a> Reader<'a> {
     pub(super) fn body(&mut self, walked: Walked) -> Option<Value> {
         let Walked { id, changes } = walked;
         let facts = match self.repo.find_commit(id) {
-            Ok(commit) => super::walk::commit_facts(self.name, &commit),
+            Ok(commit) => commit_facts(self.name, &commit),
             Err(e) => {
                 let reason = format!("cannot read commit: {}", e.message());
                 record_gap(self.gaps, self.name, id, None, reason);

@@ -20,11 +20,12 @@
 //!   through libgit2's similarity detection (git's default 50 % threshold).
 //! - **Shallow clones**: commits at the shallow boundary have unknown parents, so their changes are
 //!   unknown; they are counted as skipped and named in a `collection.gap` (`git/<name>/gap/shallow`).
-//! - **Speed**: two threads: [`walk`] walks commits and compares trees entry id by entry id,
-//!   entering only changed subtrees; [`manifests`] reads only the changed manifest blobs, each
-//!   parsed once (a small cache keeps what a blob declares for the next commit, which sees it as its
-//!   "before"). libgit2's own tree cache limit can only be raised through an `unsafe` call, which
-//!   this crate forbids; the walk keeps its own bounded cache of tree handles instead.
+//! - **Speed**: two threads: [`walk`] orders the commits (reading each once, in libgit2's revwalk
+//!   order) and compares trees entry id by entry id, entering only changed subtrees; [`manifests`]
+//!   reads only the changed manifest blobs, each parsed once (a small cache keeps what a blob
+//!   declares for the next commit, which sees it as its "before"). libgit2's own tree cache limit
+//!   can only be raised through an `unsafe` call, which this crate forbids; the walk reads trees
+//!   raw and keeps its own bounded cache of them instead.
 //! - **Object hashes are not re-checked on read**, as `git log` does not re-check them (libgit2
 //!   does by default, a fifth of the walk's time): the evidence records what the repository holds
 //!   under each id; `git fsck` is the tool that checks a repository's objects against their ids.
@@ -950,6 +951,65 @@ mod tests {
                 reason.contains(&format!("{bad_tree} is not a well-formed tree")),
                 "{reason}"
             );
+        }
+    }
+
+    /// libgit2's order for the whole history (what `walk` used before `history_order`).
+    fn revwalk_order(repo: &Repository, head: Oid) -> Vec<Oid> {
+        let mut revwalk = repo.revwalk().unwrap();
+        revwalk
+            .set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME | git2::Sort::REVERSE)
+            .unwrap();
+        revwalk.push(head).unwrap();
+        revwalk.map(Result::unwrap).collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Random histories (branches, merges, octopus merges, equal and skewed commit times):
+        /// the walk's own order is libgit2's, commit for commit, with each commit's trees.
+        #[test]
+        fn history_order_is_libgit2s_revwalk_order(
+            steps in proptest::collection::vec((0usize..8, 0usize..8, 0usize..4, 0i64..4), 1..40),
+        ) {
+            let mut r = Repo::new();
+            let mut all: Vec<Oid> = Vec::new();
+            for (i, (a, b, kind, t)) in steps.into_iter().enumerate() {
+                let pick = |k: usize| all[all.len() - 1 - (k % all.len())];
+                let parents: Vec<Oid> = match (all.is_empty(), kind) {
+                    (true, _) => Vec::new(),
+                    (false, 0) => vec![pick(a), pick(b)],
+                    (false, 1) if all.len() > 2 => vec![pick(a), pick(b), pick(a + b + 1)],
+                    _ => vec![pick(a)],
+                };
+                let mut unique = Vec::new();
+                for p in parents {
+                    if !unique.contains(&p) {
+                        unique.push(p);
+                    }
+                }
+                let content = format!("{PA}# {i}\n");
+                let id = r.commit_with(
+                    &[("overlays/a/pa.yaml", Some(&content))],
+                    &format!("c{i}"),
+                    ("Alice Example", "alice@example.com", T0 + t * 60, 0),
+                    &unique,
+                    None,
+                );
+                all.push(id);
+            }
+            let head = *all.last().unwrap();
+            let shallow = BTreeSet::new();
+            let history = walk::History::new(&r.repo, "gitops", None, &shallow).unwrap();
+            let ours = history.history_order(head).unwrap();
+            let ids: Vec<Oid> = ours.iter().map(|(id, _, _)| *id).collect();
+            proptest::prop_assert_eq!(ids, revwalk_order(&r.repo, head));
+            for (id, tree, parent_tree) in ours {
+                let commit = r.repo.find_commit(id).unwrap();
+                proptest::prop_assert_eq!(tree, commit.tree_id());
+                proptest::prop_assert_eq!(parent_tree, commit.parents().next().map(|p| p.tree_id()));
+            }
         }
     }
 }

@@ -1,20 +1,18 @@
-//! The history side of a collection (its own thread): walks the commits oldest first, reads each
-//! commit's facts and compares its tree with its first parent's, entering only subtrees whose id
-//! changed, and hands every commit that changes a manifest path to the manifest side
-//! ([`super::manifests`]) as a [`Walked`]. It reads no blob.
+//! The history side of a collection (its own thread): orders the commits oldest first, compares
+//! each commit's tree with its first parent's, entering only subtrees whose id changed, and hands
+//! every commit that changes a manifest path to the manifest side ([`super::manifests`]) as a
+//! [`Walked`]. It reads commits and trees, no blob.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::mpsc::SyncSender;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::{Cache, Error, SUMMARY_LIMIT, TREE_CACHE_LIMIT, record_gap};
-use crate::model::Timestamp;
+use super::{Cache, Error, TREE_CACHE_LIMIT, record_gap};
 
 /// One changed manifest path in a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +23,7 @@ pub(super) struct Change {
     pub(super) new: Option<Oid>,
 }
 
-/// A commit that changes manifest paths, with what the evidence says about the commit itself.
+/// A commit that changes manifest paths.
 #[derive(Debug)]
 pub(super) struct Walked {
     pub(super) id: Oid,
@@ -42,6 +40,104 @@ pub(super) struct Walk {
     /// Shallow-boundary commits reached.
     pub(super) boundary: Vec<String>,
     pub(super) gaps: BTreeMap<String, Value>,
+}
+
+/// A commit in [`History::history_order`].
+struct Node {
+    id: Oid,
+    tree: Oid,
+    parents: Vec<Oid>,
+    /// Committer time, the revwalk's date.
+    time: i64,
+    seen: bool,
+}
+
+/// The tree, parents and committer time of a raw commit object, read as libgit2's quick parse
+/// reads them; `None` unless it has the usual shape (`tree`, `parent`s, `author`, `committer`).
+fn quick_parse(data: &[u8]) -> Option<(Oid, Vec<Oid>, i64)> {
+    let header = data.split(|&b| b == b'\n').take_while(|line| !line.is_empty());
+    let mut lines = header.peekable();
+    let hex = |line: &[u8], prefix: &[u8]| -> Option<Oid> {
+        let rest = line.strip_prefix(prefix)?;
+        Oid::from_str(std::str::from_utf8(rest).ok()?)
+            .ok()
+            .filter(|_| rest.len() == 40)
+    };
+    let tree = hex(lines.next()?, b"tree ")?;
+    let mut parents = Vec::new();
+    while let Some(p) = lines.peek().and_then(|l| hex(l, b"parent ")) {
+        parents.push(p);
+        lines.next();
+    }
+    lines.next()?.strip_prefix(b"author ")?;
+    let committer = lines.next()?.strip_prefix(b"committer ")?;
+    let after_email = &committer[committer.iter().rposition(|&b| b == b'>')? + 1..];
+    let mut fields = after_email.split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let time = std::str::from_utf8(fields.next()?).ok()?.parse::<i64>().ok()?;
+    Some((tree, parents, time))
+}
+
+/// libgit2's binary heap (`git_pqueue`) of commits, newest first, with its exact sift rules:
+/// commits of equal time leave it in the order they leave libgit2's.
+#[derive(Default)]
+struct TimeHeap {
+    items: Vec<usize>,
+}
+
+impl TimeHeap {
+    /// libgit2's `git_commit_list_time_cmp`: positive when `a` is older than `b`.
+    fn cmp(nodes: &[Node], a: usize, b: usize) -> i32 {
+        match nodes[a].time.cmp(&nodes[b].time) {
+            Ordering::Less => 1,
+            Ordering::Greater => -1,
+            Ordering::Equal => 0,
+        }
+    }
+
+    fn insert(&mut self, item: usize, nodes: &[Node]) {
+        self.items.push(item);
+        let mut el = self.items.len() - 1;
+        while el > 0 {
+            let parent_el = (el - 1) >> 1;
+            let parent = self.items[parent_el];
+            if Self::cmp(nodes, parent, item) <= 0 {
+                break;
+            }
+            self.items[el] = parent;
+            el = parent_el;
+        }
+        self.items[el] = item;
+    }
+
+    fn pop(&mut self, nodes: &[Node]) -> Option<usize> {
+        let top = *self.items.first()?;
+        let last = self.items.pop()?;
+        if self.items.is_empty() {
+            return Some(top);
+        }
+        self.items[0] = last;
+        let mut el = 0;
+        loop {
+            let mut kid_el = 2 * el + 1;
+            let Some(&first_kid) = self.items.get(kid_el) else {
+                break;
+            };
+            let mut kid = first_kid;
+            if let Some(&right) = self.items.get(kid_el + 1)
+                && Self::cmp(nodes, kid, right) > 0
+            {
+                kid = right;
+                kid_el += 1;
+            }
+            if Self::cmp(nodes, last, kid) <= 0 {
+                break;
+            }
+            self.items[el] = kid;
+            el = kid_el;
+        }
+        self.items[el] = last;
+        Some(top)
+    }
 }
 
 pub(super) struct History<'a, 'repo> {
@@ -124,78 +220,6 @@ fn join(prefix: &str, name: &[u8]) -> String {
     }
 }
 
-/// RFC 3339 in the signature's own offset, and in UTC.
-fn times(when: git2::Time) -> (Value, Value) {
-    let utc = Timestamp::from_unix(when.seconds());
-    let local = FixedOffset::east_opt(when.offset_minutes().saturating_mul(60))
-        .zip(DateTime::from_timestamp(when.seconds(), 0))
-        .map(|(offset, t)| t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, false));
-    (
-        local.map_or(Value::Null, Value::String),
-        utc.map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
-    )
-}
-
-fn person(sig: &git2::Signature<'_>) -> Value {
-    let (time, time_utc) = times(sig.when());
-    json!({
-        "name": String::from_utf8_lossy(sig.name_bytes()),
-        "email": String::from_utf8_lossy(sig.email_bytes()),
-        "time": time,
-        "time_utc": time_utc,
-    })
-}
-
-fn signature(commit: &git2::Commit<'_>) -> Value {
-    let field = commit
-        .header_field_bytes("gpgsig")
-        .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
-    match field {
-        Ok(buf) => {
-            let text = String::from_utf8_lossy(&buf);
-            let kind = if text.contains("BEGIN PGP SIGNATURE") {
-                "gpg"
-            } else if text.contains("BEGIN SSH SIGNATURE") {
-                "ssh"
-            } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
-                "x509"
-            } else {
-                "unknown"
-            };
-            json!({"present": true, "type": kind})
-        }
-        Err(_) => json!({"present": false, "type": null}),
-    }
-}
-
-fn first_line(commit: &git2::Commit<'_>) -> String {
-    let message = String::from_utf8_lossy(commit.message_bytes());
-    message
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default()
-        .chars()
-        .take(SUMMARY_LIMIT)
-        .collect()
-}
-
-/// What the evidence says about the commit itself: `repo`, `commit`, `parents`, `author`,
-/// `committer`, `summary`, `signature`, `merge`.
-pub(super) fn commit_facts(name: &str, commit: &git2::Commit<'_>) -> Map<String, Value> {
-    let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
-    let mut facts = Map::new();
-    facts.insert("repo".into(), Value::from(name));
-    facts.insert("commit".into(), Value::String(commit.id().to_string()));
-    facts.insert("parents".into(), Value::Array(parents));
-    facts.insert("author".into(), person(&commit.author()));
-    facts.insert("committer".into(), person(&commit.committer()));
-    facts.insert("summary".into(), Value::String(first_line(commit)));
-    facts.insert("signature".into(), signature(commit));
-    facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
-    facts
-}
-
 impl<'a, 'repo> History<'a, 'repo> {
     pub(super) fn new(
         repo: &'repo Repository,
@@ -231,6 +255,20 @@ impl<'a, 'repo> History<'a, 'repo> {
     /// Walks from `head` (without `hidden` and its ancestors), oldest first, sending each commit
     /// that changes a manifest path; stops early when the receiving side has gone.
     pub(super) fn walk(mut self, head: Oid, hidden: Option<Oid>, out: &SyncSender<Walked>) -> Result<Walk, Error> {
+        let ordered = match hidden {
+            None if self.shallow_roots.is_empty() => self.history_order(head),
+            _ => None,
+        };
+        if let Some(commits) = ordered {
+            for (id, tree, parent_tree) in commits {
+                self.walk.walked += 1;
+                let changes = self.changes_between(id, parent_tree, tree);
+                if !self.pass_on(id, changes, out) {
+                    break;
+                }
+            }
+            return Ok(self.walk);
+        }
         let mut revwalk = self.repo.revwalk().map_err(self.git_error("cannot walk history"))?;
         revwalk
             .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
@@ -254,21 +292,128 @@ impl<'a, 'repo> History<'a, 'repo> {
                 self.walk.skipped += 1;
                 continue;
             }
-            match self.changes(id) {
-                Ok(Some(walked)) => {
-                    if out.send(walked).is_err() {
-                        break;
-                    }
-                }
-                Ok(None) => self.walk.skipped += 1,
-                Err(e) => {
-                    self.walk.skipped += 1;
-                    let reason = format!("cannot read commit: {}", e.message());
-                    record_gap(&mut self.walk.gaps, self.name, id, None, reason);
-                }
+            let changes = self.changes(id);
+            if !self.pass_on(id, changes, out) {
+                break;
             }
         }
         Ok(self.walk)
+    }
+
+    /// Sends a commit's changes on, or counts it; `false` when the receiving side has gone.
+    fn pass_on(&mut self, id: Oid, changes: Result<Option<Walked>, git2::Error>, out: &SyncSender<Walked>) -> bool {
+        match changes {
+            Ok(Some(walked)) => return out.send(walked).is_ok(),
+            Ok(None) => self.walk.skipped += 1,
+            Err(e) => {
+                self.walk.skipped += 1;
+                let reason = format!("cannot read commit: {}", e.message());
+                record_gap(&mut self.walk.gaps, self.name, id, None, reason);
+            }
+        }
+        true
+    }
+
+    /// The commits reachable from `head`, each with its tree and its first parent's tree, in the
+    /// order libgit2's revwalk yields with `TOPOLOGICAL | TIME | REVERSE` and nothing hidden, but
+    /// reading each commit once instead of twice (the revwalk reads every commit before it
+    /// yields the first, and the walk then read each again for its tree). The same two steps as
+    /// libgit2's `limit_list` and `sort_in_topological_order`, with its heap ([`TimeHeap`]), so
+    /// that commits of equal time come out in the same order. `None` when a commit cannot be
+    /// read or is not a plain commit: the caller then uses libgit2's revwalk, which reports it.
+    pub(super) fn history_order(&self, head: Oid) -> Option<Vec<(Oid, Oid, Option<Oid>)>> {
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut index: HashMap<Oid, usize> = HashMap::new();
+        let mut node = |id: Oid, nodes: &mut Vec<Node>| -> Option<usize> {
+            if let Some(&i) = index.get(&id) {
+                return Some(i);
+            }
+            let object = self.odb.read(id).ok()?;
+            if object.kind() != ObjectType::Commit {
+                return None;
+            }
+            let (tree, parents, time) = quick_parse(object.data())?;
+            nodes.push(Node {
+                id,
+                tree,
+                parents,
+                time,
+                seen: false,
+            });
+            index.insert(id, nodes.len() - 1);
+            Some(nodes.len() - 1)
+        };
+        // limit_list: newest first, each commit's parents inserted by date (after commits at
+        // least as new), unseen ones only.
+        let first = node(head, &mut nodes)?;
+        nodes[first].seen = true;
+        let mut frontier = std::collections::VecDeque::from([first]);
+        let mut listed = Vec::new();
+        let mut parent_index: Vec<Vec<usize>> = Vec::new();
+        while let Some(c) = frontier.pop_front() {
+            let mut parents = Vec::new();
+            for p in nodes[c].parents.clone() {
+                let p = node(p, &mut nodes)?;
+                parents.push(p);
+                if !nodes[p].seen {
+                    nodes[p].seen = true;
+                    let time = nodes[p].time;
+                    let at = frontier
+                        .iter()
+                        .position(|&q| nodes[q].time < time)
+                        .unwrap_or(frontier.len());
+                    frontier.insert(at, p);
+                }
+            }
+            if parent_index.len() < nodes.len() {
+                parent_index.resize(nodes.len(), Vec::new());
+            }
+            parent_index[c] = parents;
+            listed.push(c);
+        }
+        // sort_in_topological_order: children before parents, newest tip first.
+        let mut in_degree = vec![0u32; nodes.len()];
+        for &c in &listed {
+            in_degree[c] = 1;
+        }
+        for &c in &listed {
+            for &p in &parent_index[c] {
+                if in_degree[p] != 0 {
+                    in_degree[p] += 1;
+                }
+            }
+        }
+        let mut heap = TimeHeap::default();
+        for &c in &listed {
+            if in_degree[c] == 1 {
+                heap.insert(c, &nodes);
+            }
+        }
+        let mut order = Vec::with_capacity(listed.len());
+        while let Some(next) = heap.pop(&nodes) {
+            for &p in &parent_index[next] {
+                if in_degree[p] == 0 {
+                    continue;
+                }
+                in_degree[p] -= 1;
+                if in_degree[p] == 1 {
+                    heap.insert(p, &nodes);
+                }
+            }
+            in_degree[next] = 0;
+            order.push(next);
+        }
+        order.reverse();
+        Some(
+            order
+                .into_iter()
+                .map(|i| {
+                    let n = &nodes[i];
+                    let parent_tree = parent_index[i].first().map(|&p| nodes[p].tree);
+                    (n.id, n.tree, parent_tree)
+                })
+                .collect(),
+        )
     }
 
     /// The commit's manifest changes against its first parent, or `None` when there are none.
@@ -283,6 +428,16 @@ impl<'a, 'repo> History<'a, 'repo> {
         };
         let tree_id = commit.tree_id();
         self.commit_trees.insert(id, tree_id);
+        self.changes_between(id, parent_tree_id, tree_id)
+    }
+
+    /// The manifest changes of commit `id` between its first parent's tree and its own.
+    fn changes_between(
+        &mut self,
+        id: Oid,
+        parent_tree_id: Option<Oid>,
+        tree_id: Oid,
+    ) -> Result<Option<Walked>, git2::Error> {
         if parent_tree_id == Some(tree_id) {
             return Ok(None);
         }
