@@ -246,7 +246,7 @@ impl<'a> Reader<'a> {
 
     /// What blob `id` declares, from the cache when `manifests` are not wanted; with them, the
     /// blob is parsed (again): the cache keeps no manifests, they move into the evidence.
-    fn parse_blob(&mut self, id: Oid, manifests: bool) -> (Rc<Parsed>, Manifests) {
+    fn parse_blob(&mut self, id: Oid, manifests: bool, content: Option<Vec<u8>>) -> (Rc<Parsed>, Manifests) {
         if !manifests && let Some(p) = self.blobs.get(&id) {
             return (p, Vec::new());
         }
@@ -260,6 +260,12 @@ impl<'a> Reader<'a> {
                 Vec::new(),
             )
         };
+        if let Some(content) = content {
+            let (parsed, manifests) = parse_manifest(&content);
+            let parsed = Rc::new(parsed);
+            self.blobs.insert(id, Rc::clone(&parsed));
+            return (parsed, manifests);
+        }
         let (parsed, manifests) = match self.repo.find_blob(id) {
             Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
             Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
@@ -285,7 +291,11 @@ impl<'a> Reader<'a> {
 
     /// The `git.commit` body, or `None` when no changed file declares a kept object.
     pub(super) fn body(&mut self, walked: Walked) -> Option<Value> {
-        let Walked { id, changes } = walked;
+        let Walked {
+            id,
+            changes,
+            new_contents,
+        } = walked;
         let facts = match self.repo.find_commit(id) {
             Ok(commit) => commit_facts(self.name, &commit),
             Err(e) => {
@@ -295,11 +305,11 @@ impl<'a> Reader<'a> {
             }
         };
         let mut files = Vec::new();
-        for change in changes {
-            let before = change.old.map(|b| self.parse_blob(b, false).0);
+        for (change, content) in changes.into_iter().zip(new_contents) {
+            let before = change.old.map(|b| self.parse_blob(b, false, None).0);
             let (after, manifests) = match change.new {
                 Some(b) => {
-                    let (parsed, manifests) = self.parse_blob(b, true);
+                    let (parsed, manifests) = self.parse_blob(b, true, content);
                     (Some(parsed), manifests)
                 }
                 None => (None, Vec::new()),

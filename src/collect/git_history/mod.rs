@@ -298,7 +298,7 @@ pub fn collect(
                 let sender = sender;
                 let repo = open(repo_path)?;
                 let spec = pathspec(&name, &options.path_globs)?;
-                walk::History::new(&repo, &name, spec.as_ref(), &shallow_roots)?.walk(head, hidden, &sender)
+                walk::History::new(&repo, &name, spec.as_ref(), &shallow_roots, max_blob)?.walk(head, hidden, &sender)
             });
             let mut written = Ok(());
             for walked in receiver {
@@ -1004,7 +1004,7 @@ mod tests {
             }
             let head = *all.last().unwrap();
             let shallow = BTreeSet::new();
-            let history = walk::History::new(&r.repo, "gitops", None, &shallow).unwrap();
+            let history = walk::History::new(&r.repo, "gitops", None, &shallow, 1 << 20).unwrap();
             let ours = history.history_order(head).unwrap();
             let ids: Vec<Oid> = ours.iter().map(|(id, _, _)| *id).collect();
             proptest::prop_assert_eq!(ids, revwalk_order(&r.repo, head));

@@ -29,6 +29,9 @@ pub(super) struct Walked {
     pub(super) id: Oid,
     /// Changed manifest paths, sorted by path.
     pub(super) changes: Vec<Change>,
+    /// The content of each change's new blob, read here (the walk has time to spare), when it
+    /// could be read and is within the size limit; otherwise the manifest side reads it.
+    pub(super) new_contents: Vec<Option<Vec<u8>>>,
 }
 
 /// What the history side counted and found.
@@ -145,6 +148,7 @@ pub(super) struct History<'a, 'repo> {
     pub(super) name: &'a str,
     pub(super) spec: Option<&'a git2::Pathspec>,
     pub(super) shallow_roots: &'a BTreeSet<Oid>,
+    max_blob: u64,
     odb: git2::Odb<'repo>,
     /// Raw tree objects (see [`Entries`]).
     trees: Cache<Rc<[u8]>>,
@@ -226,6 +230,7 @@ impl<'a, 'repo> History<'a, 'repo> {
         name: &'a str,
         spec: Option<&'a git2::Pathspec>,
         shallow_roots: &'a BTreeSet<Oid>,
+        max_blob: u64,
     ) -> Result<Self, Error> {
         let odb = repo.odb().map_err(|source| Error::Git {
             repo: name.to_string(),
@@ -237,6 +242,7 @@ impl<'a, 'repo> History<'a, 'repo> {
             name,
             spec,
             shallow_roots,
+            max_blob,
             odb,
             trees: Cache::new(TREE_CACHE_LIMIT),
             commit_trees: Cache::new(TREE_CACHE_LIMIT),
@@ -452,7 +458,19 @@ impl<'a, 'repo> History<'a, 'repo> {
             changes = self.find_renames(old_tree.as_ref(), &new_tree, changes);
         }
         changes.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Some(Walked { id, changes }))
+        let new_contents = changes.iter().map(|c| c.new.and_then(|b| self.blob(b))).collect();
+        Ok(Some(Walked {
+            id,
+            changes,
+            new_contents,
+        }))
+    }
+
+    /// The content of blob `id` when it can be read and is within the size limit.
+    fn blob(&self, id: Oid) -> Option<Vec<u8>> {
+        let object = self.odb.read(id).ok()?;
+        let small = object.kind() == ObjectType::Blob && object.len() as u64 <= self.max_blob;
+        small.then(|| object.data().to_vec())
     }
 
     /// The raw content of tree `id`, checked to be a well-formed tree.
