@@ -168,6 +168,17 @@ fn person(sig: &git2::Signature<'_>) -> Value {
 }
 
 fn signature(commit: &git2::Commit<'_>) -> Value {
+    // Most commits carry none: a look at the raw header spares libgit2's two failed lookups
+    // (each formats an error message).
+    let header = commit.raw_header_bytes();
+    let has_field = |name: &[u8]| {
+        header
+            .split(|&b| b == b'\n')
+            .any(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with(b" ")))
+    };
+    if !has_field(b"gpgsig") && !has_field(b"gpgsig-sha256") {
+        return json!({"present": false, "type": null});
+    }
     let field = commit
         .header_field_bytes("gpgsig")
         .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
