@@ -295,6 +295,7 @@ pub fn collect(
         let walk = std::thread::scope(|scope| -> Result<walk::Walk, Error> {
             let (sender, receiver) = std::sync::mpsc::sync_channel(WALK_QUEUE);
             let history = scope.spawn(|| {
+                // Moved in, so that the channel closes when the walk ends.
                 let sender = sender;
                 let repo = open(repo_path)?;
                 let spec = pathspec(&name, &options.path_globs)?;

@@ -144,15 +144,15 @@ impl TimeHeap {
 }
 
 pub(super) struct History<'a, 'repo> {
-    pub(super) repo: &'repo Repository,
-    pub(super) name: &'a str,
-    pub(super) spec: Option<&'a git2::Pathspec>,
-    pub(super) shallow_roots: &'a BTreeSet<Oid>,
+    repo: &'repo Repository,
+    name: &'a str,
+    spec: Option<&'a git2::Pathspec>,
+    shallow_roots: &'a BTreeSet<Oid>,
     max_blob: u64,
     odb: git2::Odb<'repo>,
     /// Raw tree objects (see [`Entries`]).
     trees: Cache<Rc<[u8]>>,
-    /// Tree id of each commit seen (parents are walked before their children).
+    /// Tree id of each commit seen on libgit2's revwalk (parents come before their children).
     commit_trees: Cache<Oid>,
     walk: Walk,
 }
