@@ -257,6 +257,7 @@ impl<'a> Reader<'a> {
 
     /// What blob `id` declares, from the cache when `manifests` are not wanted; with them, the
     /// blob is parsed (again): the cache keeps no manifests, they move into the evidence.
+    /// `content` is the blob as the walk read it (within the size limit), if it did.
     fn parse_blob(&mut self, id: Oid, manifests: bool, content: Option<Vec<u8>>) -> (Rc<Parsed>, Manifests) {
         if !manifests && let Some(p) = self.blobs.get(&id) {
             return (p, Vec::new());
@@ -271,20 +272,17 @@ impl<'a> Reader<'a> {
                 Vec::new(),
             )
         };
-        if let Some(content) = content {
-            let (parsed, manifests) = parse_manifest(&content);
-            let parsed = Rc::new(parsed);
-            self.blobs.insert(id, Rc::clone(&parsed));
-            return (parsed, manifests);
-        }
-        let (parsed, manifests) = match self.repo.find_blob(id) {
-            Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
-            Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
-                "file is {} bytes, over the {}-byte limit",
-                blob.size(),
-                self.max_blob
-            )),
-            Ok(blob) => parse_manifest(blob.content()),
+        let (parsed, manifests) = match content {
+            Some(content) => parse_manifest(&content),
+            None => match self.repo.find_blob(id) {
+                Err(e) => error(format!("cannot read blob {id}: {}", e.message())),
+                Ok(blob) if blob.size() as u64 > self.max_blob => error(format!(
+                    "file is {} bytes, over the {}-byte limit",
+                    blob.size(),
+                    self.max_blob
+                )),
+                Ok(blob) => parse_manifest(blob.content()),
+            },
         };
         let parsed = Rc::new(parsed);
         self.blobs.insert(id, Rc::clone(&parsed));

@@ -50,6 +50,8 @@ struct Node {
     id: Oid,
     tree: Oid,
     parents: Vec<Oid>,
+    /// Indexes of the parents' nodes, once the walk has reached this commit.
+    parent_nodes: Vec<usize>,
     /// Committer time, the revwalk's date.
     time: i64,
     seen: bool,
@@ -343,6 +345,7 @@ impl<'a, 'repo> History<'a, 'repo> {
                 id,
                 tree,
                 parents,
+                parent_nodes: Vec::new(),
                 time,
                 seen: false,
             });
@@ -355,12 +358,11 @@ impl<'a, 'repo> History<'a, 'repo> {
         nodes[first].seen = true;
         let mut frontier = std::collections::VecDeque::from([first]);
         let mut listed = Vec::new();
-        let mut parent_index: Vec<Vec<usize>> = Vec::new();
         while let Some(c) = frontier.pop_front() {
-            let mut parents = Vec::new();
-            for p in nodes[c].parents.clone() {
+            let mut parent_nodes = Vec::new();
+            for p in std::mem::take(&mut nodes[c].parents) {
                 let p = node(p, &mut nodes)?;
-                parents.push(p);
+                parent_nodes.push(p);
                 if !nodes[p].seen {
                     nodes[p].seen = true;
                     let time = nodes[p].time;
@@ -371,10 +373,7 @@ impl<'a, 'repo> History<'a, 'repo> {
                     frontier.insert(at, p);
                 }
             }
-            if parent_index.len() < nodes.len() {
-                parent_index.resize(nodes.len(), Vec::new());
-            }
-            parent_index[c] = parents;
+            nodes[c].parent_nodes = parent_nodes;
             listed.push(c);
         }
         // sort_in_topological_order: children before parents, newest tip first.
@@ -383,7 +382,7 @@ impl<'a, 'repo> History<'a, 'repo> {
             in_degree[c] = 1;
         }
         for &c in &listed {
-            for &p in &parent_index[c] {
+            for &p in &nodes[c].parent_nodes {
                 if in_degree[p] != 0 {
                     in_degree[p] += 1;
                 }
@@ -397,7 +396,7 @@ impl<'a, 'repo> History<'a, 'repo> {
         }
         let mut order = Vec::with_capacity(listed.len());
         while let Some(next) = heap.pop(&nodes) {
-            for &p in &parent_index[next] {
+            for &p in &nodes[next].parent_nodes {
                 if in_degree[p] == 0 {
                     continue;
                 }
@@ -415,7 +414,7 @@ impl<'a, 'repo> History<'a, 'repo> {
                 .into_iter()
                 .map(|i| {
                     let n = &nodes[i];
-                    let parent_tree = parent_index[i].first().map(|&p| nodes[p].tree);
+                    let parent_tree = n.parent_nodes.first().map(|&p| nodes[p].tree);
                     (n.id, n.tree, parent_tree)
                 })
                 .collect(),
