@@ -4,7 +4,7 @@
 //! [`Walked`]. It reads commits and trees, no blob.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::mpsc::SyncSender;
@@ -171,10 +171,16 @@ fn is_manifest_name(name: &[u8]) -> bool {
 struct Entry<'t> {
     mode: u32,
     name: &'t [u8],
-    id: Oid,
+    /// The raw id (an [`Oid`] is made only for entries that changed).
+    id: &'t [u8; 20],
 }
 
 impl Entry<'_> {
+    fn oid(&self) -> Oid {
+        // Cannot fail: the id has 20 bytes.
+        Oid::from_bytes(self.id).unwrap_or(Oid::ZERO_SHA1)
+    }
+
     fn is_tree(&self) -> bool {
         self.mode == 0o040000
     }
@@ -185,8 +191,8 @@ impl Entry<'_> {
     }
 }
 
-/// The entries of a raw tree object, in stored (git) order; stops at the first malformed entry
-/// ([`History::tree`] has checked that there is none).
+/// The entries of a raw tree object, in stored (git) order; stops at the first malformed entry,
+/// leaving it in `rest` (empty once a well-formed tree is read to its end).
 struct Entries<'t> {
     rest: &'t [u8],
 }
@@ -203,7 +209,7 @@ impl<'t> Iterator for Entries<'t> {
         let mode = mode_digits.iter().fold(0u32, |m, &b| m * 8 + u32::from(b - b'0'));
         let after = &self.rest[space + 1..];
         let nul = after.iter().position(|&b| b == 0)?;
-        let id = Oid::from_bytes(after.get(nul + 1..nul + 21)?).ok()?;
+        let id = after.get(nul + 1..nul + 21)?.try_into().ok()?;
         let name = &after[..nul];
         self.rest = &after[nul + 21..];
         Some(Entry { mode, name, id })
@@ -215,6 +221,10 @@ fn git_order(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
     let ka = a.name.iter().copied().chain(a.is_tree().then_some(b'/'));
     let kb = b.name.iter().copied().chain(b.is_tree().then_some(b'/'));
     ka.cmp(kb)
+}
+
+fn malformed_tree(id: Oid) -> git2::Error {
+    git2::Error::from_str(&format!("object {id} is not a well-formed tree"))
 }
 
 fn join(prefix: &str, name: &[u8]) -> String {
@@ -331,7 +341,7 @@ impl<'a, 'repo> History<'a, 'repo> {
     /// read or is not a plain commit: the caller then uses libgit2's revwalk, which reports it.
     pub(super) fn history_order(&self, head: Oid) -> Option<Vec<(Oid, Oid, Option<Oid>)>> {
         let mut nodes: Vec<Node> = Vec::new();
-        let mut index: HashMap<Oid, usize> = HashMap::new();
+        let mut index: super::OidMap<usize> = super::OidMap::default();
         let mut node = |id: Oid, nodes: &mut Vec<Node>| -> Option<usize> {
             if let Some(&i) = index.get(&id) {
                 return Some(i);
@@ -472,19 +482,17 @@ impl<'a, 'repo> History<'a, 'repo> {
         small.then(|| object.data().to_vec())
     }
 
-    /// The raw content of tree `id`, checked to be a well-formed tree.
+    /// The raw content of tree `id` (its entries are checked as [`History::diff_trees`] reads
+    /// them).
     fn tree(&mut self, id: Oid) -> Result<Rc<[u8]>, git2::Error> {
         if let Some(t) = self.trees.get(&id) {
             return Ok(t);
         }
         let object = self.odb.read(id)?;
-        let data = object.data();
-        let mut entries = Entries { rest: data };
-        for _ in entries.by_ref() {}
-        if object.kind() != ObjectType::Tree || !entries.rest.is_empty() {
-            return Err(git2::Error::from_str(&format!("object {id} is not a well-formed tree")));
+        if object.kind() != ObjectType::Tree {
+            return Err(malformed_tree(id));
         }
-        let tree: Rc<[u8]> = Rc::from(data);
+        let tree: Rc<[u8]> = Rc::from(object.data());
         self.trees.insert(id, Rc::clone(&tree));
         Ok(tree)
     }
@@ -508,19 +516,27 @@ impl<'a, 'repo> History<'a, 'repo> {
         }
         let old_tree = old.map(|id| self.tree(id)).transpose()?;
         let new_tree = new.map(|id| self.tree(id)).transpose()?;
-        let mut a = old_tree.iter().flat_map(|t| Entries { rest: t }).peekable();
-        let mut b = new_tree.iter().flat_map(|t| Entries { rest: t }).peekable();
+        let mut a = Entries {
+            rest: old_tree.as_deref().unwrap_or_default(),
+        };
+        let mut b = Entries {
+            rest: new_tree.as_deref().unwrap_or_default(),
+        };
+        let (mut next_a, mut next_b) = (a.next(), b.next());
         loop {
-            let order = match (a.peek(), b.peek()) {
+            let order = match (&next_a, &next_b) {
                 (None, None) => break,
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
                 (Some(x), Some(y)) => git_order(x, y),
             };
             let (x, y) = match order {
-                Ordering::Less => (a.next(), None),
-                Ordering::Greater => (None, b.next()),
-                Ordering::Equal => (a.next(), b.next()),
+                Ordering::Less => (std::mem::replace(&mut next_a, a.next()), None),
+                Ordering::Greater => (None, std::mem::replace(&mut next_b, b.next())),
+                Ordering::Equal => (
+                    std::mem::replace(&mut next_a, a.next()),
+                    std::mem::replace(&mut next_b, b.next()),
+                ),
             };
             if let (Some(x), Some(y)) = (&x, &y)
                 && x.id == y.id
@@ -531,16 +547,16 @@ impl<'a, 'repo> History<'a, 'repo> {
             let Some(name) = x.or(y).map(|e| e.name) else {
                 continue;
             };
-            let sub_old = x.filter(Entry::is_tree).map(|e| e.id);
-            let sub_new = y.filter(Entry::is_tree).map(|e| e.id);
+            let sub_old = x.filter(Entry::is_tree).map(|e| e.oid());
+            let sub_new = y.filter(Entry::is_tree).map(|e| e.oid());
             if sub_old.is_some() || sub_new.is_some() {
                 self.diff_trees(sub_old, sub_new, &join(prefix, name), out)?;
             }
             if !is_manifest_name(name) {
                 continue;
             }
-            let file_old = x.filter(Entry::is_file).map(|e| e.id);
-            let file_new = y.filter(Entry::is_file).map(|e| e.id);
+            let file_old = x.filter(Entry::is_file).map(|e| e.oid());
+            let file_new = y.filter(Entry::is_file).map(|e| e.oid());
             if file_old.is_none() && file_new.is_none() || file_old == file_new {
                 continue;
             }
@@ -552,6 +568,14 @@ impl<'a, 'repo> History<'a, 'repo> {
                     old: file_old,
                     new: file_new,
                 });
+            }
+        }
+        // An entry that cannot be read ends its tree early: the tree is malformed.
+        for (id, entries) in [(old, &a), (new, &b)] {
+            if let Some(id) = id
+                && !entries.rest.is_empty()
+            {
+                return Err(malformed_tree(id));
             }
         }
         Ok(())
