@@ -1034,12 +1034,15 @@ mod tests {
             let shallow = BTreeSet::new();
             let history = walk::History::new(&r.repo, "gitops", None, &shallow, 1 << 20).unwrap();
             let ours = history.history_order(head).unwrap();
-            let ids: Vec<Oid> = ours.iter().map(|(id, _, _)| *id).collect();
+            let ids: Vec<Oid> = ours.iter().map(|c| c.id).collect();
             proptest::prop_assert_eq!(ids, revwalk_order(&r.repo, head));
-            for (id, tree, parent_tree) in ours {
-                let commit = r.repo.find_commit(id).unwrap();
-                proptest::prop_assert_eq!(tree, commit.tree_id());
-                proptest::prop_assert_eq!(parent_tree, commit.parents().next().map(|p| p.tree_id()));
+            let odb = r.repo.odb().unwrap();
+            for c in ours {
+                let commit = r.repo.find_commit(c.id).unwrap();
+                proptest::prop_assert_eq!(c.tree, commit.tree_id());
+                proptest::prop_assert_eq!(c.parent_tree, commit.parents().next().map(|p| p.tree_id()));
+                let object = odb.read(c.id).unwrap();
+                proptest::prop_assert_eq!(c.raw.as_deref(), Some(object.data()));
             }
         }
     }

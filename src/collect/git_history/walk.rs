@@ -32,7 +32,14 @@ pub(super) struct Walked {
     /// The content of each change's new blob, read here (the walk has time to spare), when it
     /// could be read and is within the size limit; otherwise the manifest side reads it.
     pub(super) new_contents: Vec<Option<Vec<u8>>>,
+    /// The raw commit object as the walk read it (up to [`RAW_COMMIT_LIMIT`] bytes), so that
+    /// the manifest side need not read it again; `None`: the manifest side reads it.
+    pub(super) raw_commit: Option<Box<[u8]>>,
 }
+
+/// Commit objects up to this size are kept from the walk's first read until the manifest side
+/// has taken their facts (commits are usually 200–1,000 bytes; signed ones about 1,500).
+const RAW_COMMIT_LIMIT: usize = 8 << 10;
 
 /// What the history side counted and found.
 #[derive(Debug, Default)]
@@ -55,6 +62,16 @@ struct Node {
     /// Committer time, the revwalk's date.
     time: i64,
     seen: bool,
+    /// The raw commit object (see [`Walked::raw_commit`]).
+    raw: Option<Box<[u8]>>,
+}
+
+/// A commit in history order, with its tree, its first parent's tree and its raw object.
+pub(super) struct Ordered {
+    pub(super) id: Oid,
+    pub(super) tree: Oid,
+    pub(super) parent_tree: Option<Oid>,
+    pub(super) raw: Option<Box<[u8]>>,
 }
 
 /// The tree, parents and committer time of a raw commit object, read as libgit2's quick parse
@@ -278,9 +295,10 @@ impl<'a, 'repo> History<'a, 'repo> {
             _ => None,
         };
         if let Some(commits) = ordered {
-            for (id, tree, parent_tree) in commits {
+            for commit in commits {
                 self.walk.walked += 1;
-                let changes = self.changes_between(id, parent_tree, tree);
+                let id = commit.id;
+                let changes = self.changes_between(id, commit.parent_tree, commit.tree, commit.raw);
                 if !self.pass_on(id, changes, out) {
                     break;
                 }
@@ -339,7 +357,7 @@ impl<'a, 'repo> History<'a, 'repo> {
     /// libgit2's `limit_list` and `sort_in_topological_order`, with its heap ([`TimeHeap`]), so
     /// that commits of equal time come out in the same order. `None` when a commit cannot be
     /// read or is not a plain commit: the caller then uses libgit2's revwalk, which reports it.
-    pub(super) fn history_order(&self, head: Oid) -> Option<Vec<(Oid, Oid, Option<Oid>)>> {
+    pub(super) fn history_order(&self, head: Oid) -> Option<Vec<Ordered>> {
         let mut nodes: Vec<Node> = Vec::new();
         let mut index: super::OidMap<usize> = super::OidMap::default();
         let mut node = |id: Oid, nodes: &mut Vec<Node>| -> Option<usize> {
@@ -350,7 +368,8 @@ impl<'a, 'repo> History<'a, 'repo> {
             if object.kind() != ObjectType::Commit {
                 return None;
             }
-            let (tree, parents, time) = quick_parse(object.data())?;
+            let data = object.data();
+            let (tree, parents, time) = quick_parse(data)?;
             nodes.push(Node {
                 id,
                 tree,
@@ -358,6 +377,7 @@ impl<'a, 'repo> History<'a, 'repo> {
                 parent_nodes: Vec::new(),
                 time,
                 seen: false,
+                raw: (data.len() <= RAW_COMMIT_LIMIT).then(|| Box::from(data)),
             });
             index.insert(id, nodes.len() - 1);
             Some(nodes.len() - 1)
@@ -422,10 +442,11 @@ impl<'a, 'repo> History<'a, 'repo> {
         Some(
             order
                 .into_iter()
-                .map(|i| {
-                    let n = &nodes[i];
-                    let parent_tree = n.parent_nodes.first().map(|&p| nodes[p].tree);
-                    (n.id, n.tree, parent_tree)
+                .map(|i| Ordered {
+                    id: nodes[i].id,
+                    tree: nodes[i].tree,
+                    parent_tree: nodes[i].parent_nodes.first().map(|&p| nodes[p].tree),
+                    raw: nodes[i].raw.take(),
                 })
                 .collect(),
         )
@@ -443,7 +464,7 @@ impl<'a, 'repo> History<'a, 'repo> {
         };
         let tree_id = commit.tree_id();
         self.commit_trees.insert(id, tree_id);
-        self.changes_between(id, parent_tree_id, tree_id)
+        self.changes_between(id, parent_tree_id, tree_id, None)
     }
 
     /// The manifest changes of commit `id` between its first parent's tree and its own.
@@ -452,6 +473,7 @@ impl<'a, 'repo> History<'a, 'repo> {
         id: Oid,
         parent_tree_id: Option<Oid>,
         tree_id: Oid,
+        raw_commit: Option<Box<[u8]>>,
     ) -> Result<Option<Walked>, git2::Error> {
         if parent_tree_id == Some(tree_id) {
             return Ok(None);
@@ -472,6 +494,7 @@ impl<'a, 'repo> History<'a, 'repo> {
             id,
             changes,
             new_contents,
+            raw_commit,
         }))
     }
 
