@@ -1,7 +1,7 @@
-//! The manifest side of a collection (the calling thread): reads the commit a [`Walked`] names
-//! (author, committer, signature, summary) and the blobs it changed, parses each blob once (a
-//! small cache keeps what a blob declares for the next commit, which sees it as its "before"),
-//! redacts the declared objects and builds the `git.commit` body.
+//! The manifest side of a collection (the calling thread): reads the facts of the commit a
+//! [`Walked`] names (author, committer, signature, summary) and the blobs it changed, parses each
+//! blob once (a small cache keeps what a blob declares for the next commit, which sees it as its
+//! "before"), redacts the declared objects and builds the `git.commit` body.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

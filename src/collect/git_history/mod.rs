@@ -21,9 +21,11 @@
 //! - **Shallow clones**: commits at the shallow boundary have unknown parents, so their changes are
 //!   unknown; they are counted as skipped and named in a `collection.gap` (`git/<name>/gap/shallow`).
 //! - **Speed**: two threads: [`walk`] orders the commits (reading each once, in libgit2's revwalk
-//!   order) and compares trees entry id by entry id, entering only changed subtrees; [`manifests`]
-//!   reads only the changed manifest blobs, each parsed once (a small cache keeps what a blob
-//!   declares for the next commit, which sees it as its "before"). libgit2's own tree cache limit
+//!   order), compares trees entry id by entry id, entering only changed subtrees, and hands over
+//!   each commit that changes a manifest path with its raw commit object and its changed blobs;
+//!   [`manifests`] reads the commit's facts from the raw object (as libgit2 does; libgit2 itself
+//!   for signed or unusual commits) and parses each changed blob once (a small cache keeps what a
+//!   blob declares for the next commit, which sees it as its "before"). libgit2's own tree cache limit
 //!   can only be raised through an `unsafe` call, which this crate forbids; the walk reads trees
 //!   raw and keeps its own bounded cache of them instead.
 //! - **Object hashes are not re-checked on read**, as `git log` does not re-check them (libgit2

@@ -1,7 +1,7 @@
 //! The history side of a collection (its own thread): orders the commits oldest first, compares
 //! each commit's tree with its first parent's, entering only subtrees whose id changed, and hands
 //! every commit that changes a manifest path to the manifest side ([`super::manifests`]) as a
-//! [`Walked`]. It reads commits and trees, no blob.
+//! [`Walked`], with the raw commit object and the content of the changed blobs.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
