@@ -32,14 +32,18 @@ pub(super) struct Walked {
     /// The content of each change's new blob, read here (the walk has time to spare), when it
     /// could be read and is within the size limit; otherwise the manifest side reads it.
     pub(super) new_contents: Vec<Option<Vec<u8>>>,
-    /// The raw commit object as the walk read it (up to [`RAW_COMMIT_LIMIT`] bytes), so that
-    /// the manifest side need not read it again; `None`: the manifest side reads it.
+    /// The raw commit object as the walk read it (see [`RAW_COMMIT_LIMIT`] and
+    /// [`RAW_COMMIT_BUDGET`]), so that the manifest side need not read it again; `None`: the
+    /// manifest side reads it.
     pub(super) raw_commit: Option<Box<[u8]>>,
 }
 
 /// Commit objects up to this size are kept from the walk's first read until the manifest side
 /// has taken their facts (commits are usually 200–1,000 bytes; signed ones about 1,500).
 const RAW_COMMIT_LIMIT: usize = 8 << 10;
+/// At most this many bytes of raw commits are kept in all (about 300,000 commits); later ones
+/// are read again by the manifest side.
+const RAW_COMMIT_BUDGET: usize = 128 << 20;
 
 /// What the history side counted and found.
 #[derive(Debug, Default)]
@@ -360,6 +364,7 @@ impl<'a, 'repo> History<'a, 'repo> {
     pub(super) fn history_order(&self, head: Oid) -> Option<Vec<Ordered>> {
         let mut nodes: Vec<Node> = Vec::new();
         let mut index: super::OidMap<usize> = super::OidMap::default();
+        let mut budget = RAW_COMMIT_BUDGET;
         let mut node = |id: Oid, nodes: &mut Vec<Node>| -> Option<usize> {
             if let Some(&i) = index.get(&id) {
                 return Some(i);
@@ -370,6 +375,10 @@ impl<'a, 'repo> History<'a, 'repo> {
             }
             let data = object.data();
             let (tree, parents, time) = quick_parse(data)?;
+            let keep = data.len() <= RAW_COMMIT_LIMIT.min(budget);
+            if keep {
+                budget -= data.len();
+            }
             nodes.push(Node {
                 id,
                 tree,
@@ -377,7 +386,7 @@ impl<'a, 'repo> History<'a, 'repo> {
                 parent_nodes: Vec::new(),
                 time,
                 seen: false,
-                raw: (data.len() <= RAW_COMMIT_LIMIT).then(|| Box::from(data)),
+                raw: keep.then(|| Box::from(data)),
             });
             index.insert(id, nodes.len() - 1);
             Some(nodes.len() - 1)
