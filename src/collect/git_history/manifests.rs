@@ -238,18 +238,38 @@ fn first_line(message: &[u8]) -> String {
 
 /// What the evidence says about the commit itself: `repo`, `commit`, `parents`, `author`,
 /// `committer`, `summary`, `signature`, `merge`.
-fn commit_facts(name: &str, commit: &git2::Commit<'_>) -> Map<String, Value> {
-    let parents = commit.parent_ids().map(|p| Value::String(p.to_string())).collect();
-    let mut facts = Map::new();
-    facts.insert("repo".into(), Value::from(name));
-    facts.insert("commit".into(), Value::String(commit.id().to_string()));
-    facts.insert("parents".into(), Value::Array(parents));
-    facts.insert("author".into(), Person::of(&commit.author()));
-    facts.insert("committer".into(), Person::of(&commit.committer()));
-    facts.insert("summary".into(), Value::String(first_line(commit.message_bytes())));
-    facts.insert("signature".into(), signature(commit));
-    facts.insert("merge".into(), Value::Bool(commit.parent_count() > 1));
-    facts
+struct Facts {
+    parents: Vec<Value>,
+    author: Value,
+    committer: Value,
+    summary: String,
+    signature: Value,
+}
+
+impl Facts {
+    fn of(commit: &git2::Commit<'_>) -> Facts {
+        Facts {
+            parents: commit.parent_ids().map(|p| Value::String(p.to_string())).collect(),
+            author: Person::of(&commit.author()),
+            committer: Person::of(&commit.committer()),
+            summary: first_line(commit.message_bytes()),
+            signature: signature(commit),
+        }
+    }
+
+    fn into_map(self, repo: &str, id: Oid) -> Map<String, Value> {
+        let merge = self.parents.len() > 1;
+        let mut facts = Map::new();
+        facts.insert("repo".into(), Value::from(repo));
+        facts.insert("commit".into(), Value::String(id.to_string()));
+        facts.insert("parents".into(), Value::Array(self.parents));
+        facts.insert("author".into(), self.author);
+        facts.insert("committer".into(), self.committer);
+        facts.insert("summary".into(), Value::String(self.summary));
+        facts.insert("signature".into(), self.signature);
+        facts.insert("merge".into(), Value::Bool(merge));
+        facts
+    }
 }
 
 /// libgit2's `is_crud`: what it trims from both ends of a name or e-mail.
@@ -307,10 +327,10 @@ fn raw_person(line: &[u8]) -> Option<Person<'_>> {
     })
 }
 
-/// [`commit_facts`] from the raw commit object, read as libgit2 reads it, for commits of the
-/// usual shape (`tree`, `parent`s, one `author`, `committer`, other fields, a blank line, the
-/// message) without a signature field or NUL byte; `None` for the rest, which libgit2 reads.
-fn raw_commit_facts(name: &str, id: Oid, data: &[u8]) -> Option<Map<String, Value>> {
+/// [`Facts::of`] from the raw commit object, read as libgit2 reads it, for commits of the usual
+/// shape (`tree`, `parent`s, one `author`, `committer`, other fields, a blank line, the message)
+/// without a signature field or NUL byte; `None` for the rest, which libgit2 reads.
+fn raw_facts(data: &[u8]) -> Option<Facts> {
     if data.contains(&0) {
         return None;
     }
@@ -337,17 +357,13 @@ fn raw_commit_facts(name: &str, id: Oid, data: &[u8]) -> Option<Map<String, Valu
     }
     let author = raw_person(line.strip_prefix(b"author ")?)?;
     let committer = raw_person(lines.next()?.strip_prefix(b"committer ")?)?;
-    let merge = parents.len() > 1;
-    let mut facts = Map::new();
-    facts.insert("repo".into(), Value::from(name));
-    facts.insert("commit".into(), Value::String(id.to_string()));
-    facts.insert("parents".into(), Value::Array(parents));
-    facts.insert("author".into(), author.json());
-    facts.insert("committer".into(), committer.json());
-    facts.insert("summary".into(), Value::String(first_line(message)));
-    facts.insert("signature".into(), json!({"present": false, "type": null}));
-    facts.insert("merge".into(), Value::Bool(merge));
-    Some(facts)
+    Some(Facts {
+        parents,
+        author: author.json(),
+        committer: committer.json(),
+        summary: first_line(message),
+        signature: json!({"present": false, "type": null}),
+    })
 }
 
 pub(super) struct Reader<'a> {
@@ -488,10 +504,10 @@ impl<'a> Reader<'a> {
             return None;
         }
         // The commit itself is read only when it is evidence.
-        let facts = match raw_commit.and_then(|raw| raw_commit_facts(self.name, id, &raw)) {
-            Some(facts) => facts,
+        let facts = match raw_commit.and_then(|raw| raw_facts(&raw)) {
+            Some(facts) => facts.into_map(self.name, id),
             None => match self.repo.find_commit(id) {
-                Ok(commit) => commit_facts(self.name, &commit),
+                Ok(commit) => Facts::of(&commit).into_map(self.name, id),
                 Err(e) => {
                     let reason = format!("cannot read commit: {}", e.message());
                     record_gap(self.gaps, self.name, id, None, reason);
@@ -619,8 +635,8 @@ mod tests {
             raw.push_str(messages[pick(messages.len())]);
             let id = odb.write(ObjectType::Commit, raw.as_bytes()).unwrap();
             cases += 1;
-            let ours = raw_commit_facts("gitops", id, raw.as_bytes());
-            let theirs = repo.find_commit(id).map(|c| commit_facts("gitops", &c));
+            let ours = raw_facts(raw.as_bytes()).map(|f| f.into_map("gitops", id));
+            let theirs = repo.find_commit(id).map(|c| Facts::of(&c).into_map("gitops", id));
             if let Some(ours) = ours {
                 fast += 1;
                 assert_eq!(Some(&ours), theirs.as_ref().ok(), "{raw:?}");
@@ -630,6 +646,6 @@ mod tests {
         assert!(fast >= 200, "{fast} of {cases}");
         let usual =
             "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0100\ncommitter B <b@x> 2 -0230\n\nm\n";
-        assert!(raw_commit_facts("gitops", Oid::ZERO_SHA1, usual.as_bytes()).is_some());
+        assert!(raw_facts(usual.as_bytes()).is_some());
     }
 }
