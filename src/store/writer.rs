@@ -344,10 +344,16 @@ fn write_batch(
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
+        // Bodies in hash order: each insert into the hash index lands beside the last one, on
+        // pages still in the cache, rather than on a random page of the index.
+        let mut by_hash: Vec<&Pending> = records.iter().collect();
+        by_hash.sort_unstable_by_key(|p| p.body_hash.0);
         let mut bodies = tx.prepare_cached(INSERT_BODY)?;
+        for p in by_hash {
+            bodies.execute(params![&p.body_hash.0[..], &p.body])?;
+        }
         let mut stmt = tx.prepare_cached(INSERT_RECORD)?;
         for p in records {
-            bodies.execute(params![&p.body_hash.0[..], &p.body])?;
             stmt.execute(params![
                 p.link.seq,
                 scan,
