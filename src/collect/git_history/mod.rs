@@ -25,9 +25,9 @@
 //!   each commit that changes a manifest path with its raw commit object and its changed blobs;
 //!   [`manifests`] reads the commit's facts from the raw object (as libgit2 does; libgit2 itself
 //!   for signed or unusual commits) and parses each changed blob once (a small cache keeps what a
-//!   blob declares for the next commit, which sees it as its "before"). libgit2's own tree cache limit
-//!   can only be raised through an `unsafe` call, which this crate forbids; the walk reads trees
-//!   raw and keeps its own bounded cache of them instead.
+//!   blob declares for the next commit, which sees it as its "before"). libgit2's own tree cache
+//!   limit can only be raised through an `unsafe` call, which this crate forbids; the walk reads
+//!   trees raw and keeps its own bounded cache of them instead.
 //! - **Object hashes are not re-checked on read**, as `git log` does not re-check them (libgit2
 //!   does by default, a fifth of the walk's time): the evidence records what the repository holds
 //!   under each id; `git fsck` is the tool that checks a repository's objects against their ids.
@@ -450,10 +450,9 @@ struct Cache<V> {
     limit: usize,
 }
 
-/// A map keyed by object id. Ids are SHA-1 digests, already uniformly spread: their first eight
-/// bytes are the hash (SipHash over 20 bytes was a tenth of the walk's map time). Crafting
-/// ids that collide in 64 bits costs a SHA-1 search of about 2^32 per pair, and a collision only
-/// costs a probe.
+/// A map keyed by object id. Ids are SHA-1 digests, already uniformly spread, so the hash is the
+/// id's own bytes folded into 64 bits rather than SipHash over them. Crafting ids that collide in
+/// 64 bits costs a SHA-1 search of about 2^32 per pair, and a collision only costs a probe.
 type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
 /// See [`OidMap`].
