@@ -187,40 +187,46 @@ impl Person<'_> {
     }
 }
 
-/// Whether a raw commit header has a signature field (`gpgsig`, `gpgsig-sha256`).
-fn has_signature_field(header: &[u8]) -> bool {
-    header.split(|&b| b == b'\n').any(|line| {
-        [&b"gpgsig"[..], b"gpgsig-sha256"]
-            .iter()
-            .any(|name| line.strip_prefix(*name).is_some_and(|rest| rest.starts_with(b" ")))
-    })
+/// libgit2's `git_commit__header_field` on a raw commit header: the value of the first `field`
+/// line, its continuation lines (starting with a space) joined by newlines without that space;
+/// `None` when there is none or a continuation line is not ended by a newline.
+fn header_field(header: &[u8], field: &[u8]) -> Option<Vec<u8>> {
+    let mut rest = header;
+    while let Some(eol) = rest.iter().position(|&b| b == b'\n') {
+        let (line, after) = (&rest[..eol], &rest[eol + 1..]);
+        if let Some(value) = line.strip_prefix(field).and_then(|r| r.strip_prefix(b" ")) {
+            let mut out = value.to_vec();
+            let mut next = after;
+            while next.first() == Some(&b' ') {
+                let eol = next.iter().position(|&b| b == b'\n')?;
+                out.push(b'\n');
+                out.extend_from_slice(&next[1..eol]);
+                next = &next[eol + 1..];
+            }
+            return Some(out);
+        }
+        rest = after;
+    }
+    None
 }
 
-fn signature(commit: &git2::Commit<'_>) -> Value {
-    // Most commits carry none: a look at the raw header spares libgit2's two failed lookups
-    // (each formats an error message).
-    if !has_signature_field(commit.raw_header_bytes()) {
+/// Whether and how a commit is signed, from its raw header: the `gpgsig` field, else
+/// `gpgsig-sha256`, and the kind of signature block it holds (not verified).
+fn signature(header: &[u8]) -> Value {
+    let Some(field) = header_field(header, b"gpgsig").or_else(|| header_field(header, b"gpgsig-sha256")) else {
         return json!({"present": false, "type": null});
-    }
-    let field = commit
-        .header_field_bytes("gpgsig")
-        .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
-    match field {
-        Ok(buf) => {
-            let text = String::from_utf8_lossy(&buf);
-            let kind = if text.contains("BEGIN PGP SIGNATURE") {
-                "gpg"
-            } else if text.contains("BEGIN SSH SIGNATURE") {
-                "ssh"
-            } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
-                "x509"
-            } else {
-                "unknown"
-            };
-            json!({"present": true, "type": kind})
-        }
-        Err(_) => json!({"present": false, "type": null}),
-    }
+    };
+    let text = String::from_utf8_lossy(&field);
+    let kind = if text.contains("BEGIN PGP SIGNATURE") {
+        "gpg"
+    } else if text.contains("BEGIN SSH SIGNATURE") {
+        "ssh"
+    } else if text.contains("BEGIN SIGNED MESSAGE") || text.contains("BEGIN PKCS7") {
+        "x509"
+    } else {
+        "unknown"
+    };
+    json!({"present": true, "type": kind})
 }
 
 /// The first non-blank line of a commit message, at most [`SUMMARY_LIMIT`] characters.
@@ -253,7 +259,7 @@ impl Facts {
             author: Person::of(&commit.author()),
             committer: Person::of(&commit.committer()),
             summary: first_line(commit.message_bytes()),
-            signature: signature(commit),
+            signature: signature(commit.raw_header_bytes()),
         }
     }
 
@@ -329,7 +335,7 @@ fn raw_person(line: &[u8]) -> Option<Person<'_>> {
 
 /// [`Facts::of`] from the raw commit object, read as libgit2 reads it, for commits of the usual
 /// shape (`tree`, `parent`s, one `author`, `committer`, other fields, a blank line, the message)
-/// without a signature field or NUL byte; `None` for the rest, which libgit2 reads.
+/// without a NUL byte; `None` for the rest, which libgit2 reads.
 fn raw_facts(data: &[u8]) -> Option<Facts> {
     if data.contains(&0) {
         return None;
@@ -339,9 +345,6 @@ fn raw_facts(data: &[u8]) -> Option<Facts> {
         Some(at) => (&data[..=at], &data[at + 2..]),
         None => (data, &b""[..]),
     };
-    if has_signature_field(header) {
-        return None;
-    }
     let mut lines = header.split(|&b| b == b'\n');
     let hex = |line: &[u8], prefix: &[u8]| -> Option<Oid> {
         let rest = line.strip_prefix(prefix)?;
@@ -362,7 +365,7 @@ fn raw_facts(data: &[u8]) -> Option<Facts> {
         author: author.json(),
         committer: committer.json(),
         summary: first_line(message),
-        signature: json!({"present": false, "type": null}),
+        signature: signature(header),
     })
 }
 
@@ -530,6 +533,27 @@ mod tests {
 
     use super::*;
 
+    /// What libgit2's own header lookup says of a commit's signature.
+    fn libgit2_signature(commit: &git2::Commit<'_>) -> Value {
+        let field = commit
+            .header_field_bytes("gpgsig")
+            .or_else(|_| commit.header_field_bytes("gpgsig-sha256"));
+        let Ok(buf) = field else {
+            return json!({"present": false, "type": null});
+        };
+        let text = String::from_utf8_lossy(&buf);
+        let kind = [
+            ("BEGIN PGP SIGNATURE", "gpg"),
+            ("BEGIN SSH SIGNATURE", "ssh"),
+            ("BEGIN SIGNED MESSAGE", "x509"),
+            ("BEGIN PKCS7", "x509"),
+        ]
+        .iter()
+        .find(|(marker, _)| text.contains(marker))
+        .map_or("unknown", |(_, kind)| kind);
+        json!({"present": true, "type": kind})
+    }
+
     /// Raw commit objects of every shape the fast path might meet, written to a real object
     /// database; wherever the fast path answers, libgit2 reads the commit and its facts are equal.
     #[test]
@@ -577,6 +601,17 @@ mod tests {
             "gpgsig-sha256 -----BEGIN SSH SIGNATURE-----\n abc\n",
             "mergetag object 0123\n type commit\n",
             "gpgsigx notasignature\n",
+            "gpgsig -----BEGIN SIGNED MESSAGE-----\n x\n",
+            "gpgsig -----BEGIN PKCS7-----\n",
+            "gpgsig something else\n",
+            "gpgsig\n",
+            "gpgsig  two spaces BEGIN SSH SIGNATURE\n",
+            "gpgsig-sha256 -----BEGIN PGP SIGNATURE-----\ngpgsig -----BEGIN SSH SIGNATURE-----\n",
+            "gpgsig first\ngpgsig -----BEGIN PGP SIGNATURE-----\n",
+            "mergetag object 0123\n gpgsig -----BEGIN PGP SIGNATURE-----\n",
+            "gpgsig -----BEGIN\n PGP SIGNATURE-----\n",
+            "gpgsig \u{e9}\u{ff}BEGIN SSH SIGNATURE\n",
+            "gpgsig -----BEGIN PGP SIGNATURE-----\n unterminated",
         ];
         let messages = [
             "\nSummary line\n\nBody\n",
@@ -640,6 +675,13 @@ mod tests {
             if let Some(ours) = ours {
                 fast += 1;
                 assert_eq!(Some(&ours), theirs.as_ref().ok(), "{raw:?}");
+            }
+            if let Ok(commit) = repo.find_commit(id) {
+                assert_eq!(
+                    signature(commit.raw_header_bytes()),
+                    libgit2_signature(&commit),
+                    "{raw:?}"
+                );
             }
         }
         // The usual shapes do take the fast path.
