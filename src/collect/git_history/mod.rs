@@ -24,7 +24,7 @@
 //!   order), compares trees entry id by entry id, entering only changed subtrees, and hands over
 //!   each commit that changes a manifest path with its raw commit object and its changed blobs;
 //!   [`manifests`] reads the commit's facts from the raw object (as libgit2 does; libgit2 itself
-//!   for signed or unusual commits) and parses each changed blob once (a small cache keeps what a
+//!   for commits of unusual shape) and parses each changed blob once (a small cache keeps what a
 //!   blob declares for the next commit, which sees it as its "before"). libgit2's own tree cache
 //!   limit can only be raised through an `unsafe` call, which this crate forbids; the walk reads
 //!   trees raw and keeps its own bounded cache of them instead.
