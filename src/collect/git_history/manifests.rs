@@ -10,9 +10,9 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use git2::{Oid, Repository};
 use serde_json::{Map, Value, json};
 
-use super::walk::Walked;
+use super::walk::{CommitLines, Walked};
 use super::{BLOB_CACHE_LIMIT, Cache, SUMMARY_LIMIT, record_gap};
-use crate::collect::document::{Documents, parse_documents};
+use crate::collect::document::{Documents, into_list_items, parse_documents};
 use crate::collect::{redact, selection};
 use crate::model::Timestamp;
 
@@ -67,28 +67,10 @@ fn text_field(v: &Value, pointer: &str) -> Option<String> {
 
 /// Declared objects of kept kinds (or Secrets) in one parsed document, Lists expanded.
 fn declared_objects(doc: Value, out: &mut Vec<(Declared, Value)>) {
-    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if kind.ends_with("List")
-        && let Some(Value::Array(items)) = doc.get("items")
-    {
-        let api_version = doc
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("v1")
-            .to_string();
-        let item_kind = kind.trim_end_matches("List").to_string();
-        let typed = kind != "List" && !item_kind.is_empty();
-        for item in items.iter().cloned() {
-            let mut item = item;
-            if typed && let Some(o) = item.as_object_mut() {
-                o.entry("kind").or_insert_with(|| json!(item_kind));
-                o.entry("apiVersion").or_insert_with(|| json!(api_version));
-            }
-            declared_object(item, out);
-        }
-        return;
+    match into_list_items(doc) {
+        Ok(items) => items.into_iter().for_each(|item| declared_object(item, out)),
+        Err(doc) => declared_object(doc, out),
     }
-    declared_object(doc, out);
 }
 
 fn declared_object(mut obj: Value, out: &mut Vec<(Declared, Value)>) {
@@ -345,21 +327,10 @@ fn raw_facts(data: &[u8]) -> Option<Facts> {
         Some(at) => (&data[..=at], &data[at + 2..]),
         None => (data, &b""[..]),
     };
-    let mut lines = header.split(|&b| b == b'\n');
-    let hex = |line: &[u8], prefix: &[u8]| -> Option<Oid> {
-        let rest = line.strip_prefix(prefix)?;
-        (rest.len() == 40).then_some(())?;
-        Oid::from_str(std::str::from_utf8(rest).ok()?).ok()
-    };
-    hex(lines.next()?, b"tree ")?;
-    let mut parents = Vec::new();
-    let mut line = lines.next()?;
-    while let Some(parent) = hex(line, b"parent ") {
-        parents.push(Value::String(parent.to_string()));
-        line = lines.next()?;
-    }
-    let author = raw_person(line.strip_prefix(b"author ")?)?;
-    let committer = raw_person(lines.next()?.strip_prefix(b"committer ")?)?;
+    let lines = CommitLines::parse(header)?;
+    let author = raw_person(lines.author)?;
+    let committer = raw_person(lines.committer)?;
+    let parents = lines.parents.iter().map(|p| Value::String(p.to_string())).collect();
     Some(Facts {
         parents,
         author: author.json(),

@@ -767,9 +767,12 @@ mod tests {
             KEY.lines().map(|l| format!("    {l}\n")).collect::<String>()
         );
         let list = r#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"reader"}}]}"#;
+        // A typed list: its items name neither kind nor apiVersion (as the API server prints them).
+        let typed = r#"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBindingList","items":[{"metadata":{"name":"readers","namespace":"istio-system"}}]}"#;
         let patch = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: billing\nspec:\n  rules:\n  - from:\n    - source:\n        principals: [\"*\"]\n";
         r.commit(
             &[
+                ("base/bindings.json", Some(typed)),
                 ("base/secrets.yaml", Some(&multi)),
                 ("base/roles.json", Some(list)),
                 ("overlays/patch.yaml", Some(patch)),
@@ -786,13 +789,22 @@ mod tests {
         let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
         assert_eq!(
             paths,
-            vec!["base/roles.json", "base/secrets.yaml", "overlays/patch.yaml"]
+            vec![
+                "base/bindings.json",
+                "base/roles.json",
+                "base/secrets.yaml",
+                "overlays/patch.yaml"
+            ]
         );
-        assert_eq!(files[0]["objects_after"][0]["kind"], "ClusterRole");
-        assert_eq!(files[1]["secrets"], serde_json::json!(["istio-system/cacerts"]));
-        assert_eq!(files[1]["objects_after"].as_array().map(Vec::len), Some(1));
-        assert_eq!(files[2]["objects_after"][0]["name"], "billing");
-        assert_eq!(files[2]["objects_after"][0]["namespace"], Value::Null);
+        let binding = &files[0]["objects_after"][0];
+        assert_eq!(binding["kind"], "RoleBinding");
+        assert_eq!(binding["apiVersion"], "rbac.authorization.k8s.io/v1");
+        assert_eq!(binding["manifest"]["kind"], "RoleBinding");
+        assert_eq!(files[1]["objects_after"][0]["kind"], "ClusterRole");
+        assert_eq!(files[2]["secrets"], serde_json::json!(["istio-system/cacerts"]));
+        assert_eq!(files[2]["objects_after"].as_array().map(Vec::len), Some(1));
+        assert_eq!(files[3]["objects_after"][0]["name"], "billing");
+        assert_eq!(files[3]["objects_after"][0]["namespace"], Value::Null);
     }
 
     #[test]

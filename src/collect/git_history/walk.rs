@@ -78,25 +78,48 @@ pub(super) struct Ordered {
     pub(super) raw: Option<Box<[u8]>>,
 }
 
-/// The tree, parents and committer time of a raw commit object, read as libgit2's quick parse
-/// reads them; `None` unless it has the usual shape (`tree`, `parent`s, `author`, `committer`).
-fn quick_parse(data: &[u8]) -> Option<(Oid, Vec<Oid>, i64)> {
-    let header = data.split(|&b| b == b'\n').take_while(|line| !line.is_empty());
-    let mut lines = header.peekable();
-    let hex = |line: &[u8], prefix: &[u8]| -> Option<Oid> {
-        let rest = line.strip_prefix(prefix)?;
-        Oid::from_str(std::str::from_utf8(rest).ok()?)
-            .ok()
-            .filter(|_| rest.len() == 40)
-    };
-    let tree = hex(lines.next()?, b"tree ")?;
-    let mut parents = Vec::new();
-    while let Some(p) = lines.peek().and_then(|l| hex(l, b"parent ")) {
-        parents.push(p);
-        lines.next();
+/// The leading lines of a raw commit object of the usual shape: `tree`, `parent`s, one `author`
+/// and `committer` (each of these two after its prefix); `None` for any other shape.
+pub(super) struct CommitLines<'c> {
+    pub(super) tree: Oid,
+    pub(super) parents: Vec<Oid>,
+    pub(super) author: &'c [u8],
+    pub(super) committer: &'c [u8],
+}
+
+impl CommitLines<'_> {
+    pub(super) fn parse(data: &[u8]) -> Option<CommitLines<'_>> {
+        let mut lines = data.split(|&b| b == b'\n').take_while(|line| !line.is_empty());
+        let hex = |line: &[u8], prefix: &[u8]| -> Option<Oid> {
+            let rest = line.strip_prefix(prefix)?;
+            (rest.len() == 40).then_some(())?;
+            Oid::from_str(std::str::from_utf8(rest).ok()?).ok()
+        };
+        let tree = hex(lines.next()?, b"tree ")?;
+        let mut parents = Vec::new();
+        let mut line = lines.next()?;
+        while let Some(parent) = hex(line, b"parent ") {
+            parents.push(parent);
+            line = lines.next()?;
+        }
+        Some(CommitLines {
+            tree,
+            parents,
+            author: line.strip_prefix(b"author ")?,
+            committer: lines.next()?.strip_prefix(b"committer ")?,
+        })
     }
-    lines.next()?.strip_prefix(b"author ")?;
-    let committer = lines.next()?.strip_prefix(b"committer ")?;
+}
+
+/// The tree, parents and committer time of a raw commit object, read as libgit2's quick parse
+/// reads them; `None` unless it has the usual shape (see [`CommitLines`]).
+fn quick_parse(data: &[u8]) -> Option<(Oid, Vec<Oid>, i64)> {
+    let CommitLines {
+        tree,
+        parents,
+        committer,
+        ..
+    } = CommitLines::parse(data)?;
     let after_email = &committer[committer.iter().rposition(|&b| b == b'>')? + 1..];
     let mut fields = after_email.split(|&b| b == b' ').filter(|f| !f.is_empty());
     let time = std::str::from_utf8(fields.next()?).ok()?.parse::<i64>().ok()?;
