@@ -31,12 +31,14 @@ use super::merkle::Frontier;
 use super::{Error, GENESIS, Result, Signer, Store, digest_col, sibling, sqlite};
 use crate::model::{
     Digest, HeaderFields, Observation, Prepared, RecordSink, SinkError, Timestamp, kinds, object_kind, sha256,
-    to_canonical_vec,
+    write_canonical,
 };
 
-/// A batch for the writer thread is handed over at this many body bytes or records.
+/// A batch for the writer thread is handed over at this many body bytes or records; the first
+/// one at an eighth of that, so that the writer thread starts early.
 const BATCH_BYTES: usize = 16 << 20;
 const BATCH_RECORDS: usize = 20_000;
+const FIRST_BATCH_SHARE: usize = 8;
 
 /// What one finished scan added.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -63,14 +65,34 @@ pub struct ScanSummary {
     pub root: Digest,
 }
 
-/// One record to append, with its canonical body.
+/// One record to append; its canonical body is a range of its [`Queue`]'s body bytes.
 struct Pending {
     source: String,
     kind: &'static str,
     subject: String,
     body_hash: Digest,
-    body: Vec<u8>,
+    body: std::ops::Range<usize>,
     link: Link,
+}
+
+/// Records queued for one transaction, their bodies in one buffer. The appender thread hands
+/// written queues back, and the scan refills them: no allocation per body, and what the scan
+/// allocated is freed on its own thread.
+#[derive(Default)]
+struct Queue {
+    records: Vec<Pending>,
+    bodies: Vec<u8>,
+}
+
+impl Queue {
+    fn body(&self, pending: &Pending) -> &[u8] {
+        &self.bodies[pending.body.clone()]
+    }
+
+    fn clear(&mut self) {
+        self.records.clear();
+        self.bodies.clear();
+    }
 }
 
 /// Chain position: next sequence number, head hash and Merkle frontier.
@@ -97,8 +119,9 @@ pub struct ScanWriter<'a> {
     base_state: HashMap<String, Digest>,
     observed: HashMap<String, Digest>,
     history: HashMap<(&'static str, String), Digest>,
-    batch: Vec<Pending>,
-    batch_bytes: usize,
+    queue: Queue,
+    /// Batches handed to the appender thread so far.
+    handed_over: usize,
     /// Data records appended (or handed to the appender) per kind.
     per_kind: BTreeMap<&'static str, u64>,
     scope: std::collections::BTreeSet<String>,
@@ -109,7 +132,7 @@ impl std::fmt::Debug for ScanWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanWriter")
             .field("scan", &self.scan)
-            .field("queued", &self.batch.len())
+            .field("queued", &self.queue.records.len())
             .finish()
     }
 }
@@ -154,14 +177,11 @@ impl Store {
             base_state,
             observed: HashMap::new(),
             history: HashMap::new(),
-            batch: Vec::new(),
-            batch_bytes: 0,
+            queue: Queue::default(),
+            handed_over: 0,
             per_kind: BTreeMap::new(),
             scope: std::collections::BTreeSet::new(),
-            appender: Appender {
-                batches: None,
-                thread: None,
-            },
+            appender: Appender::default(),
             unchanged: 0,
         };
         let started = json!({
@@ -339,21 +359,21 @@ fn write_batch(
     conn: &mut Connection,
     scan: u64,
     collected_at: &str,
-    records: &[Pending],
+    queue: &Queue,
     meta: &ChainMeta,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
         // Bodies in hash order: each insert into the hash index lands beside the last one, on
         // pages still in the cache, rather than on a random page of the index.
-        let mut by_hash: Vec<&Pending> = records.iter().collect();
+        let mut by_hash: Vec<&Pending> = queue.records.iter().collect();
         by_hash.sort_unstable_by_key(|p| p.body_hash.0);
         let mut bodies = tx.prepare_cached(INSERT_BODY)?;
         for p in by_hash {
-            bodies.execute(params![&p.body_hash.0[..], &p.body])?;
+            bodies.execute(params![&p.body_hash.0[..], queue.body(p)])?;
         }
         let mut stmt = tx.prepare_cached(INSERT_RECORD)?;
-        for p in records {
+        for p in &queue.records {
             stmt.execute(params![
                 p.link.seq,
                 scan,
@@ -374,7 +394,7 @@ fn write_batch(
 
 /// A batch for the appender thread: chained records and the chain's `meta` after them.
 struct Batch {
-    records: Vec<Pending>,
+    queue: Queue,
     meta: ChainMeta,
 }
 
@@ -386,8 +406,9 @@ struct ScanFields {
 }
 
 /// Appends batches on its own connection, each batch's bodies and records in one transaction,
-/// while the scan goes on canonicalizing, hashing and chaining the next objects.
-fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>) -> Result<()> {
+/// while the scan goes on canonicalizing, hashing and chaining the next objects; hands each
+/// written queue back to be refilled.
+fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>, written: mpsc::Sender<Queue>) -> Result<()> {
     let path = &fields.path;
     let sql = |what| sqlite(path, what);
     let mut conn = Connection::open_with_flags(
@@ -399,21 +420,19 @@ fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>) -> Result<()> {
         .map_err(sql("cannot set busy timeout"))?;
     super::writer_pragmas(&conn).map_err(sql("cannot configure the appender"))?;
     for batch in batches {
-        write_batch(
-            &mut conn,
-            fields.scan,
-            &fields.collected_at,
-            &batch.records,
-            &batch.meta,
-        )
-        .map_err(sql("cannot append records"))?;
+        write_batch(&mut conn, fields.scan, &fields.collected_at, &batch.queue, &batch.meta)
+            .map_err(sql("cannot append records"))?;
+        // The scan may be done and gone: then the queue is simply dropped.
+        let _ = written.send(batch.queue);
     }
     Ok(())
 }
 
-/// The appender thread and the channel feeding it.
+/// The appender thread, the channel feeding it and the one bringing written queues back.
+#[derive(Default)]
 struct Appender {
     batches: Option<mpsc::SyncSender<Batch>>,
+    written: Option<mpsc::Receiver<Queue>>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,
 }
 
@@ -467,57 +486,62 @@ impl ScanWriter<'_> {
         self.store.sql(what)
     }
 
-    /// The next record of the chain, for `body` (canonical) with hash `body_hash`.
-    fn chained(
-        &mut self,
-        source: String,
-        kind: &'static str,
-        subject: String,
-        body: Vec<u8>,
-        body_hash: Digest,
-    ) -> Pending {
+    /// Chains the record whose canonical body was just added to the queue's body bytes from
+    /// `body_start` on, and queues it.
+    fn enqueue(&mut self, source: String, kind: &'static str, subject: String, body_start: usize, body_hash: Digest) {
         let link = self
             .chain
             .link(self.scan, &self.collected_at, &source, kind, &subject, &body_hash);
-        Pending {
+        let body = body_start..self.queue.bodies.len();
+        self.queue.records.push(Pending {
             source,
             kind,
             subject,
             body_hash,
             body,
             link,
-        }
+        });
     }
 
     /// Appends records right away, in one transaction (used for the scan's bookkeeping records,
     /// while the appender thread is not running).
     fn append_now(&mut self, records: Vec<(String, &'static str, String, Value)>) -> Result<()> {
-        let records: Vec<Pending> = records
-            .into_iter()
-            .map(|(source, kind, subject, body)| {
-                let body = to_canonical_vec(&body);
-                let body_hash = sha256(&body);
-                self.chained(source, kind, subject, body, body_hash)
-            })
-            .collect();
+        debug_assert!(self.queue.records.is_empty());
+        for (source, kind, subject, body) in records {
+            let start = self.queue.bodies.len();
+            write_canonical(&body, &mut self.queue.bodies);
+            let body_hash = sha256(&self.queue.bodies[start..]);
+            self.enqueue(source, kind, subject, start, body_hash);
+        }
         let meta = self.chain.meta();
-        write_batch(&mut self.store.conn, self.scan, &self.collected_at, &records, &meta)
-            .map_err(sqlite(&self.store.path, "cannot append records"))
+        let written = write_batch(&mut self.store.conn, self.scan, &self.collected_at, &self.queue, &meta);
+        self.queue.clear();
+        written.map_err(sqlite(&self.store.path, "cannot append records"))
     }
 
-    /// Hands the queued records to the appender thread (started on first use).
+    /// Hands the queued records to the appender thread (started on first use), and takes a
+    /// written queue back to fill next when there is one.
     fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
+        if self.queue.records.is_empty() {
             return Ok(());
         }
+        let mut next = match self.appender.written.as_ref().map(mpsc::Receiver::try_recv) {
+            Some(Ok(mut spent)) => {
+                spent.clear();
+                spent
+            }
+            _ => Queue::default(),
+        };
+        std::mem::swap(&mut next, &mut self.queue);
         let batch = Batch {
-            records: std::mem::take(&mut self.batch),
+            queue: next,
             meta: self.chain.meta(),
         };
-        self.batch_bytes = 0;
+        self.handed_over += 1;
         if self.appender.thread.is_none() {
             // One batch queued while the thread writes another: at most three batches in memory.
             let (tx, rx) = mpsc::sync_channel(1);
+            let (written_tx, written_rx) = mpsc::channel();
             let fields = ScanFields {
                 path: self.store.path.clone(),
                 scan: self.scan,
@@ -525,7 +549,8 @@ impl ScanWriter<'_> {
             };
             self.appender = Appender {
                 batches: Some(tx),
-                thread: Some(std::thread::spawn(move || appender(fields, rx))),
+                written: Some(written_rx),
+                thread: Some(std::thread::spawn(move || appender(fields, rx, written_tx))),
             };
         }
         let sent = match &self.appender.batches {
@@ -563,7 +588,21 @@ impl ScanWriter<'_> {
     /// Takes one observation: canonicalizes and hashes its body, and queues it unless it is an
     /// unchanged snapshot object or an already stored history record.
     pub fn add(&mut self, obs: Observation) -> Result<()> {
-        self.add_prepared(Prepared::new(obs))
+        let Observation {
+            source,
+            kind,
+            subject,
+            body,
+        } = obs;
+        // Canonicalized straight into the queue; taken out again when it is not appended.
+        let start = self.queue.bodies.len();
+        write_canonical(&body, &mut self.queue.bodies);
+        let hash = sha256(&self.queue.bodies[start..]);
+        if !self.admit(kind, &subject, hash)? {
+            self.queue.bodies.truncate(start);
+            return Ok(());
+        }
+        self.queue_record(source, kind, subject, start, hash)
     }
 
     /// [`ScanWriter::add`] for a body already canonicalized and hashed.
@@ -572,40 +611,64 @@ impl ScanWriter<'_> {
             source,
             kind,
             subject,
-            canonical: bytes,
+            canonical,
             hash,
         } = prepared;
+        if !self.admit(kind, &subject, hash)? {
+            return Ok(());
+        }
+        let start = self.queue.bodies.len();
+        self.queue.bodies.extend_from_slice(&canonical);
+        self.queue_record(source, kind, subject, start, hash)
+    }
+
+    /// Whether a record of `kind` for `subject` with body hash `hash` is to be appended: not when
+    /// it is an unchanged snapshot object (or a duplicate within the scan) or an already stored
+    /// history record. Notes what it lets through.
+    fn admit(&mut self, kind: &'static str, subject: &str, hash: Digest) -> Result<bool> {
         if kinds::is_snapshot(kind) {
             if let Some(cluster) = subject.split('/').next()
                 && !self.scope.contains(cluster)
             {
                 self.scope.insert(cluster.to_string());
             }
-            if self.observed.contains_key(&subject) {
+            if self.observed.contains_key(subject) {
                 // The collector reports conflicting duplicates itself; keep the first.
-                return Ok(());
+                return Ok(false);
             }
-            self.observed.insert(subject.clone(), hash);
-            if self.base_state.get(&subject) == Some(&hash) {
+            self.observed.insert(subject.to_string(), hash);
+            if self.base_state.get(subject) == Some(&hash) {
                 self.unchanged += 1;
-                return Ok(());
+                return Ok(false);
             }
         } else if kinds::is_history(kind) {
-            let key = (kind, subject.clone());
+            let key = (kind, subject.to_string());
             let known = match self.history.get(&key) {
                 Some(h) => Some(*h),
-                None => self.latest_history_hash(kind, &subject)?,
+                None => self.latest_history_hash(kind, subject)?,
             };
             if known == Some(hash) {
-                return Ok(());
+                return Ok(false);
             }
             self.history.insert(key, hash);
         }
-        self.batch_bytes += bytes.len();
         *self.per_kind.entry(kind).or_default() += 1;
-        let pending = self.chained(source, kind, subject, bytes, hash);
-        self.batch.push(pending);
-        if self.batch_bytes >= BATCH_BYTES || self.batch.len() >= BATCH_RECORDS {
+        Ok(true)
+    }
+
+    /// Queues an admitted record (its body already in the queue from `body_start` on) and hands
+    /// the queue over when it is full.
+    fn queue_record(
+        &mut self,
+        source: String,
+        kind: &'static str,
+        subject: String,
+        body_start: usize,
+        hash: Digest,
+    ) -> Result<()> {
+        self.enqueue(source, kind, subject, body_start, hash);
+        let share = if self.handed_over == 0 { FIRST_BATCH_SHARE } else { 1 };
+        if self.queue.bodies.len() >= BATCH_BYTES / share || self.queue.records.len() >= BATCH_RECORDS / share {
             self.flush()?;
         }
         Ok(())

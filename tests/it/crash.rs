@@ -258,3 +258,76 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
         assert_eq!(info.records, n, "scan {}", info.scan);
     }
 }
+
+#[test]
+fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
+    use meshproof::model::{Observation, Prepared, kinds, to_canonical_vec};
+    use meshproof::store::{Signer, Store, verify};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let signer = Signer::from_seed([7; 32]);
+    let at = |d: &str| d.parse().expect("time");
+    let object = |i: usize, version: &str| Observation {
+        source: "k8s/c1".into(),
+        kind: kinds::K8S_OBJECT,
+        subject: format!("c1/ns/ConfigMap/cm-{i:05}"),
+        // Bodies of different lengths, so that every record's place in the writer's buffers differs.
+        body: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i:05}")}, "data": {"v": version, "pad": "p".repeat(i % 301)}}),
+    };
+    let mut store = Store::open(&path).expect("open");
+    let mut scan = store
+        .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
+        .expect("begin");
+    for i in (0..50_000).step_by(7) {
+        scan.add(object(i, "1")).expect("add");
+    }
+    scan.finish(&signer).expect("finish");
+
+    // Several writer batches, so that written buffers come back and are filled again; objects
+    // unchanged since the first scan and duplicates are dropped between those that are kept, by
+    // both ways in (`add` canonicalizes into the writer's buffer, `add_prepared` copies).
+    let mut scan = store
+        .begin_scan(at("2026-12-02T00:00:00Z"), serde_json::json!({}))
+        .expect("begin");
+    let mut expected = std::collections::BTreeMap::new();
+    for i in 0..50_000 {
+        let version = if i % 7 == 0 && i % 2 == 0 { "1" } else { "2" };
+        let obs = object(i, version);
+        if version == "2" {
+            expected.insert(obs.subject.clone(), to_canonical_vec(&obs.body));
+        }
+        if i % 3 == 0 {
+            scan.add_prepared(Prepared::new(obs)).expect("add");
+        } else {
+            scan.add(obs).expect("add");
+        }
+        if i % 1000 == 0 {
+            scan.add(object(i, "duplicate")).expect("add");
+        }
+    }
+    let summary = scan.finish(&signer).expect("finish");
+    assert_eq!(summary.unchanged, 3572);
+    assert_eq!(summary.appended, expected.len() as u64 + 4);
+
+    let report = verify::verify(&path, &verify::Options::default()).expect("verify");
+    assert!(report.intact, "{:?}", report.problem);
+    let conn = rusqlite::Connection::open(&path).expect("sqlite");
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.subject, b.data FROM records r JOIN bodies b ON b.hash = r.body_hash
+             WHERE r.scan = 2 AND r.kind = 'k8s.object' ORDER BY r.seq",
+        )
+        .expect("prepare");
+    let stored: Vec<(String, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(stored.len(), expected.len());
+    // In the order they were added (subjects are added in order), each with its own body.
+    assert!(stored.windows(2).all(|w| w[0].0 < w[1].0));
+    for (subject, body) in stored {
+        assert_eq!(expected.get(&subject), Some(&body), "{subject}");
+    }
+}
