@@ -39,6 +39,8 @@ use crate::model::{
 const BATCH_BYTES: usize = 16 << 20;
 const BATCH_RECORDS: usize = 20_000;
 const FIRST_BATCH_SHARE: usize = 8;
+/// At most this many batches go into one transaction of the appender thread.
+const BATCHES_PER_COMMIT: usize = 8;
 
 /// What one finished scan added.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -363,6 +365,18 @@ fn write_batch(
     meta: &ChainMeta,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
+    insert_batch(&tx, scan, collected_at, queue, meta)?;
+    tx.commit()
+}
+
+/// [`write_batch`] within a transaction of the caller's.
+fn insert_batch(
+    tx: &Transaction<'_>,
+    scan: u64,
+    collected_at: &str,
+    queue: &Queue,
+    meta: &ChainMeta,
+) -> rusqlite::Result<()> {
     {
         // Bodies in hash order: each insert into the hash index lands beside the last one, on
         // pages still in the cache, rather than on a random page of the index.
@@ -388,8 +402,7 @@ fn write_batch(
             ])?;
         }
     }
-    save_chain(&tx, meta)?;
-    tx.commit()
+    save_chain(tx, meta)
 }
 
 /// A batch for the appender thread: chained records and the chain's `meta` after them.
@@ -419,11 +432,23 @@ fn appender(fields: ScanFields, batches: mpsc::Receiver<Batch>, written: mpsc::S
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(sql("cannot set busy timeout"))?;
     super::writer_pragmas(&conn).map_err(sql("cannot configure the appender"))?;
-    for batch in batches {
-        write_batch(&mut conn, fields.scan, &fields.collected_at, &batch.queue, &batch.meta)
-            .map_err(sql("cannot append records"))?;
-        // The scan may be done and gone: then the queue is simply dropped.
-        let _ = written.send(batch.queue);
+    while let Ok(first) = batches.recv() {
+        // Batches already waiting join the transaction (up to a limit): every commit writes each
+        // index page it changed anew, and the body-hash index takes random inserts.
+        let tx = conn.transaction().map_err(sql("cannot append records"))?;
+        let mut next = Some(first);
+        let mut joined = 0;
+        while let Some(batch) = next.take() {
+            insert_batch(&tx, fields.scan, &fields.collected_at, &batch.queue, &batch.meta)
+                .map_err(sql("cannot append records"))?;
+            // The scan may be done and gone: then the queue is simply dropped.
+            let _ = written.send(batch.queue);
+            joined += 1;
+            if joined < BATCHES_PER_COMMIT {
+                next = batches.try_recv().ok();
+            }
+        }
+        tx.commit().map_err(sql("cannot append records"))?;
     }
     Ok(())
 }
