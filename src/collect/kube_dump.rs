@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::audit_log::{AuditLog, is_audit_event};
 use super::document::{Documents, into_list_items, read_documents};
 use super::selection;
-use crate::model::{Observation, Prepared, RecordSink, SinkError, kinds};
+use crate::model::{Digest, Observation, Prepared, RecordSink, SinkError, kinds, sha256, to_canonical_vec};
 
 /// Collection options.
 #[derive(Debug, Clone)]
@@ -91,8 +91,11 @@ impl Summary {
     }
 }
 
+/// A kept object: its redacted body, canonicalized and hashed as soon as it is admitted (while its
+/// freshly parsed tree is still in the cache; the tree is dropped right away).
 struct Entry {
-    body: Value,
+    canonical: Vec<u8>,
+    hash: Digest,
     file: String,
     resource_version: Option<u64>,
 }
@@ -153,6 +156,11 @@ struct Preparing(Vec<Prepared>);
 impl RecordSink for Preparing {
     fn observe(&mut self, observation: Observation) -> Result<(), SinkError> {
         self.0.push(Prepared::new(observation));
+        Ok(())
+    }
+
+    fn observe_prepared(&mut self, prepared: Prepared) -> Result<(), SinkError> {
+        self.0.push(prepared);
         Ok(())
     }
 }
@@ -399,8 +407,11 @@ impl ClusterCollection<'_> {
                 return;
             }
         };
+        let canonical = to_canonical_vec(&body);
+        drop(body);
         let entry = Entry {
-            body,
+            hash: sha256(&canonical),
+            canonical,
             file: rel.to_string(),
             resource_version,
         };
@@ -408,7 +419,7 @@ impl ClusterCollection<'_> {
             None => {
                 self.entries.insert(subject, entry);
             }
-            Some(old) if old.body == entry.body => self.duplicates += 1,
+            Some(old) if old.hash == entry.hash => self.duplicates += 1,
             Some(old) => {
                 self.duplicates += 1;
                 let keep_new = entry.resource_version > old.resource_version
@@ -437,11 +448,12 @@ impl ClusterCollection<'_> {
         let k8s = format!("k8s/{cluster}");
         let objects = self.entries.len() as u64;
         for (subject, entry) in self.entries {
-            sink.observe(Observation {
+            sink.observe_prepared(Prepared {
                 source: k8s.clone(),
                 kind: kinds::K8S_OBJECT,
                 subject,
-                body: entry.body,
+                canonical: entry.canonical,
+                hash: entry.hash,
             })?;
         }
         let audit_events = self.audit.emit(&cluster, sink)?;
