@@ -6,8 +6,6 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::json_tree::JsonTree;
-
 /// Why a file could not be read as documents.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
@@ -156,9 +154,9 @@ fn json_error(e: &serde_json::Error) -> DocumentError {
 }
 
 fn parse_json(text: &str) -> Result<Documents, DocumentError> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<JsonTree>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let first = match stream.next() {
-        Some(Ok(JsonTree(v))) => v,
+        Some(Ok(v)) => v,
         Some(Err(e)) => {
             // A broken first line of a JSON-lines file: fall back to line mode.
             if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 && looks_like_json_lines(text) {
@@ -190,8 +188,8 @@ fn json_lines(text: &str) -> Documents {
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_str::<JsonTree>(line) {
-            Ok(JsonTree(v)) => values.push((i + 1, v)),
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => values.push((i + 1, v)),
             Err(_) => bad_lines.push(i + 1),
         }
     }

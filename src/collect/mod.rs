@@ -6,7 +6,6 @@
 //! - [`kube_live`]: the Kubernetes API of one or more clusters (kubeconfig contexts, in-cluster);
 //! - [`audit_log`]: API-server audit events: filtering, stage merging, read-noise counts;
 //! - [`document`]: one file → JSON values (JSON, JSON lines, YAML, gzip) with size limits;
-//! - [`json_tree`]: JSON text → `serde_json::Value`, each object's members built in one go;
 //! - [`plain_yaml`]: a fast reader for the plain block-YAML subset manifests are written in;
 //! - [`selection`]: which Kubernetes objects are kept, shared by every Kubernetes collector;
 //! - [`redact`]: reduces private keys, bearer tokens and kubeconfigs to non-secret facts.
@@ -14,7 +13,6 @@
 pub mod audit_log;
 pub mod document;
 pub mod git_history;
-pub mod json_tree;
 pub mod kube_dump;
 pub mod kube_live;
 pub mod plain_yaml;
