@@ -65,17 +65,24 @@ pub enum Documents {
 
 /// Reads `path` (at most `limit` bytes, also after decompression) into documents.
 pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentError> {
-    let meta = std::fs::metadata(path).map_err(|e| DocumentError::Io(e.kind().to_string()))?;
-    if meta.len() > limit {
-        return Err(DocumentError::TooLarge {
-            size: meta.len(),
-            limit,
-        });
+    read_documents_with(path, limit, &mut Vec::new())
+}
+
+/// [`read_documents`] reading the file into `buffer` (cleared first), so that a caller reading many
+/// files reuses one allocation rather than mapping fresh memory for each.
+pub fn read_documents_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Documents, DocumentError> {
+    let io = |e: std::io::Error| DocumentError::Io(e.kind().to_string());
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > limit {
+        return Err(DocumentError::TooLarge { size, limit });
     }
-    let raw = std::fs::read(path).map_err(|e| DocumentError::Io(e.kind().to_string()))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+    buffer.clear();
+    // A file that grows while it is read is cut at the limit (and then refused below).
+    (&mut file).take(limit + 1).read_to_end(buffer).map_err(io)?;
+    if buffer.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice())
+        flate2::read::MultiGzDecoder::new(buffer.as_slice())
             .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|_| DocumentError::BadGzip)?;
@@ -85,11 +92,15 @@ pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentErro
                 limit,
             });
         }
-        out
-    } else {
-        raw
-    };
-    parse_documents(&bytes)
+        return parse_documents(&out);
+    }
+    if buffer.len() as u64 > limit {
+        return Err(DocumentError::TooLarge {
+            size: buffer.len() as u64,
+            limit,
+        });
+    }
+    parse_documents(buffer)
 }
 
 /// The items of a `…List` document with `apiVersion` and `kind` filled in from the list where they

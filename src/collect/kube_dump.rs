@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, into_list_items, read_documents};
+use super::document::{Documents, into_list_items, read_documents_with};
 use super::selection;
 use crate::model::{Digest, Observation, Prepared, RecordSink, SinkError, kinds, sha256, to_canonical_vec};
 
@@ -110,7 +110,12 @@ struct ClusterCollection<'a> {
     gaps: Vec<(String, Value)>,
     audit: AuditLog,
     files: u64,
+    /// What files are read into, handed from cluster to cluster on a worker thread.
+    buffer: Vec<u8>,
 }
+
+/// A read buffer grown past this is not kept for the next file.
+const KEPT_BUFFER: usize = 64 << 20;
 
 /// Collects every cluster folder of `dir` into `sink`.
 pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Result<Summary, Error> {
@@ -165,7 +170,12 @@ impl RecordSink for Preparing {
     }
 }
 
-fn collect_cluster(cluster: &str, path: &Path, options: &Options) -> (ClusterSummary, Vec<Prepared>) {
+fn collect_cluster(
+    cluster: &str,
+    path: &Path,
+    options: &Options,
+    buffer: &mut Vec<u8>,
+) -> (ClusterSummary, Vec<Prepared>) {
     let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
     let mut c = ClusterCollection {
         cluster: cluster.to_string(),
@@ -177,8 +187,10 @@ fn collect_cluster(cluster: &str, path: &Path, options: &Options) -> (ClusterSum
         gaps: Vec::new(),
         audit: AuditLog::default(),
         files: 0,
+        buffer: std::mem::take(buffer),
     };
     c.walk(path, options);
+    *buffer = std::mem::take(&mut c.buffer);
     let mut prepared = Preparing(Vec::new());
     // `Preparing` never fails.
     let summary = c.emit(&mut prepared).unwrap_or_default();
@@ -207,10 +219,11 @@ fn collect_clusters(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || {
+                let mut buffer = Vec::new();
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((cluster, path)) = clusters.get(i) else { break };
-                    let (s, prepared) = collect_cluster(cluster, path, options);
+                    let (s, prepared) = collect_cluster(cluster, path, options, &mut buffer);
                     if tx.send((i, s, prepared)).is_err() {
                         break;
                     }
@@ -306,7 +319,11 @@ impl ClusterCollection<'_> {
 
     fn read_file(&mut self, path: &Path, rel: &str, options: &Options) {
         self.files += 1;
-        match read_documents(path, options.max_file_size) {
+        let read = read_documents_with(path, options.max_file_size, &mut self.buffer);
+        if self.buffer.capacity() > KEPT_BUFFER {
+            self.buffer = Vec::new();
+        }
+        match read {
             Err(e) => self.gap(rel, e.to_string(), Value::Null),
             Ok(Documents::Lines { values, bad_lines }) => {
                 let (events, others): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, v)| is_audit_event(v));

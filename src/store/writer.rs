@@ -87,6 +87,15 @@ struct Queue {
 }
 
 impl Queue {
+    /// An empty queue with room for a full batch (its bodies may run past by one body): filled
+    /// without growing, so without copying into fresh memory on the way.
+    fn with_room() -> Queue {
+        Queue {
+            records: Vec::with_capacity(BATCH_RECORDS),
+            bodies: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+        }
+    }
+
     fn body(&self, pending: &Pending) -> &[u8] {
         &self.bodies[pending.body.clone()]
     }
@@ -555,7 +564,7 @@ impl ScanWriter<'_> {
                 spent.clear();
                 spent
             }
-            _ => Queue::default(),
+            _ => Queue::with_room(),
         };
         std::mem::swap(&mut next, &mut self.queue);
         let batch = Batch {
