@@ -184,27 +184,34 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
 /// A scan dropped after the writer committed some of its batches: the committed records stay, the
 /// scan is incomplete, the store verifies, and the next scan builds on the last complete scan as
 /// if the interrupted one had never happened.
+/// ConfigMap `i` of cluster `c1` at `version`; its body has `i % 301` bytes of padding, so that
+/// bodies differ in length.
+fn config_map(i: usize, version: &str) -> meshproof::model::Observation {
+    meshproof::model::Observation {
+        source: "k8s/c1".into(),
+        kind: meshproof::model::kinds::K8S_OBJECT,
+        subject: format!("c1/ns/ConfigMap/cm-{i:05}"),
+        body: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i:05}")}, "data": {"v": version, "pad": "p".repeat(i % 301)}}),
+    }
+}
+
+fn at(date: &str) -> meshproof::model::Timestamp {
+    date.parse().expect("time")
+}
+
 #[test]
 fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
-    use meshproof::model::{Observation, kinds};
     use meshproof::store::{Signer, Store, verify};
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store.db");
     let signer = Signer::from_seed([7; 32]);
-    let at = |d: &str| d.parse().expect("time");
-    let object = |i: usize, version: &str| Observation {
-        source: "k8s/c1".into(),
-        kind: kinds::K8S_OBJECT,
-        subject: format!("c1/ns/ConfigMap/cm-{i:05}"),
-        body: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i:05}")}, "data": {"v": version}}),
-    };
     let mut store = Store::open(&path).expect("open");
     let mut scan = store
         .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
     for i in 0..3 {
-        scan.add(object(i, "1")).expect("add");
+        scan.add(config_map(i, "1")).expect("add");
     }
     scan.finish(&signer).expect("finish");
 
@@ -213,7 +220,7 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
         .begin_scan(at("2026-12-02T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
     for i in 0..25_000 {
-        scan.add(object(i, "2")).expect("add");
+        scan.add(config_map(i, "2")).expect("add");
     }
     drop(scan);
     let committed: u64 = rusqlite::Connection::open(&path)
@@ -232,7 +239,7 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
         .begin_scan(at("2026-12-03T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
     for i in 0..3 {
-        scan.add(object(i, "1")).expect("add");
+        scan.add(config_map(i, "1")).expect("add");
     }
     let summary = scan.finish(&signer).expect("finish");
     assert_eq!((summary.base, summary.unchanged), (Some(1), 3));
@@ -261,26 +268,18 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
 
 #[test]
 fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
-    use meshproof::model::{Observation, Prepared, kinds, to_canonical_vec};
+    use meshproof::model::{Prepared, to_canonical_vec};
     use meshproof::store::{Signer, Store, verify};
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store.db");
     let signer = Signer::from_seed([7; 32]);
-    let at = |d: &str| d.parse().expect("time");
-    let object = |i: usize, version: &str| Observation {
-        source: "k8s/c1".into(),
-        kind: kinds::K8S_OBJECT,
-        subject: format!("c1/ns/ConfigMap/cm-{i:05}"),
-        // Bodies of different lengths, so that every record's place in the writer's buffers differs.
-        body: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i:05}")}, "data": {"v": version, "pad": "p".repeat(i % 301)}}),
-    };
     let mut store = Store::open(&path).expect("open");
     let mut scan = store
         .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
     for i in (0..50_000).step_by(7) {
-        scan.add(object(i, "1")).expect("add");
+        scan.add(config_map(i, "1")).expect("add");
     }
     scan.finish(&signer).expect("finish");
 
@@ -293,7 +292,7 @@ fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
     let mut expected = std::collections::BTreeMap::new();
     for i in 0..50_000 {
         let version = if i % 7 == 0 && i % 2 == 0 { "1" } else { "2" };
-        let obs = object(i, version);
+        let obs = config_map(i, version);
         if version == "2" {
             expected.insert(obs.subject.clone(), to_canonical_vec(&obs.body));
         }
@@ -303,7 +302,7 @@ fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
             scan.add(obs).expect("add");
         }
         if i % 1000 == 0 {
-            scan.add(object(i, "duplicate")).expect("add");
+            scan.add(config_map(i, "duplicate")).expect("add");
         }
     }
     let summary = scan.finish(&signer).expect("finish");
