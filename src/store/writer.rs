@@ -297,10 +297,43 @@ impl Store {
     }
 }
 
-const INSERT_RECORD: &str =
-    "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-const INSERT_BODY: &str = "INSERT OR IGNORE INTO bodies(hash, data) VALUES (?1, ?2)";
+/// Inserts: the statement up to `VALUES`, and the number of values per row.
+const INSERT_RECORD: (&str, usize) = (
+    "INSERT INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind) VALUES",
+    10,
+);
+const INSERT_BODY: (&str, usize) = ("INSERT OR IGNORE INTO bodies(hash, data) VALUES", 2);
+
+/// Rows per multi-row `INSERT` (each statement run has a fixed cost: cursors, reset, unbinding).
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts one row per item with `insert`, [`ROWS_PER_INSERT`] rows per statement; `bind` binds an
+/// item's values from the given 1-based parameter index on.
+fn insert_rows<T>(
+    tx: &Transaction<'_>,
+    insert: (&str, usize),
+    items: &[T],
+    bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let (head, width) = insert;
+    let sql = |rows: usize| {
+        let row = format!("({})", vec!["?"; width].join(","));
+        format!("{head} {}", vec![row; rows].join(","))
+    };
+    let full = sql(ROWS_PER_INSERT);
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut stmt = if chunk.len() == ROWS_PER_INSERT {
+            tx.prepare_cached(&full)?
+        } else {
+            tx.prepare_cached(&sql(chunk.len()))?
+        };
+        for (i, item) in chunk.iter().enumerate() {
+            bind(&mut stmt, 1 + i * width, item)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
 
 impl Chain {
     /// Chains the next record: its sequence number, previous hash and record hash.
@@ -386,31 +419,27 @@ fn insert_batch(
     queue: &Queue,
     meta: &ChainMeta,
 ) -> rusqlite::Result<()> {
-    {
-        // Bodies in hash order: each insert into the hash index lands beside the last one, on
-        // pages still in the cache, rather than on a random page of the index.
-        let mut by_hash: Vec<&Pending> = queue.records.iter().collect();
-        by_hash.sort_unstable_by_key(|p| p.body_hash.0);
-        let mut bodies = tx.prepare_cached(INSERT_BODY)?;
-        for p in by_hash {
-            bodies.execute(params![&p.body_hash.0[..], queue.body(p)])?;
-        }
-        let mut stmt = tx.prepare_cached(INSERT_RECORD)?;
-        for p in &queue.records {
-            stmt.execute(params![
-                p.link.seq,
-                scan,
-                collected_at,
-                p.source,
-                p.kind,
-                p.subject,
-                &p.body_hash.0[..],
-                &p.link.prev.0[..],
-                &p.link.hash.0[..],
-                object_kind(p.kind, &p.subject)
-            ])?;
-        }
-    }
+    // Bodies in hash order: each insert into the hash index lands beside the last one, on pages
+    // still in the cache, rather than on a random page of the index.
+    let mut by_hash: Vec<&Pending> = queue.records.iter().collect();
+    by_hash.sort_unstable_by_key(|p| p.body_hash.0);
+    insert_rows(tx, INSERT_BODY, &by_hash, |stmt, at, p| {
+        stmt.raw_bind_parameter(at, &p.body_hash.0[..])?;
+        stmt.raw_bind_parameter(at + 1, queue.body(p))
+    })?;
+    let records: Vec<&Pending> = queue.records.iter().collect();
+    insert_rows(tx, INSERT_RECORD, &records, |stmt, at, p| {
+        stmt.raw_bind_parameter(at, p.link.seq)?;
+        stmt.raw_bind_parameter(at + 1, scan)?;
+        stmt.raw_bind_parameter(at + 2, collected_at)?;
+        stmt.raw_bind_parameter(at + 3, &p.source)?;
+        stmt.raw_bind_parameter(at + 4, p.kind)?;
+        stmt.raw_bind_parameter(at + 5, &p.subject)?;
+        stmt.raw_bind_parameter(at + 6, &p.body_hash.0[..])?;
+        stmt.raw_bind_parameter(at + 7, &p.link.prev.0[..])?;
+        stmt.raw_bind_parameter(at + 8, &p.link.hash.0[..])?;
+        stmt.raw_bind_parameter(at + 9, object_kind(p.kind, &p.subject))
+    })?;
     save_chain(tx, meta)
 }
 

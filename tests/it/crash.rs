@@ -268,7 +268,7 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
 
 #[test]
 fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
-    use meshproof::model::{Prepared, to_canonical_vec};
+    use meshproof::model::{Observation, Prepared, to_canonical_vec};
     use meshproof::store::{Signer, Store, verify};
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -290,11 +290,13 @@ fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
         .begin_scan(at("2026-12-02T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
     let mut expected = std::collections::BTreeMap::new();
+    let mut order = Vec::new();
     for i in 0..50_000 {
         let version = if i % 7 == 0 && i % 2 == 0 { "1" } else { "2" };
         let obs = config_map(i, version);
         if version == "2" {
             expected.insert(obs.subject.clone(), to_canonical_vec(&obs.body));
+            order.push(obs.subject.clone());
         }
         if i % 3 == 0 {
             scan.add_prepared(Prepared::new(obs)).expect("add");
@@ -303,6 +305,17 @@ fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
         }
         if i % 1000 == 0 {
             scan.add(config_map(i, "duplicate")).expect("add");
+        }
+        if i % 100 == 0 {
+            // The same body under many subjects, often within one insert statement.
+            let shared = Observation {
+                subject: format!("c1/ns/ConfigMap/shared-{i:05}"),
+                body: serde_json::json!({"kind": "ConfigMap", "data": {"shared": true}}),
+                ..config_map(i, "2")
+            };
+            expected.insert(shared.subject.clone(), to_canonical_vec(&shared.body));
+            order.push(shared.subject.clone());
+            scan.add(shared).expect("add");
         }
     }
     let summary = scan.finish(&signer).expect("finish");
@@ -324,8 +337,20 @@ fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(stored.len(), expected.len());
-    // In the order they were added (subjects are added in order), each with its own body.
-    assert!(stored.windows(2).all(|w| w[0].0 < w[1].0));
+    let shared = meshproof::model::sha256(&to_canonical_vec(
+        &serde_json::json!({"kind": "ConfigMap", "data": {"shared": true}}),
+    ));
+    let copies: u64 = conn
+        .query_row("SELECT count(*) FROM bodies WHERE hash = ?1", [&shared.0[..]], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(copies, 1, "a body shared by 500 records is stored once");
+    // In the order they were added, each with its own body.
+    assert_eq!(
+        stored.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        order.iter().collect::<Vec<_>>()
+    );
     for (subject, body) in stored {
         assert_eq!(expected.get(&subject), Some(&body), "{subject}");
     }
