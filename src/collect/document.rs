@@ -80,27 +80,25 @@ pub fn read_documents_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Res
     buffer.clear();
     // A file that grows while it is read is cut at the limit (and then refused below).
     (&mut file).take(limit + 1).read_to_end(buffer).map_err(io)?;
-    if buffer.starts_with(&[0x1f, 0x8b]) {
+    let decompressed;
+    let bytes = if buffer.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(buffer.as_slice())
             .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|_| DocumentError::BadGzip)?;
-        if out.len() as u64 > limit {
-            return Err(DocumentError::TooLarge {
-                size: out.len() as u64,
-                limit,
-            });
-        }
-        return parse_documents(&out);
-    }
-    if buffer.len() as u64 > limit {
+        decompressed = out;
+        &decompressed
+    } else {
+        &*buffer
+    };
+    if bytes.len() as u64 > limit {
         return Err(DocumentError::TooLarge {
-            size: buffer.len() as u64,
+            size: bytes.len() as u64,
             limit,
         });
     }
-    parse_documents(buffer)
+    parse_documents(bytes)
 }
 
 /// The items of a `…List` document with `apiVersion` and `kind` filled in from the list where they
@@ -257,6 +255,49 @@ mod tests {
             Documents::Values(v) => v,
             Documents::Lines { values, .. } => values.into_iter().map(|(_, v)| v).collect(),
         }
+    }
+
+    #[test]
+    fn gzip_files_are_limited_after_decompression_and_the_buffer_is_reused() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let text = format!("{{\"kind\":\"List\",\"items\":[],\"pad\":\"{}\"}}", "x".repeat(4000));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap_or_default();
+        let zipped = gz.finish().unwrap_or_default();
+        assert!(zipped.len() < 1000, "{}", zipped.len());
+        let gz_path = dir.path().join("list.json.gz");
+        let plain_path = dir.path().join("list.json");
+        std::fs::write(&gz_path, &zipped).unwrap_or_default();
+        std::fs::write(&plain_path, r#"{"kind":"List","items":[]}"#).unwrap_or_default();
+        let mut buffer = Vec::new();
+        // Small on disk, over the limit once decompressed.
+        assert_eq!(
+            read_documents_with(&gz_path, 2000, &mut buffer).err(),
+            Some(DocumentError::TooLarge {
+                size: 2001,
+                limit: 2000
+            })
+        );
+        let docs = read_documents_with(&gz_path, 10_000, &mut buffer)
+            .map(values)
+            .unwrap_or_default();
+        assert_eq!(
+            docs.first()
+                .and_then(|d| d.get("pad"))
+                .and_then(Value::as_str)
+                .map(str::len),
+            Some(4000)
+        );
+        // The next file read into the same buffer is read alone.
+        let docs = read_documents_with(&plain_path, 10_000, &mut buffer)
+            .map(values)
+            .unwrap_or_default();
+        assert_eq!(docs, vec![serde_json::json!({"kind": "List", "items": []})]);
+        assert_eq!(
+            read_documents_with(&plain_path, 10, &mut buffer).err(),
+            Some(DocumentError::TooLarge { size: 26, limit: 10 })
+        );
     }
 
     #[test]

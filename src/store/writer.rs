@@ -131,8 +131,6 @@ pub struct ScanWriter<'a> {
     observed: HashMap<String, Digest>,
     history: HashMap<(&'static str, String), Digest>,
     queue: Queue,
-    /// Batches handed to the appender thread so far.
-    handed_over: usize,
     /// Data records appended (or handed to the appender) per kind.
     per_kind: BTreeMap<&'static str, u64>,
     scope: std::collections::BTreeSet<String>,
@@ -189,7 +187,6 @@ impl Store {
             observed: HashMap::new(),
             history: HashMap::new(),
             queue: Queue::default(),
-            handed_over: 0,
             per_kind: BTreeMap::new(),
             scope: std::collections::BTreeSet::new(),
             appender: Appender::default(),
@@ -427,8 +424,7 @@ fn insert_batch(
         stmt.raw_bind_parameter(at, &p.body_hash.0[..])?;
         stmt.raw_bind_parameter(at + 1, queue.body(p))
     })?;
-    let records: Vec<&Pending> = queue.records.iter().collect();
-    insert_rows(tx, INSERT_RECORD, &records, |stmt, at, p| {
+    insert_rows(tx, INSERT_RECORD, &queue.records, |stmt, at, p| {
         stmt.raw_bind_parameter(at, p.link.seq)?;
         stmt.raw_bind_parameter(at + 1, scan)?;
         stmt.raw_bind_parameter(at + 2, collected_at)?;
@@ -600,7 +596,6 @@ impl ScanWriter<'_> {
             queue: next,
             meta: self.chain.meta(),
         };
-        self.handed_over += 1;
         if self.appender.thread.is_none() {
             // One batch queued while the thread writes another: at most three batches in memory.
             let (tx, rx) = mpsc::sync_channel(1);
@@ -730,7 +725,12 @@ impl ScanWriter<'_> {
         hash: Digest,
     ) -> Result<()> {
         self.enqueue(source, kind, subject, body_start, hash);
-        let share = if self.handed_over == 0 { FIRST_BATCH_SHARE } else { 1 };
+        // The appender thread starts with the first batch handed over.
+        let share = if self.appender.thread.is_none() {
+            FIRST_BATCH_SHARE
+        } else {
+            1
+        };
         if self.queue.bodies.len() >= BATCH_BYTES / share || self.queue.records.len() >= BATCH_RECORDS / share {
             self.flush()?;
         }

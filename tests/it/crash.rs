@@ -181,9 +181,6 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
     assert_eq!(scans[0]["complete"], true);
 }
 
-/// A scan dropped after the writer committed some of its batches: the committed records stay, the
-/// scan is incomplete, the store verifies, and the next scan builds on the last complete scan as
-/// if the interrupted one had never happened.
 /// ConfigMap `i` of cluster `c1` at `version`; its body has `i % 301` bytes of padding, so that
 /// bodies differ in length.
 fn config_map(i: usize, version: &str) -> meshproof::model::Observation {
@@ -199,14 +196,27 @@ fn at(date: &str) -> meshproof::model::Timestamp {
     date.parse().expect("time")
 }
 
-#[test]
-fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
-    use meshproof::store::{Signer, Store, verify};
-
+/// A new store in a temporary directory (kept alive by the returned guard), its path and a signer.
+fn new_store() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    meshproof::store::Store,
+    meshproof::store::Signer,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store.db");
-    let signer = Signer::from_seed([7; 32]);
-    let mut store = Store::open(&path).expect("open");
+    let store = meshproof::store::Store::open(&path).expect("open");
+    (dir, path, store, meshproof::store::Signer::from_seed([7; 32]))
+}
+
+/// A scan dropped after the writer committed some of its batches: the committed records stay, the
+/// scan is incomplete, the store verifies, and the next scan builds on the last complete scan as
+/// if the interrupted one had never happened.
+#[test]
+fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
+    use meshproof::store::verify;
+
+    let (_dir, path, mut store, signer) = new_store();
     let mut scan = store
         .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
@@ -269,12 +279,9 @@ fn records_committed_by_an_interrupted_scan_are_not_part_of_any_state() {
 #[test]
 fn a_scan_of_many_writer_batches_stores_every_body_as_it_was_added() {
     use meshproof::model::{Observation, Prepared, to_canonical_vec};
-    use meshproof::store::{Signer, Store, verify};
+    use meshproof::store::verify;
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("store.db");
-    let signer = Signer::from_seed([7; 32]);
-    let mut store = Store::open(&path).expect("open");
+    let (_dir, path, mut store, signer) = new_store();
     let mut scan = store
         .begin_scan(at("2026-12-01T00:00:00Z"), serde_json::json!({}))
         .expect("begin");
