@@ -68,9 +68,16 @@ pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentErro
     read_documents_with(path, limit, &mut Vec::new())
 }
 
-/// [`read_documents`] reading the file into `buffer` (cleared first), so that a caller reading many
-/// files reuses one allocation rather than mapping fresh memory for each.
+/// [`read_documents`] reading the file into `buffer` (see [`read_into`]).
 pub fn read_documents_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Documents, DocumentError> {
+    read_into(path, limit, buffer)?;
+    parse_documents(buffer)
+}
+
+/// Reads `path` into `buffer` (cleared first), decompressed when it is gzip, at most `limit`
+/// bytes also after decompression; a caller reading many files reuses one allocation rather than
+/// mapping fresh memory for each.
+pub fn read_into(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<(), DocumentError> {
     let io = |e: std::io::Error| DocumentError::Io(e.kind().to_string());
     let mut file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
@@ -80,25 +87,21 @@ pub fn read_documents_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Res
     buffer.clear();
     // A file that grows while it is read is cut at the limit (and then refused below).
     (&mut file).take(limit + 1).read_to_end(buffer).map_err(io)?;
-    let decompressed;
-    let bytes = if buffer.starts_with(&[0x1f, 0x8b]) {
+    if buffer.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(buffer.as_slice())
             .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|_| DocumentError::BadGzip)?;
-        decompressed = out;
-        &decompressed
-    } else {
-        &*buffer
-    };
-    if bytes.len() as u64 > limit {
+        *buffer = out;
+    }
+    if buffer.len() as u64 > limit {
         return Err(DocumentError::TooLarge {
-            size: bytes.len() as u64,
+            size: buffer.len() as u64,
             limit,
         });
     }
-    parse_documents(bytes)
+    Ok(())
 }
 
 /// The items of a `…List` document with `apiVersion` and `kind` filled in from the list where they
@@ -114,30 +117,44 @@ pub fn into_list_items(mut doc: Value) -> Result<Vec<Value>, Value> {
         .and_then(Value::as_str)
         .unwrap_or("v1")
         .to_string();
-    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+    let Some(Value::Array(mut items)) = doc.get_mut("items").filter(|i| i.is_array()).map(Value::take) else {
         return Err(doc);
     };
-    let item_kind = kind.trim_end_matches("List");
-    let mut items = items;
-    if !item_kind.is_empty() && kind != "List" {
-        for item in &mut items {
-            if let Some(o) = item.as_object_mut() {
-                o.entry("kind").or_insert_with(|| Value::from(item_kind));
-                o.entry("apiVersion")
-                    .or_insert_with(|| Value::from(api_version.as_str()));
-            }
-        }
+    for item in &mut items {
+        fill_list_item(item, &kind, &api_version);
     }
     Ok(items)
 }
 
+/// Fills in an item's `kind` and `apiVersion` where it lacks them, from a `…List` of `list_kind`
+/// and `list_api_version` (see [`into_list_items`]).
+pub fn fill_list_item(item: &mut Value, list_kind: &str, list_api_version: &str) {
+    let item_kind = list_kind.trim_end_matches("List");
+    if item_kind.is_empty() || list_kind == "List" {
+        return;
+    }
+    if let Some(o) = item.as_object_mut() {
+        o.entry("kind").or_insert_with(|| Value::from(item_kind));
+        o.entry("apiVersion").or_insert_with(|| Value::from(list_api_version));
+    }
+}
+
 /// Parses bytes already in memory.
 pub fn parse_documents(bytes: &[u8]) -> Result<Documents, DocumentError> {
+    parse_text(text_of(bytes)?)
+}
+
+/// The text of a file's bytes: UTF-8 without NUL bytes, a byte-order mark left out.
+pub fn text_of(bytes: &[u8]) -> Result<&str, DocumentError> {
     if bytes.contains(&0) {
         return Err(DocumentError::Binary);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| DocumentError::NotUtf8(e.valid_up_to()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Parses a file's text (see [`text_of`]): JSON, JSON lines or YAML.
+pub fn parse_text(text: &str) -> Result<Documents, DocumentError> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Ok(Documents::Values(Vec::new()));
@@ -148,7 +165,8 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Documents, DocumentError> {
     parse_yaml(text)
 }
 
-fn json_error(e: &serde_json::Error) -> DocumentError {
+/// A serde_json error as a [`DocumentError`]: its location and class, no input text.
+pub(crate) fn json_error(e: &serde_json::Error) -> DocumentError {
     let reason = match e.classify() {
         serde_json::error::Category::Eof => "unexpected end of input (truncated?)",
         serde_json::error::Category::Syntax => "syntax error",

@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::audit_log::{AuditLog, is_audit_event};
-use super::document::{Documents, into_list_items, read_documents_with};
-use super::selection;
+use super::document::{
+    DocumentError, Documents, fill_list_item, into_list_items, json_error, parse_text, read_into, text_of,
+};
+use super::json_tape::{Cursor, Node, Tape};
+use super::{redact, selection};
 use crate::model::{Digest, Observation, Prepared, RecordSink, SinkError, kinds, sha256, to_canonical_vec};
 
 /// Collection options.
@@ -110,12 +113,21 @@ struct ClusterCollection<'a> {
     gaps: Vec<(String, Value)>,
     audit: AuditLog,
     files: u64,
-    /// What files are read into, handed from cluster to cluster on a worker thread.
-    buffer: Vec<u8>,
+    /// What files are read into and parsed into, handed from cluster to cluster on a worker thread.
+    buffers: Buffers,
+}
+
+/// A worker's read buffer and JSON tape.
+#[derive(Default)]
+struct Buffers {
+    text: Vec<u8>,
+    tape: Vec<Node>,
 }
 
 /// A read buffer grown past this is not kept for the next file.
 const KEPT_BUFFER: usize = 64 << 20;
+/// A tape grown past this many nodes is not kept for the next file.
+const KEPT_TAPE: usize = 4 << 20;
 
 /// Collects every cluster folder of `dir` into `sink`.
 pub fn collect(dir: &Path, options: &Options, sink: &mut dyn RecordSink) -> Result<Summary, Error> {
@@ -174,23 +186,12 @@ fn collect_cluster(
     cluster: &str,
     path: &Path,
     options: &Options,
-    buffer: &mut Vec<u8>,
+    buffers: &mut Buffers,
 ) -> (ClusterSummary, Vec<Prepared>) {
     let _span = tracing::info_span!("collect", collector = "kube-dump", cluster = %cluster).entered();
-    let mut c = ClusterCollection {
-        cluster: cluster.to_string(),
-        root: path,
-        entries: BTreeMap::new(),
-        skipped: BTreeMap::new(),
-        duplicates: 0,
-        ignored: Vec::new(),
-        gaps: Vec::new(),
-        audit: AuditLog::default(),
-        files: 0,
-        buffer: std::mem::take(buffer),
-    };
+    let mut c = ClusterCollection::new(cluster, path, std::mem::take(buffers));
     c.walk(path, options);
-    *buffer = std::mem::take(&mut c.buffer);
+    *buffers = std::mem::take(&mut c.buffers);
     let mut prepared = Preparing(Vec::new());
     // `Preparing` never fails.
     let summary = c.emit(&mut prepared).unwrap_or_default();
@@ -219,11 +220,11 @@ fn collect_clusters(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || {
-                let mut buffer = Vec::new();
+                let mut buffers = Buffers::default();
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((cluster, path)) = clusters.get(i) else { break };
-                    let (s, prepared) = collect_cluster(cluster, path, options, &mut buffer);
+                    let (s, prepared) = collect_cluster(cluster, path, options, &mut buffers);
                     if tx.send((i, s, prepared)).is_err() {
                         break;
                     }
@@ -263,7 +264,39 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-impl ClusterCollection<'_> {
+/// A member's string value (`None` when absent, not a string or escaped).
+fn field<'a>(object: Option<Cursor<'_, 'a>>, name: &str) -> Option<&'a str> {
+    object?.get(name)?.plain_str()
+}
+
+/// A member's string value: `Ok(None)` when absent or not a string, `Err` when it has escapes.
+fn plain_field<'a>(object: Cursor<'_, 'a>, name: &str) -> Result<Option<&'a str>, ()> {
+    match object.get(name) {
+        Some(value) => match value.plain_str() {
+            Some(s) => Ok(Some(s)),
+            None if value.is_string() => Err(()),
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+impl<'a> ClusterCollection<'a> {
+    fn new(cluster: &str, root: &'a Path, buffers: Buffers) -> Self {
+        ClusterCollection {
+            cluster: cluster.to_string(),
+            root,
+            entries: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            duplicates: 0,
+            ignored: Vec::new(),
+            gaps: Vec::new(),
+            audit: AuditLog::default(),
+            files: 0,
+            buffers,
+        }
+    }
+
     fn rel(&self, path: &Path) -> String {
         path.strip_prefix(self.root)
             .unwrap_or(path)
@@ -319,11 +352,35 @@ impl ClusterCollection<'_> {
 
     fn read_file(&mut self, path: &Path, rel: &str, options: &Options) {
         self.files += 1;
-        let read = read_documents_with(path, options.max_file_size, &mut self.buffer);
-        if self.buffer.capacity() > KEPT_BUFFER {
-            self.buffer = Vec::new();
+        let Buffers { mut text, mut tape } = std::mem::take(&mut self.buffers);
+        match read_into(path, options.max_file_size, &mut text).and_then(|()| text_of(&text)) {
+            Err(e) => self.gap(rel, e.to_string(), Value::Null),
+            // JSON in the tape's subset goes the fast way; everything else (and what that
+            // declines) through serde_json or the YAML readers.
+            Ok(text) => match Tape::parse(text, tape) {
+                Ok(parsed) => {
+                    if !self.add_tape(&parsed, rel) {
+                        self.add_documents(parse_text(text), rel);
+                    }
+                    tape = parsed.into_nodes();
+                }
+                Err(nodes) => {
+                    tape = nodes;
+                    self.add_documents(parse_text(text), rel);
+                }
+            },
         }
-        match read {
+        if text.capacity() > KEPT_BUFFER {
+            text = Vec::new();
+        }
+        if tape.capacity() > KEPT_TAPE {
+            tape = Vec::new();
+        }
+        self.buffers = Buffers { text, tape };
+    }
+
+    fn add_documents(&mut self, documents: Result<Documents, DocumentError>, rel: &str) {
+        match documents {
             Err(e) => self.gap(rel, e.to_string(), Value::Null),
             Ok(Documents::Lines { values, bad_lines }) => {
                 let (events, others): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, v)| is_audit_event(v));
@@ -408,24 +465,128 @@ impl ClusterCollection<'_> {
         self.add_object(doc, rel, position);
     }
 
+    /// A JSON document read onto a tape: a `…List` of objects or one object. Each object whose
+    /// text shows that redaction leaves it as it is (but for `managedFields`' field sets) is
+    /// written to canonical JSON from the tape; the others are parsed by serde_json and go the
+    /// full way ([`Self::add_document`]'s, item by item). `false`, having added nothing, for a
+    /// document the tape cannot decide on (the caller parses it whole).
+    fn add_tape(&mut self, tape: &Tape, rel: &str) -> bool {
+        let root = tape.root();
+        if !root.is_object() || root.has_escaped_names() {
+            return false;
+        }
+        let Ok(kind) = plain_field(root, "kind") else {
+            return false;
+        };
+        let Some(list_kind) = kind.filter(|k| k.ends_with("List")) else {
+            return self.add_tape_object(root, rel, 1);
+        };
+        let Some(items) = root.get("items").filter(Cursor::is_array) else {
+            return self.add_tape_object(root, rel, 1);
+        };
+        let Ok(api_version) = plain_field(root, "apiVersion") else {
+            return false;
+        };
+        if api_version.is_some_and(|v| v.starts_with("audit.k8s.io/")) || !items.items().all(|i| i.is_object()) {
+            return false;
+        }
+        let list = (list_kind, api_version.unwrap_or("v1"));
+        let mut audit = Vec::new();
+        for item in items.items() {
+            if !self.add_tape_object(item, rel, 1) {
+                let Some(mut item) = self.reparse(item, rel) else {
+                    continue;
+                };
+                fill_list_item(&mut item, list.0, list.1);
+                if is_audit_event(&item) {
+                    audit.push((1, item));
+                } else {
+                    self.add_object(item, rel, 1);
+                }
+            }
+        }
+        if !audit.is_empty() {
+            self.audit.add_file(rel, audit, Vec::new());
+        }
+        true
+    }
+
+    /// One object from the tape; `false`, having added nothing, when it is to go the full way.
+    fn add_tape_object(&mut self, obj: Cursor, rel: &str, position: usize) -> bool {
+        let text = obj.text();
+        if text.contains('\\') {
+            return false;
+        }
+        // No escapes: every string on the tape is its value.
+        let (Some(api_version), Some(kind)) = (field(Some(obj), "apiVersion"), field(Some(obj), "kind")) else {
+            // Filled in from the list or malformed: the full way decides.
+            return false;
+        };
+        if kind == "Event" && obj.get("auditID").is_some() && obj.get("verb").is_some() {
+            return false;
+        }
+        let metadata = obj.get("metadata");
+        let namespace = field(metadata, "namespace");
+        let Some(name) = field(metadata, "name") else {
+            self.not_an_object(rel, position);
+            return true;
+        };
+        if !selection::is_kept(api_version, kind, namespace, name) {
+            *self
+                .skipped
+                .entry(selection::skipped_label(api_version, kind))
+                .or_default() += 1;
+            return true;
+        }
+        let mut canonical = Vec::with_capacity(text.len());
+        if !redact::changes_only_managed_fields(kind, text)
+            || !obj.write_canonical(redact::DROPPED_MEMBERS, &mut canonical)
+        {
+            return false;
+        }
+        let resource_version = field(metadata, "resourceVersion").and_then(|v| v.parse().ok());
+        let subject = selection::object_subject(&self.cluster, api_version, kind, namespace, name);
+        self.keep(subject, canonical, resource_version, rel);
+        true
+    }
+
+    /// An object of a tape parsed by serde_json (the text is in the subset serde_json reads, so
+    /// this does not fail; if it did, the object is a gap).
+    fn reparse(&mut self, obj: Cursor, rel: &str) -> Option<Value> {
+        match serde_json::from_str(obj.text()) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.gap(
+                    rel,
+                    format!("an object could not be read: {}", json_error(&e)),
+                    Value::Null,
+                );
+                None
+            }
+        }
+    }
+
+    fn not_an_object(&mut self, rel: &str, position: usize) {
+        self.gap(
+            rel,
+            format!("document {position} is not a Kubernetes object (no apiVersion, kind or metadata.name); skipped"),
+            json!({"document": position}),
+        );
+    }
+
     fn add_object(&mut self, obj: Value, rel: &str, position: usize) {
         let admitted = selection::admit(&self.cluster, obj).kept(&mut self.skipped);
         let (subject, body, resource_version) = match admitted {
             Ok(Some(kept)) => kept,
             Ok(None) => return,
-            Err(()) => {
-                self.gap(
-                    rel,
-                    format!(
-                        "document {position} is not a Kubernetes object (no apiVersion, kind or metadata.name); skipped"
-                    ),
-                    json!({"document": position}),
-                );
-                return;
-            }
+            Err(()) => return self.not_an_object(rel, position),
         };
-        let canonical = to_canonical_vec(&body);
-        drop(body);
+        self.keep(subject, to_canonical_vec(&body), resource_version, rel);
+    }
+
+    /// Keeps a redacted object's canonical body under `subject`; of two different bodies under one
+    /// subject, the one with the higher resourceVersion (else from the later file) stays.
+    fn keep(&mut self, subject: String, canonical: Vec<u8>, resource_version: Option<u64>, rel: &str) {
         let entry = Entry {
             hash: sha256(&canonical),
             canonical,
@@ -507,3 +668,6 @@ impl ClusterCollection<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

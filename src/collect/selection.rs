@@ -175,6 +175,11 @@ pub fn is_mesh_configmap(name: &str) -> bool {
         })
 }
 
+/// The label a skipped object is counted under: `apiVersion Kind`.
+pub fn skipped_label(api_version: &str, kind: &str) -> String {
+    format!("{api_version} {kind}")
+}
+
 /// The kind as it appears in subjects: the Kind, qualified with its group where two collected
 /// groups share the Kind (`Gateway.networking.istio.io` beside the Gateway API's `Gateway`).
 pub fn subject_kind(group: &str, kind: &str) -> String {
@@ -294,7 +299,7 @@ pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
     };
     let namespace = field(&object, "/metadata/namespace");
     if !is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-        return Admission::Skipped(format!("{api_version} {kind}"));
+        return Admission::Skipped(skipped_label(&api_version, &kind));
     }
     super::redact::redact_object(&mut object);
     let resource_version = pointer(&object, "/metadata/resourceVersion")

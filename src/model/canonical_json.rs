@@ -95,7 +95,7 @@ fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
 /// An object whose members must be sorted first (by UTF-16 code units).
 fn write_sorted_object(map: &serde_json::Map<String, Value>, out: &mut Vec<u8>) {
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    entries.sort_by(|a, b| member_order(a.0, b.0));
     out.push(b'{');
     for (i, (key, v)) in entries.into_iter().enumerate() {
         if i > 0 {
@@ -108,6 +108,16 @@ fn write_sorted_object(map: &serde_json::Map<String, Value>, out: &mut Vec<u8>) 
     out.push(b'}');
 }
 
+/// The canonical order of member names: by UTF-16 code units. UTF-8 byte order is the same
+/// unless a name holds a byte from 0xEE up (characters from U+E000, where the orders part).
+pub fn member_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.bytes().chain(b.bytes()).any(|b| b >= 0xEE) {
+        a.encode_utf16().cmp(b.encode_utf16())
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// Appends one canonical JSON string (quotes included).
 pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     write_string(s, out)
@@ -117,9 +127,10 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// The position of the first byte that needs escaping, eight bytes at a time (SWAR: a byte of a
+/// The position of the first byte that needs escaping in canonical JSON (also the first byte a
+/// JSON reader must look at in a string: a quote, a backslash or a control character), eight bytes at a time (SWAR: a byte of a
 /// word is flagged when it is below 0x20 or equals `"` or `\\`); most strings have none.
-fn first_escape(bytes: &[u8]) -> Option<usize> {
+pub fn first_escape(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A byte of `x` is zero -> its high bit is set in `zero(x)` (exact for the first such byte,

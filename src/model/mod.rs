@@ -13,7 +13,7 @@ mod pointer;
 mod record;
 mod time;
 
-pub use canonical_json::{to_canonical_vec, write_canonical, write_canonical_str};
+pub use canonical_json::{first_escape, member_order, to_canonical_vec, write_canonical, write_canonical_str};
 pub use digest::{Digest, DigestParseError, sha256};
 pub use evidence_set::{Evidence, EvidenceSet, ObjectKey, RecordRef, ViewSubset};
 pub use finding::{Finding, Severity, SeverityParseError, WaiverStatus};

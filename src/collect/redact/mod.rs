@@ -81,6 +81,24 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Nesting limit for objects inside `last-applied-configuration` and `List` items.
 const MAX_NESTING: u8 = 4;
 
+/// The members [`redact_object`] drops from every object: the field sets of `managedFields`
+/// (manager names, operations and times stay), as a path with `*` for each array item.
+pub const DROPPED_MEMBERS: &[&str] = &["metadata", "managedFields", "*", "fieldsV1"];
+
+/// Whether [`redact_object`] provably leaves the object whose JSON text is `text` as it is, but
+/// for dropping [`DROPPED_MEMBERS`]. True only when its `kind` is none that is reduced by kind
+/// (Secrets, `TokenRequest`s, lists), the text has no escapes (so every string's value is a piece
+/// of the text) and no `last-applied-configuration`, and the whole text holds no credential
+/// marker and no base64 run long enough to be decoded — then no piece of it does, and [`scrub`]
+/// changes no string. The dump collector writes such objects without building a value tree.
+pub fn changes_only_managed_fields(kind: &str, text: &str) -> bool {
+    !matches!(kind, "Secret" | "TokenRequest")
+        && !kind.ends_with("List")
+        && !text.contains('\\')
+        && !text.contains(LAST_APPLIED)
+        && !scrub::may_hold_credential(text)
+}
+
 /// Redacts one Kubernetes object in place. Never fails, never panics.
 pub fn redact_object(object: &mut Value) {
     redact_nested(object, 0);
@@ -120,6 +138,7 @@ fn redact_nested(object: &mut Value, depth: u8) {
     let Some(Value::Object(metadata)) = map.get_mut("metadata") else {
         return;
     };
+    // DROPPED_MEMBERS
     if let Some(Value::Array(fields)) = metadata.get_mut("managedFields") {
         for entry in fields.iter_mut().filter_map(Value::as_object_mut) {
             entry.remove("fieldsV1");

@@ -47,7 +47,7 @@ fn scrub_value(value: &mut Value, depth: u8) -> usize {
 
 /// The scrubbed form of `text`, `None` when nothing had to change.
 pub(super) fn scrub_text(text: &str, depth: u8) -> Option<String> {
-    if text.len() < MIN_LEN || !may_hold_credential(text.as_bytes()) {
+    if text.len() < MIN_LEN || !may_hold_credential(text) {
         return None;
     }
     scrub_candidate(text, depth)
@@ -98,14 +98,49 @@ fn scrub_candidate(text: &str, depth: u8) -> Option<String> {
     current
 }
 
-/// One pass over `text`: `false` proves that every step below leaves it unchanged, because it
-/// holds none of their markers (`PRIVATE`, `-----BEGIN `, `eyJ`, `earer `, `clusters`, which a
-/// kubeconfig needs) and no base64 run long enough to be decoded (see [`replace_base64`]).
-fn may_hold_credential(text: &[u8]) -> bool {
-    const MARKERS: &[&[u8]] = &[b"PRIVATE", b"-----BEGIN ", b"eyJ", b"earer ", b"clusters"];
+/// `false` proves that every step below leaves `text` unchanged, because it holds none of their
+/// markers (`PRIVATE`, `-----BEGIN `, `eyJ`, `earer `, `clusters`, which a kubeconfig needs) and
+/// no base64 run long enough to be decoded (see [`replace_base64`]). Also `false` for every piece
+/// of a text it is `false` for (the dump collector relies on that, see
+/// [`super::changes_only_managed_fields`]).
+pub(super) fn may_hold_credential(text: &str) -> bool {
+    static MARKERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 5]> = std::sync::LazyLock::new(|| {
+        [b"PRIVATE".as_slice(), b"-----BEGIN ", b"eyJ", b"earer ", b"clusters"].map(memchr::memmem::Finder::new)
+    });
+    let bytes = text.as_bytes();
+    MARKERS.iter().any(|m| m.find(bytes).is_some()) || (has_run_window(bytes) && has_long_base64_run(bytes))
+}
+
+/// Whether `text` has [`MIN_BASE64_RUN`] bytes in a row that are base64 or `=`, which a run that
+/// [`has_long_base64_run`] counts needs. Looks at each window's last byte first and skips past
+/// the last byte that breaks it, so most bytes of ordinary text are never looked at.
+fn has_run_window(text: &[u8]) -> bool {
+    let mut start = 0;
+    // text[start..checked] is known to be all run bytes.
+    let mut checked = 0;
+    while start + MIN_BASE64_RUN <= text.len() {
+        let end = start + MIN_BASE64_RUN;
+        let from = checked.max(start);
+        match text
+            .get(from..end)
+            .and_then(|w| w.iter().rposition(|&b| !is_base64_byte(b) && b != b'='))
+        {
+            None => return true,
+            Some(i) => {
+                start = from + i + 1;
+                checked = end;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `text` has a run of at least [`MIN_BASE64_RUN`] base64 bytes, padding included (a
+/// base64 byte after padding starts a new run), as [`replace_base64`] decodes them.
+fn has_long_base64_run(text: &[u8]) -> bool {
     let mut run = 0usize;
     let mut padding = false;
-    for (i, &b) in text.iter().enumerate() {
+    for &b in text {
         if is_base64_byte(b) {
             if padding {
                 run = 0;
@@ -120,12 +155,6 @@ fn may_hold_credential(text: &[u8]) -> bool {
             padding = false;
         }
         if run >= MIN_BASE64_RUN {
-            return true;
-        }
-        if matches!(b, b'P' | b'-' | b'e' | b'c')
-            && let Some(rest) = text.get(i..)
-            && MARKERS.iter().any(|m| rest.starts_with(m))
-        {
             return true;
         }
     }
@@ -351,7 +380,7 @@ mod tests {
                 for c in 0..n {
                     for d in 0..n {
                         let text = [pieces[a], pieces[b], pieces[c], pieces[d]].concat();
-                        if text.len() >= MIN_LEN && !may_hold_credential(text.as_bytes()) {
+                        if text.len() >= MIN_LEN && !may_hold_credential(&text) {
                             checked += 1;
                             assert_eq!(scrub_candidate(&text, 0), None, "{text}");
                         }
@@ -360,14 +389,91 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked}");
-        assert!(may_hold_credential(b"x-----BEGIN RSA PRIVATE KEY-----"));
-        assert!(may_hold_credential("a".repeat(40).as_bytes()));
-        assert!(may_hold_credential(format!("{}==", "a".repeat(38)).as_bytes()));
-        assert!(!may_hold_credential(
-            format!("{}.{}", "a".repeat(39), "a".repeat(39)).as_bytes()
-        ));
-        assert!(!may_hold_credential(
-            format!("{}=={}", "a".repeat(30), "a".repeat(30)).as_bytes()
-        ));
+        assert!(may_hold_credential("x-----BEGIN RSA PRIVATE KEY-----"));
+        assert!(may_hold_credential(&"a".repeat(40)));
+        assert!(may_hold_credential(&format!("{}==", "a".repeat(38))));
+        assert!(!may_hold_credential(&format!("{}.{}", "a".repeat(39), "a".repeat(39))));
+        assert!(!may_hold_credential(&format!("{}=={}", "a".repeat(30), "a".repeat(30))));
+    }
+
+    /// The quick check as one byte loop, as it was written first: the reference for the faster
+    /// one (markers found by `memmem`, runs looked for window by window).
+    fn may_hold_credential_bytewise(text: &[u8]) -> bool {
+        const MARKERS: &[&[u8]] = &[b"PRIVATE", b"-----BEGIN ", b"eyJ", b"earer ", b"clusters"];
+        let mut run = 0usize;
+        let mut padding = false;
+        for (i, &b) in text.iter().enumerate() {
+            if is_base64_byte(b) {
+                if padding {
+                    run = 0;
+                    padding = false;
+                }
+                run += 1;
+            } else if b == b'=' && run > 0 {
+                padding = true;
+                run += 1;
+            } else {
+                run = 0;
+                padding = false;
+            }
+            if run >= MIN_BASE64_RUN
+                || text
+                    .get(i..)
+                    .is_some_and(|rest| MARKERS.iter().any(|m| rest.starts_with(m)))
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    proptest::proptest! {
+        /// The quick check answers as the byte loop does, and a text it clears has no piece it
+        /// would not clear (what the dump collector's fast path relies on).
+        #[test]
+        fn the_quick_check_is_the_byte_loop_and_holds_for_every_piece(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Zz09", "abcdefghijklmnopqrst", "+", "/", "-", "_", "=", "==", " ", "\"", ":", ".",
+                    "\n", "é", "eyJ", "ey", "J", "earer ", "PRIVAT", "E", "-----BEGIN ", "-----", "BEGIN ",
+                    "clusters", "cluster", "s",
+                ]),
+                0..40,
+            )
+        ) {
+            let text = pieces.concat();
+            let quick = may_hold_credential(&text);
+            proptest::prop_assert_eq!(quick, may_hold_credential_bytewise(text.as_bytes()), "{}", text);
+            if !quick {
+                for (start, _) in text.char_indices() {
+                    for (end, _) in text.char_indices().skip_while(|(e, _)| *e <= start).chain([(text.len(), ' ')]) {
+                        let piece = text.get(start..end).unwrap_or_default();
+                        proptest::prop_assert!(!may_hold_credential(piece), "{}", piece);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_are_found_wherever_their_window_starts() {
+        for prefix in 0..50 {
+            for len in [39, 40, 41, 80] {
+                for breaker in [".", "=", " ", "=a"] {
+                    let text = format!(
+                        "{}{}{}{}",
+                        ".a".repeat(prefix),
+                        "b".repeat(len),
+                        breaker,
+                        "c".repeat(prefix % 7)
+                    );
+                    assert_eq!(
+                        may_hold_credential(&text),
+                        may_hold_credential_bytewise(text.as_bytes()),
+                        "{text}"
+                    );
+                }
+            }
+        }
     }
 }
