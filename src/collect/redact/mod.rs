@@ -78,6 +78,8 @@ use crate::model::to_canonical_vec;
 
 /// The annotation `kubectl apply` writes, holding the whole applied object.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+static LAST_APPLIED_FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(LAST_APPLIED));
 /// Nesting limit for objects inside `last-applied-configuration` and `List` items.
 const MAX_NESTING: u8 = 4;
 
@@ -95,7 +97,7 @@ pub fn changes_only_managed_fields(kind: &str, text: &str) -> bool {
     !matches!(kind, "Secret" | "TokenRequest")
         && !kind.ends_with("List")
         && !text.contains('\\')
-        && !text.contains(LAST_APPLIED)
+        && LAST_APPLIED_FINDER.find(text.as_bytes()).is_none()
         && !scrub::may_hold_credential(text)
 }
 
