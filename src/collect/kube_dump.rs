@@ -490,14 +490,14 @@ impl<'a> ClusterCollection<'a> {
         if api_version.is_some_and(|v| v.starts_with("audit.k8s.io/")) || !items.items().all(|i| i.is_object()) {
             return false;
         }
-        let list = (list_kind, api_version.unwrap_or("v1"));
+        let list_api_version = api_version.unwrap_or("v1");
         let mut audit = Vec::new();
         for item in items.items() {
             if !self.add_tape_object(item, rel, 1) {
                 let Some(mut item) = self.reparse(item, rel) else {
                     continue;
                 };
-                fill_list_item(&mut item, list.0, list.1);
+                fill_list_item(&mut item, list_kind, list_api_version);
                 if is_audit_event(&item) {
                     audit.push((1, item));
                 } else {
