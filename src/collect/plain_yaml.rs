@@ -205,25 +205,44 @@ fn scalar(text: &str, in_flow: bool) -> Option<Value> {
         }
         b'[' if !in_flow => flow_sequence(text),
         b'{' if !in_flow && text == "{}" => Some(Value::Object(Map::new())),
-        b'0'..=b'9' | b'-' | b'+' | b'.' => integer(text),
+        b'0'..=b'9' => integer(text).or_else(|| digit_led_string(text, in_flow)),
+        b'-' | b'+' | b'.' => integer(text),
         b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@'
         | b'`' | b'~' => None,
-        _ => {
-            if text.contains(['#', '[', ']', '{', '}']) || text.contains(": ") || text.ends_with(':') {
-                return None;
-            }
-            if in_flow && text.contains([':', ',', '"', '\'']) {
-                return None;
-            }
-            match text {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
-                "null" => Some(Value::Null),
-                _ if is_ambiguous_word(text) => None,
-                _ => Some(Value::String(text.to_string())),
-            }
-        }
+        _ => plain_word(text, in_flow),
     }
+}
+
+/// A plain scalar that starts with a letter (or is a string that starts with a digit).
+fn plain_word(text: &str, in_flow: bool) -> Option<Value> {
+    if text.contains(['#', '[', ']', '{', '}']) || text.contains(": ") || text.ends_with(':') {
+        return None;
+    }
+    if in_flow && text.contains([':', ',', '"', '\'']) {
+        return None;
+    }
+    match text {
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        "null" => Some(Value::Null),
+        _ if is_ambiguous_word(text) => None,
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// A plain scalar that starts with a digit but is a string in every YAML schema, such as a uid
+/// (`8402e2ea-2316-…`, `0fcd9acf-…`): it has a letter that no number or timestamp has — those
+/// are written with digits, `.+-_:`, spaces and `e E t T z Z` (`1e5`, `2001-12-14t21:59:43Z`,
+/// `190:20:30`) — and is not `0x`, `0o` or `0b` followed by nothing but (hex) digits and `_`.
+fn digit_led_string(text: &str, in_flow: bool) -> Option<Value> {
+    let has_word_letter = text.bytes().any(|b| b.is_ascii_alphabetic() && !b"eEtTzZ".contains(&b));
+    let radix_int = text.starts_with('0')
+        && text.as_bytes().get(1).is_some_and(|b| b"xXoObB".contains(b))
+        && text.bytes().skip(2).all(|b| b.is_ascii_hexdigit() || b == b'_');
+    if radix_int || !has_word_letter {
+        return None;
+    }
+    plain_word(text, in_flow)
 }
 
 /// `0`, or an integer of at most 15 digits without a leading zero, optionally negative.
@@ -288,6 +307,36 @@ mod tests {
                 json!(["a", ["b"]]),
             ]
         );
+    }
+
+    #[test]
+    fn reads_uids_and_other_strings_that_start_with_a_digit() {
+        for word in [
+            "8402e2ea-2316-9864-10ec-accf21fd423c",
+            "0fcd9acf-f631-1d0a-1f9e-cc153d76cacd",
+            "0bbe5679-4d96-282f-0c05-4981aa6e5872",
+            "0x1F-2",
+            "64Mi",
+            "500m",
+            "1.2.3-rc1",
+            "9 lives",
+        ] {
+            let text = format!("metadata:\n  uid: {word}\n  list: [{word}, x]\n");
+            assert!(agrees(&text), "{text}");
+        }
+        for word in [
+            "1e5",
+            "0xFF",
+            "0o17",
+            "0b1",
+            "0X1a",
+            "2002-12-14",
+            "2001-12-14t21:59:43Z",
+            "10.0.0.1",
+            "190:20:30",
+        ] {
+            assert!(parse(&format!("a: {word}\n")).is_none(), "{word}");
+        }
     }
 
     #[test]
@@ -440,6 +489,23 @@ mod tests {
         "say \"hi\"",
         "a:b",
         "a  b",
+        "8402e2ea-2316-9864-10ec-accf21fd423c",
+        "5527ebb7-9c4b-8372-d39c-1de453deee49",
+        "0fcd9acf-f631-1d0a-1f9e-cc153d76cacd",
+        "0bbe5679-4d96-282f-0c05-4981aa6e5872",
+        "0xdead-beef",
+        "0abc",
+        "00ff",
+        "1a",
+        "3abc",
+        "9 lives",
+        "1.2.3-rc1",
+        "1_000abc",
+        "2x",
+        "1b",
+        "10.0.0.1/8 via gw",
+        "64Mi",
+        "500m",
     ];
     const ODD_SCALARS: &[&str] = &[
         "010",
@@ -484,6 +550,27 @@ mod tests {
         "-",
         "? x",
         "2024-01-01",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.10 -5",
+        "2002-12-14T00:00:00Z",
+        "190:20:30.15",
+        "6.8523015e+5",
+        "1E5",
+        "10.0.0.1",
+        "1.2.3",
+        "0b101",
+        "0o17",
+        "0xFF",
+        "0b1",
+        "0X1a",
+        "0O7",
+        "0x1F_FF",
+        "0b1_0",
+        "1e",
+        "3-4",
+        "1 # c",
+        "1a: b",
+        "1a,b",
         "12:30",
         "1_000",
         "123456789012345678901",
