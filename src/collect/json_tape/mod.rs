@@ -8,8 +8,9 @@
 //! any one value (for the full path) and writes a value's canonical JSON (RFC 8785, as
 //! [`crate::model::write_canonical`]) with named members left out.
 //!
-//! It reads a strict subset of what serde_json accepts, and says `None` for everything else, so a
-//! caller falls back to serde_json and gets its reading (and its error messages): one JSON value
+//! It reads a strict subset of what serde_json accepts and refuses everything else (handing its
+//! node vector back), so a caller falls back to serde_json and gets its reading (and its error
+//! messages): one JSON value
 //! and nothing after it; integers of at most 18 digits (no `-0`); fractions without exponents and
 //! with at most 18 integer digits; strings without raw control characters; escapes other than
 //! surrogates (`\uD800`–`\uDFFF`); nesting under 100 levels. Escaped strings and fractions are
