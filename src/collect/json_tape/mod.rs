@@ -266,11 +266,13 @@ impl<'t, 'a> Cursor<'t, 'a> {
                     scratch.push((name, value.index));
                 }
                 // Sorted by name, the last of equal names kept (the sort is stable).
-                scratch[first..].sort_by(|a, b| member_order(a.0, b.0));
+                if let Some(members) = scratch.get_mut(first..) {
+                    members.sort_by(|a, b| member_order(a.0, b.0));
+                }
                 out.push(b'{');
                 let mut written = 0;
                 for j in first..scratch.len() {
-                    let (name, index) = scratch[j];
+                    let Some(&(name, index)) = scratch.get(j) else { break };
                     if scratch.get(j + 1).is_some_and(|next| next.0 == name)
                         || (omit.len() == 1 && omit.first() == Some(&name))
                     {
