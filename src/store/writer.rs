@@ -176,6 +176,8 @@ impl Store {
                 .collect(),
             None => HashMap::new(),
         };
+        // A re-collect observes about as many objects as its base scan holds.
+        let expected = base_state.len();
         let mut writer = ScanWriter {
             store: self,
             _lock: lock,
@@ -184,9 +186,11 @@ impl Store {
             collected_at: at.to_rfc3339(),
             chain,
             base_state,
-            observed: HashMap::new(),
+            observed: HashMap::with_capacity(expected),
             history: HashMap::new(),
-            queue: Queue::default(),
+            // With room for a full batch from the start: growing the first one copied it into
+            // fresh memory several times.
+            queue: Queue::with_room(),
             per_kind: BTreeMap::new(),
             scope: std::collections::BTreeSet::new(),
             appender: Appender::default(),
