@@ -137,20 +137,37 @@ fn redact_nested(object: &mut Value, depth: u8) {
             redact_nested(item, depth + 1);
         }
     }
-    let Some(Value::Object(metadata)) = map.get_mut("metadata") else {
+    drop_members(object, DROPPED_MEMBERS);
+    let Some(Value::Object(metadata)) = object.get_mut("metadata") else {
         return;
     };
-    // DROPPED_MEMBERS
-    if let Some(Value::Array(fields)) = metadata.get_mut("managedFields") {
-        for entry in fields.iter_mut().filter_map(Value::as_object_mut) {
-            entry.remove("fieldsV1");
-        }
-    }
     if let Some(Value::Object(annotations)) = metadata.get_mut("annotations")
         && let Some(Value::String(text)) = annotations.get_mut(LAST_APPLIED)
         && let Some(new) = redact_last_applied(text, is_secret, depth)
     {
         *text = new;
+    }
+}
+
+/// Removes the member that `path` ends in (member names, `*` for every item of an array), where
+/// the path leads through objects and arrays; the dump collector's tape writer reads the same
+/// path ([`crate::collect::json_tape::Cursor::write_canonical`]).
+fn drop_members(value: &mut Value, path: &[&str]) {
+    match (value, path) {
+        (Value::Object(map), [last]) => {
+            map.remove(*last);
+        }
+        (Value::Object(map), [head, rest @ ..]) => {
+            if let Some(inner) = map.get_mut(*head) {
+                drop_members(inner, rest);
+            }
+        }
+        (Value::Array(items), ["*", rest @ ..]) => {
+            for item in items {
+                drop_members(item, rest);
+            }
+        }
+        _ => {}
     }
 }
 
