@@ -65,13 +65,9 @@ pub enum Documents {
 
 /// Reads `path` (at most `limit` bytes, also after decompression) into documents.
 pub fn read_documents(path: &Path, limit: u64) -> Result<Documents, DocumentError> {
-    read_documents_with(path, limit, &mut Vec::new())
-}
-
-/// [`read_documents`] reading the file into `buffer` (see [`read_into`]).
-pub fn read_documents_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Documents, DocumentError> {
-    read_into(path, limit, buffer)?;
-    parse_documents(buffer)
+    let mut buffer = Vec::new();
+    read_into(path, limit, &mut buffer)?;
+    parse_documents(&buffer)
 }
 
 /// Reads `path` into `buffer` (cleared first), decompressed when it is gzip, at most `limit`
@@ -275,6 +271,12 @@ mod tests {
         }
     }
 
+    /// A file read into `buffer` (as the dump collector reads them) and parsed.
+    fn read_with(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Documents, DocumentError> {
+        read_into(path, limit, buffer)?;
+        parse_documents(buffer)
+    }
+
     #[test]
     fn gzip_files_are_limited_after_decompression_and_the_buffer_is_reused() {
         use std::io::Write as _;
@@ -291,15 +293,13 @@ mod tests {
         let mut buffer = Vec::new();
         // Small on disk, over the limit once decompressed.
         assert_eq!(
-            read_documents_with(&gz_path, 2000, &mut buffer).err(),
+            read_with(&gz_path, 2000, &mut buffer).err(),
             Some(DocumentError::TooLarge {
                 size: 2001,
                 limit: 2000
             })
         );
-        let docs = read_documents_with(&gz_path, 10_000, &mut buffer)
-            .map(values)
-            .unwrap_or_default();
+        let docs = read_with(&gz_path, 10_000, &mut buffer).map(values).unwrap_or_default();
         assert_eq!(
             docs.first()
                 .and_then(|d| d.get("pad"))
@@ -308,12 +308,12 @@ mod tests {
             Some(4000)
         );
         // The next file read into the same buffer is read alone.
-        let docs = read_documents_with(&plain_path, 10_000, &mut buffer)
+        let docs = read_with(&plain_path, 10_000, &mut buffer)
             .map(values)
             .unwrap_or_default();
         assert_eq!(docs, vec![serde_json::json!({"kind": "List", "items": []})]);
         assert_eq!(
-            read_documents_with(&plain_path, 10, &mut buffer).err(),
+            read_with(&plain_path, 10, &mut buffer).err(),
             Some(DocumentError::TooLarge { size: 26, limit: 10 })
         );
     }

@@ -80,7 +80,6 @@ struct Pending {
 /// Records queued for one transaction, their bodies in one buffer. The appender thread hands
 /// written queues back, and the scan refills them: no allocation per body, and what the scan
 /// allocated is freed on its own thread.
-#[derive(Default)]
 struct Queue {
     records: Vec<Pending>,
     bodies: Vec<u8>,
