@@ -513,11 +513,10 @@ impl<'a> ClusterCollection<'a> {
 
     /// One object from the tape; `false`, having added nothing, when it is to go the full way.
     fn add_tape_object(&mut self, obj: Cursor, rel: &str, position: usize) -> bool {
-        let text = obj.text();
-        if text.contains('\\') {
+        // No escapes: every name and string on the tape is its value, so lookups are exact.
+        let Some(text) = redact::Unescaped::new(obj.text()) else {
             return false;
-        }
-        // No escapes: every string on the tape is its value.
+        };
         let (Some(api_version), Some(kind)) = (field(Some(obj), "apiVersion"), field(Some(obj), "kind")) else {
             // Filled in from the list or malformed: the full way decides.
             return false;
@@ -538,7 +537,7 @@ impl<'a> ClusterCollection<'a> {
                 .or_default() += 1;
             return true;
         }
-        let mut canonical = Vec::with_capacity(text.len());
+        let mut canonical = Vec::with_capacity(text.as_str().len());
         if !redact::changes_only_managed_fields(kind, text)
             || !obj.write_canonical(redact::DROPPED_MEMBERS, &mut canonical)
         {

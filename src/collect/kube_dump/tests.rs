@@ -137,6 +137,17 @@ fn every_pool_object_gives_the_same_records_both_ways() {
     let records = assert_same(&audit_list.to_string());
     assert!(records.iter().any(|r| r.3.contains("\"events\":1")), "{records:?}");
     assert_same(r#"{"kind":"RoleList","items":[1,{"kind":"Role"}]}"#);
+    // Escaped member names, which serde_json reads as the plain ones (the last one wins): a
+    // ConfigMap that is a Secret, a Role under two names, in a list and alone.
+    let escaped = [
+        r#"{"apiVersion":"v1","kind":"ConfigMap","k\u0069nd":"Secret","metadata":{"name":"x","namespace":"istio-system"},"data":{"token":"ZXlKaGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUo0SW4wLnNpZw=="}}"#,
+        r#"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"a","n\u0061me":"b","namespace":"team-1"}}"#,
+    ];
+    for object in escaped {
+        let records = assert_same(object);
+        assert!(records.iter().any(|r| r.1 == "k8s.object"), "{records:?}");
+        assert_same(&format!(r#"{{"apiVersion":"v1","kind":"List","items":[{object}]}}"#));
+    }
     assert_same(r#"{"kind":"Ro\u006ceList","items":[]}"#);
 }
 

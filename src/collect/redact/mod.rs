@@ -87,16 +87,33 @@ const MAX_NESTING: u8 = 4;
 /// (manager names, operations and times stay), as a path with `*` for each array item.
 pub const DROPPED_MEMBERS: &[&str] = &["metadata", "managedFields", "*", "fieldsV1"];
 
+/// JSON text without a backslash, so without escapes: every string in it (name or value) is a
+/// piece of the text, exactly as written.
+#[derive(Debug, Clone, Copy)]
+pub struct Unescaped<'a>(&'a str);
+
+impl<'a> Unescaped<'a> {
+    /// `text`, when it has no backslash.
+    pub fn new(text: &'a str) -> Option<Unescaped<'a>> {
+        (!text.contains('\\')).then_some(Unescaped(text))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
 /// Whether [`redact_object`] provably leaves the object whose JSON text is `text` as it is, but
 /// for dropping [`DROPPED_MEMBERS`]. True only when its `kind` is none that is reduced by kind
-/// (Secrets, `TokenRequest`s, lists), the text has no escapes (so every string's value is a piece
-/// of the text) and no `last-applied-configuration`, and the whole text holds no credential
-/// marker and no base64 run long enough to be decoded — then no piece of it does, and [`scrub`]
-/// changes no string. The dump collector writes such objects without building a value tree.
-pub fn changes_only_managed_fields(kind: &str, text: &str) -> bool {
+/// (Secrets, `TokenRequest`s, lists), the text has no `last-applied-configuration`, and the
+/// whole text holds no credential marker and no base64 run long enough to be decoded — then, as
+/// every string's value is a piece of the text ([`Unescaped`]), no string holds one either, and
+/// [`scrub`] changes none. The dump collector writes such objects without building a value tree.
+pub fn changes_only_managed_fields(kind: &str, text: Unescaped<'_>) -> bool {
+    let text = text.as_str();
     !matches!(kind, "Secret" | "TokenRequest")
         && !kind.ends_with("List")
-        && !text.contains('\\')
         && LAST_APPLIED_FINDER.find(text.as_bytes()).is_none()
         && !scrub::may_hold_credential(text)
 }
