@@ -299,13 +299,22 @@ impl Store {
 
 /// Inserts: the statement up to `VALUES`, and the number of values per row.
 ///
-/// Records are inserted `OR FAIL`, not with the default `ABORT`: a multi-row `INSERT` that may
-/// abort makes SQLite copy every page it changes into a statement journal first (64 KiB per page,
-/// spilled to a temporary file), so that it can undo just that statement. `FAIL` stops at the
-/// offending row without that undo; the error drops the whole transaction, which rolls back every
-/// row of the batch (tested). Bodies are inserted `OR IGNORE`, which never aborts either.
+/// Records are inserted without their `seq`, which SQLite then numbers as the largest one so far
+/// plus one, and `OR FAIL` rather than the default `ABORT`. A multi-row `INSERT` that names the
+/// `INTEGER PRIMARY KEY` or may abort makes SQLite copy every page it changes into a statement
+/// journal first, so that it can undo just that statement: 64 KiB per page and statement, written
+/// to a temporary file (1 GB for 200,000 records). [`insert_records`] checks that SQLite's numbers
+/// are the chain's; `FAIL` stops at the offending row without undoing the rows before it, and the
+/// error drops the whole transaction, which rolls back every row of the batch (tested). Bodies
+/// are inserted `OR IGNORE`, which never aborts either.
 const INSERT_RECORD: (&str, usize) = (
-    "INSERT OR FAIL INTO records(seq, scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind) VALUES",
+    "INSERT OR FAIL INTO records(scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind) VALUES",
+    9,
+);
+/// The first record of a store, whose `seq` 0 SQLite would not give (one row: no statement
+/// journal).
+const INSERT_FIRST_RECORD: (&str, usize) = (
+    "INSERT INTO records(scan, collected_at, source, kind, subject, body_hash, prev_hash, hash, object_kind, seq) VALUES",
     10,
 );
 const INSERT_BODY: (&str, usize) = ("INSERT OR IGNORE INTO bodies(hash, data) VALUES", 2);
@@ -433,19 +442,49 @@ fn insert_batch(
         stmt.raw_bind_parameter(at, &p.body_hash.0[..])?;
         stmt.raw_bind_parameter(at + 1, queue.body(p))
     })?;
-    insert_rows(tx, INSERT_RECORD, &queue.records, |stmt, at, p| {
-        stmt.raw_bind_parameter(at, p.link.seq)?;
-        stmt.raw_bind_parameter(at + 1, scan)?;
-        stmt.raw_bind_parameter(at + 2, collected_at)?;
-        stmt.raw_bind_parameter(at + 3, &p.source)?;
-        stmt.raw_bind_parameter(at + 4, p.kind)?;
-        stmt.raw_bind_parameter(at + 5, &p.subject)?;
-        stmt.raw_bind_parameter(at + 6, &p.body_hash.0[..])?;
-        stmt.raw_bind_parameter(at + 7, &p.link.prev.0[..])?;
-        stmt.raw_bind_parameter(at + 8, &p.link.hash.0[..])?;
-        stmt.raw_bind_parameter(at + 9, object_kind(p.kind, &p.subject))
-    })?;
+    insert_records(tx, scan, collected_at, &queue.records)?;
     save_chain(tx, meta)
+}
+
+/// Inserts chained records, numbered by SQLite (see [`INSERT_RECORD`]) except the store's first,
+/// and fails unless SQLite gave each the `seq` it was chained under.
+fn insert_records(tx: &Transaction<'_>, scan: u64, collected_at: &str, records: &[Pending]) -> rusqlite::Result<()> {
+    let bind = |stmt: &mut rusqlite::Statement<'_>, at: usize, p: &Pending| {
+        stmt.raw_bind_parameter(at, scan)?;
+        stmt.raw_bind_parameter(at + 1, collected_at)?;
+        stmt.raw_bind_parameter(at + 2, &p.source)?;
+        stmt.raw_bind_parameter(at + 3, p.kind)?;
+        stmt.raw_bind_parameter(at + 4, &p.subject)?;
+        stmt.raw_bind_parameter(at + 5, &p.body_hash.0[..])?;
+        stmt.raw_bind_parameter(at + 6, &p.link.prev.0[..])?;
+        stmt.raw_bind_parameter(at + 7, &p.link.hash.0[..])?;
+        stmt.raw_bind_parameter(at + 8, object_kind(p.kind, &p.subject))
+    };
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        return Ok(());
+    };
+    let numbered = if first.link.seq == 0 {
+        insert_rows(tx, INSERT_FIRST_RECORD, &records[..1], |stmt, at, p| {
+            bind(stmt, at, p)?;
+            stmt.raw_bind_parameter(at + 9, p.link.seq)
+        })?;
+        &records[1..]
+    } else {
+        records
+    };
+    insert_rows(tx, INSERT_RECORD, numbered, bind)?;
+    // SQLite numbers each row one past the largest seq before it, so the rows are numbered as
+    // chained exactly when the last one is.
+    if u64::try_from(tx.last_insert_rowid()).ok() != Some(last.link.seq) {
+        let message = format!(
+            "records were numbered up to {} where the chain is at {}: the records table changed under the writer",
+            tx.last_insert_rowid(),
+            last.link.seq
+        );
+        let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT);
+        return Err(rusqlite::Error::SqliteFailure(code, Some(message)));
+    }
+    Ok(())
 }
 
 /// A batch for the appender thread: chained records and the chain's `meta` after them.
@@ -900,37 +939,69 @@ mod tests {
         });
     }
 
-    fn count(store: &Store, table: &str) -> i64 {
-        store
-            .conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0))
-            .unwrap()
-    }
-
-    /// A batch that fails halfway (here: a sequence number taken twice) leaves none of its rows,
-    /// although its inserts stop at the offending row without undoing the rows before it.
-    #[test]
-    fn a_failed_batch_leaves_no_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("store.db")).unwrap();
-        let (records, bodies) = (count(&store, "records"), count(&store, "bodies"));
+    fn write(store: &mut Store, seqs: std::ops::Range<u64>) -> rusqlite::Result<()> {
         let mut queue = Queue::with_room();
-        for i in 0..40 {
-            pending(&mut queue, 1_000 + i, &format!("c/ns/ConfigMap/{i}"));
+        for seq in seqs.clone() {
+            pending(&mut queue, seq, &format!("c/ns/ConfigMap/{seq}"));
         }
-        pending(&mut queue, 1_005, "c/ns/ConfigMap/again");
         let meta = ChainMeta {
-            head_seq: "1040".into(),
+            head_seq: (seqs.end - 1).to_string(),
             head_hash: GENESIS.to_hex(),
             frontier: "[]".into(),
         };
-        let failed = write_batch(&mut store.conn, 1, "2026-12-01T00:00:00Z", &queue, &meta);
-        assert!(failed.is_err(), "{failed:?}");
-        assert_eq!((count(&store, "records"), count(&store, "bodies")), (records, bodies));
+        write_batch(&mut store.conn, 1, "2026-12-01T00:00:00Z", &queue, &meta)
+    }
+
+    fn rows(store: &Store) -> (i64, i64, i64, i64) {
+        let (count, min, max) = store
+            .conn
+            .query_row("SELECT count(*), min(seq), max(seq) FROM records", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        (count, min, max, count_bodies(store))
+    }
+
+    fn count_bodies(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("SELECT count(*) FROM bodies", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    /// SQLite numbers the records (the store's first one aside) as the chain did, or the batch
+    /// fails, and a failed batch leaves none of its rows although its inserts do not undo rows.
+    #[test]
+    fn records_are_numbered_as_chained_or_the_batch_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("store.db")).unwrap();
+        write(&mut store, 0..40).unwrap();
+        assert_eq!(rows(&store), (40, 0, 39, 40));
+
+        // The chain says 45 where the table ends at 39 (say, records deleted under the writer).
+        let failed = write(&mut store, 45..80).unwrap_err().to_string();
+        assert!(
+            failed.contains("numbered up to 74 where the chain is at 79"),
+            "{failed}"
+        );
+        assert_eq!(rows(&store), (40, 0, 39, 40));
         assert!(store.conn.is_autocommit(), "the transaction is closed");
 
-        queue.records.pop();
-        write_batch(&mut store.conn, 1, "2026-12-01T00:00:00Z", &queue, &meta).unwrap();
-        assert_eq!(count(&store, "records"), records + 40);
+        write(&mut store, 40..41).unwrap();
+        write(&mut store, 41..80).unwrap();
+        assert_eq!(rows(&store), (80, 0, 79, 80));
+        let numbered: Vec<(i64, String)> = store
+            .conn
+            .prepare("SELECT seq, subject FROM records ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            numbered
+                .iter()
+                .all(|(seq, subject)| *subject == format!("c/ns/ConfigMap/{seq}"))
+        );
     }
 }
