@@ -124,20 +124,31 @@ fn write_header(out: &mut Vec<u8>, f: &HeaderFields<'_>) {
     out.extend_from_slice(b",\"kind\":");
     write_canonical_str(f.kind, out);
     out.extend_from_slice(b",\"scan\":");
-    out.extend_from_slice(itoa(f.scan).as_bytes());
+    write_decimal(f.scan, out);
     out.extend_from_slice(b",\"seq\":");
-    out.extend_from_slice(itoa(f.seq).as_bytes());
+    write_decimal(f.seq, out);
     out.extend_from_slice(b",\"source\":");
     write_canonical_str(f.source, out);
     out.extend_from_slice(b",\"subject\":");
     write_canonical_str(f.subject, out);
     out.extend_from_slice(b",\"v\":");
-    out.extend_from_slice(itoa(HEADER_VERSION).as_bytes());
+    write_decimal(HEADER_VERSION, out);
     out.push(b'}');
 }
 
-fn itoa(n: u64) -> String {
-    n.to_string()
+/// Appends `n` in decimal (as `n.to_string()` would, without a `String` per number).
+fn write_decimal(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// A record as read back from the store.
@@ -164,6 +175,15 @@ impl EvidenceRecord {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimals_as_to_string() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, 1 << 32, u64::MAX - 1, u64::MAX] {
+            let mut out = b"x".to_vec();
+            write_decimal(n, &mut out);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+    }
+
     use super::*;
     use crate::model::{sha256, to_canonical_vec};
 

@@ -17,6 +17,7 @@
 //! body. A second writer waits for the lock file beside the store and gives up with
 //! [`Error::Locked`].
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write as _;
@@ -738,11 +739,11 @@ impl ScanWriter<'_> {
             {
                 self.scope.insert(cluster.to_string());
             }
-            if self.observed.contains_key(subject) {
+            match self.observed.entry(subject.to_string()) {
                 // The collector reports conflicting duplicates itself; keep the first.
-                return Ok(false);
-            }
-            self.observed.insert(subject.to_string(), hash);
+                Entry::Occupied(_) => return Ok(false),
+                Entry::Vacant(slot) => slot.insert(hash),
+            };
             if self.base_state.get(subject) == Some(&hash) {
                 self.unchanged += 1;
                 return Ok(false);
