@@ -60,7 +60,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 }
 
 /// Appends the decimal digits of `n` (with a leading `-` when negative), without allocating.
-fn write_integer(negative: bool, mut n: u64, out: &mut Vec<u8>) {
+pub(crate) fn write_integer(negative: bool, mut n: u64, out: &mut Vec<u8>) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -187,6 +187,15 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn decimals_as_to_string() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, 1 << 32, u64::MAX - 1, u64::MAX] {
+            let mut out = b"x".to_vec();
+            write_integer(false, n, &mut out);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+    }
 
     fn canon(v: &Value) -> String {
         String::from_utf8(to_canonical_vec(v)).unwrap_or_default()

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Digest;
-use super::canonical_json::write_canonical_str;
+use super::canonical_json::{write_canonical_str, write_integer};
 
 /// The hashed fields of a record, in the exact form that goes into the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,31 +124,16 @@ fn write_header(out: &mut Vec<u8>, f: &HeaderFields<'_>) {
     out.extend_from_slice(b",\"kind\":");
     write_canonical_str(f.kind, out);
     out.extend_from_slice(b",\"scan\":");
-    write_decimal(f.scan, out);
+    write_integer(false, f.scan, out);
     out.extend_from_slice(b",\"seq\":");
-    write_decimal(f.seq, out);
+    write_integer(false, f.seq, out);
     out.extend_from_slice(b",\"source\":");
     write_canonical_str(f.source, out);
     out.extend_from_slice(b",\"subject\":");
     write_canonical_str(f.subject, out);
     out.extend_from_slice(b",\"v\":");
-    write_decimal(HEADER_VERSION, out);
+    write_integer(false, HEADER_VERSION, out);
     out.push(b'}');
-}
-
-/// Appends `n` in decimal (as `n.to_string()` would, without a `String` per number).
-fn write_decimal(mut n: u64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
 }
 
 /// A record as read back from the store.
@@ -175,15 +160,6 @@ impl EvidenceRecord {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn decimals_as_to_string() {
-        for n in [0, 1, 9, 10, 99, 100, 12_345, 1 << 32, u64::MAX - 1, u64::MAX] {
-            let mut out = b"x".to_vec();
-            write_decimal(n, &mut out);
-            assert_eq!(out, format!("x{n}").into_bytes());
-        }
-    }
-
     use super::*;
     use crate::model::{sha256, to_canonical_vec};
 
