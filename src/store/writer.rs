@@ -953,20 +953,12 @@ mod tests {
         write_batch(&mut store.conn, 1, "2026-12-01T00:00:00Z", &queue, &meta)
     }
 
+    /// Records, their lowest and highest seq, and bodies.
     fn rows(store: &Store) -> (i64, i64, i64, i64) {
-        let (count, min, max) = store
-            .conn
-            .query_row("SELECT count(*), min(seq), max(seq) FROM records", [], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .unwrap();
-        (count, min, max, count_bodies(store))
-    }
-
-    fn count_bodies(store: &Store) -> i64 {
+        let sql = "SELECT count(*), min(seq), max(seq), (SELECT count(*) FROM bodies) FROM records";
         store
             .conn
-            .query_row("SELECT count(*) FROM bodies", [], |row| row.get(0))
+            .query_row(sql, [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
             .unwrap()
     }
 
