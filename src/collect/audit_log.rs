@@ -191,7 +191,13 @@ pub struct AuditLog {
 
 /// Whether a JSON value is an audit event.
 pub fn is_audit_event(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("Event") && v.get("auditID").is_some() && v.get("verb").is_some()
+    has_audit_event_fields(v.get("kind").and_then(Value::as_str), |member| v.get(member).is_some())
+}
+
+/// [`is_audit_event`] for readers without a `Value`: the object's `kind` string, and whether it
+/// has a member of a given name.
+pub fn has_audit_event_fields(kind: Option<&str>, has: impl Fn(&str) -> bool) -> bool {
+    kind == Some("Event") && has("auditID") && has("verb")
 }
 
 impl AuditLog {

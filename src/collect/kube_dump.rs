@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::audit_log::{AuditLog, is_audit_event};
+use super::audit_log::{AuditLog, has_audit_event_fields, is_audit_event};
 use super::document::{
     DocumentError, Documents, fill_list_item, into_list_items, json_error, parse_text, read_into, text_of,
 };
 use super::json_tape::{Cursor, Node, Tape};
-use super::{redact, selection};
+use super::redact;
+use super::selection::{self, Class};
 use crate::model::{Digest, Observation, Prepared, RecordSink, SinkError, kinds, sha256, to_canonical_vec};
 
 /// Collection options.
@@ -521,22 +522,27 @@ impl<'a> ClusterCollection<'a> {
             // Filled in from the list or malformed: the full way decides.
             return false;
         };
-        if kind == "Event" && obj.get("auditID").is_some() && obj.get("verb").is_some() {
+        if has_audit_event_fields(Some(kind), |member| obj.get(member).is_some()) {
             return false;
         }
         let metadata = obj.get("metadata");
-        let namespace = field(metadata, "namespace");
-        let Some(name) = field(metadata, "name") else {
-            self.not_an_object(rel, position);
-            return true;
+        let id = selection::Identity {
+            api_version: Some(api_version),
+            kind: Some(kind),
+            namespace: field(metadata, "namespace"),
+            name: field(metadata, "name"),
         };
-        if !selection::is_kept(api_version, kind, namespace, name) {
-            *self
-                .skipped
-                .entry(selection::skipped_label(api_version, kind))
-                .or_default() += 1;
-            return true;
-        }
+        let subject = match selection::classify(&self.cluster, id) {
+            Class::Kept(subject) => subject,
+            Class::Skipped(label) => {
+                *self.skipped.entry(label).or_default() += 1;
+                return true;
+            }
+            Class::Malformed => {
+                self.not_an_object(rel, position);
+                return true;
+            }
+        };
         let mut canonical = Vec::with_capacity(text.as_str().len());
         if !redact::changes_only_managed_fields(kind, text)
             || !obj.write_canonical(redact::DROPPED_MEMBERS, &mut canonical)
@@ -544,7 +550,6 @@ impl<'a> ClusterCollection<'a> {
             return false;
         }
         let resource_version = field(metadata, "resourceVersion").and_then(|v| v.parse().ok());
-        let subject = selection::object_subject(&self.cluster, api_version, kind, namespace, name);
         self.keep(subject, canonical, resource_version, rel);
         true
     }

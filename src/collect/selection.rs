@@ -175,11 +175,6 @@ pub fn is_mesh_configmap(name: &str) -> bool {
         })
 }
 
-/// The label a skipped object is counted under: `apiVersion Kind`.
-pub fn skipped_label(api_version: &str, kind: &str) -> String {
-    format!("{api_version} {kind}")
-}
-
 /// The kind as it appears in subjects: the Kind, qualified with its group where two collected
 /// groups share the Kind (`Gateway.networking.istio.io` beside the Gateway API's `Gateway`).
 pub fn subject_kind(group: &str, kind: &str) -> String {
@@ -285,28 +280,68 @@ impl Admission {
     }
 }
 
+/// An object's string fields that decide what becomes of it, however they were read.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    /// `apiVersion`.
+    pub api_version: Option<&'a str>,
+    /// `kind`.
+    pub kind: Option<&'a str>,
+    /// `metadata.namespace`.
+    pub namespace: Option<&'a str>,
+    /// `metadata.name`.
+    pub name: Option<&'a str>,
+}
+
+/// What [`classify`] makes of an object of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Class {
+    /// Evidence, under this subject (`cluster/namespace/Kind/name`).
+    Kept(String),
+    /// Not evidence; the label (`apiVersion Kind`) it is counted under.
+    Skipped(String),
+    /// Not a Kubernetes object (no apiVersion, kind or metadata.name).
+    Malformed,
+}
+
+/// Whether an object of `cluster` is kept, and under which subject: the rules [`admit`] and the
+/// dump collector's reader without value trees share.
+pub fn classify(cluster: &str, id: Identity<'_>) -> Class {
+    let (Some(api_version), Some(kind), Some(name)) = (id.api_version, id.kind, id.name) else {
+        return Class::Malformed;
+    };
+    if is_kept(api_version, kind, id.namespace, name) {
+        Class::Kept(object_subject(cluster, api_version, kind, id.namespace, name))
+    } else {
+        Class::Skipped(format!("{api_version} {kind}"))
+    }
+}
+
 /// Classifies, redacts and keys one object of `cluster`.
 pub fn admit(cluster: &str, mut object: serde_json::Value) -> Admission {
     use crate::model::pointer;
     use serde_json::Value;
-    let field = |o: &Value, at: &str| pointer(o, at).and_then(Value::as_str).map(str::to_string);
-    let (Some(api_version), Some(kind), Some(name)) = (
-        field(&object, "/apiVersion"),
-        field(&object, "/kind"),
-        field(&object, "/metadata/name"),
-    ) else {
-        return Admission::Malformed;
+    let field = |at: &str| pointer(&object, at).and_then(Value::as_str);
+    let class = classify(
+        cluster,
+        Identity {
+            api_version: field("/apiVersion"),
+            kind: field("/kind"),
+            namespace: field("/metadata/namespace"),
+            name: field("/metadata/name"),
+        },
+    );
+    let subject = match class {
+        Class::Kept(subject) => subject,
+        Class::Skipped(label) => return Admission::Skipped(label),
+        Class::Malformed => return Admission::Malformed,
     };
-    let namespace = field(&object, "/metadata/namespace");
-    if !is_kept(&api_version, &kind, namespace.as_deref(), &name) {
-        return Admission::Skipped(skipped_label(&api_version, &kind));
-    }
     super::redact::redact_object(&mut object);
     let resource_version = pointer(&object, "/metadata/resourceVersion")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok());
     Admission::Kept {
-        subject: object_subject(cluster, &api_version, &kind, namespace.as_deref(), &name),
+        subject,
         body: object,
         resource_version,
     }

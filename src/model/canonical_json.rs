@@ -128,8 +128,9 @@ fn needs_escape(b: u8) -> bool {
 }
 
 /// The position of the first byte that needs escaping in canonical JSON (also the first byte a
-/// JSON reader must look at in a string: a quote, a backslash or a control character), eight bytes at a time (SWAR: a byte of a
-/// word is flagged when it is below 0x20 or equals `"` or `\\`); most strings have none.
+/// JSON reader must look at in a string: a quote, a backslash or a control character), eight
+/// bytes at a time (SWAR: a byte of a word is flagged when it is below 0x20 or equals `"` or
+/// `\\`); most strings have none.
 pub fn first_escape(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
